@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+import { createRequire } from 'node:module';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { VotestreamError } from '../runtime/errors.js';
+import { LOG_LEVELS } from './config.js';
+import type { GlobalArgs } from './context.js';
+import { devCommand } from './commands/dev.js';
+import { initCommand } from './commands/init.js';
+import { stackCommand } from './commands/stack.js';
+
+/** Exit codes by error kind, so scripts can tell a usage mistake from a service that is down. */
+export const EXIT_CODES: Record<string, number> = { CONFIG: 2, PREREQUISITE: 3, SERVICE_UNAVAILABLE: 4 };
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+function fail(err: unknown): never {
+  if (err instanceof VotestreamError) {
+    process.stderr.write(`votestream: ${err.message}\n`);
+    process.exit(EXIT_CODES[err.code] ?? 1);
+  }
+  process.stderr.write(`votestream: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+}
+
+await yargs(hideBin(process.argv))
+  .scriptName('votestream')
+  .usage('$0 <command> [options]\n\nA stream processor with a Kafka Streams-style DSL, and the real-time voting system built on it.')
+  .option('brokers', { type: 'string', describe: 'Kafka bootstrap brokers host:port[,...] (env KAFKA_BROKERS)', global: true })
+  .option('redis', { type: 'string', describe: 'Redis URL (env REDIS_URL)', global: true })
+  .option('dynamodb-endpoint', { type: 'string', describe: 'DynamoDB endpoint URL (env DYNAMODB_ENDPOINT)', global: true })
+  .option('log-level', { choices: LOG_LEVELS, describe: 'JSON log level on stderr (env LOG_LEVEL)', global: true })
+  .option('topic-prefix', { type: 'string', describe: 'prefix for every topic and table name (env VOTESTREAM_TOPIC_PREFIX)', global: true })
+  .option('config', { type: 'string', describe: 'JSON config file (flags > env > file > defaults)', global: true })
+  .command(stackCommand)
+  .command(initCommand)
+  .command(devCommand)
+  .demandCommand(1, 'name a command; see --help')
+  .strict()
+  .recommendCommands()
+  .version(version)
+  .help()
+  .alias('h', 'help')
+  .wrap(Math.min(120, process.stdout.columns ?? 120))
+  .fail((msg, err, y) => {
+    if (err !== undefined && err !== null) fail(err);
+    process.stderr.write(`${y.help()}\n\nvotestream: ${msg}\n`);
+    process.exit(2);
+  })
+  .parseAsync()
+  .catch(fail);
+
+export type { GlobalArgs };

@@ -1,0 +1,34 @@
+import { join, resolve } from 'node:path';
+
+/** Addresses and places of the local stack (DESIGN section 6). */
+export interface StackConfig {
+  /** Where data, logs, pid files and generated configs go. */
+  readonly dataDir: string;
+  /** Where downloaded artifacts (the Kafka jars) are cached across runs and clones. */
+  readonly cacheDir: string;
+  readonly kafka: { readonly host: string; readonly port: number; readonly controllerPort: number; readonly heapMb: number };
+  readonly redis: { readonly host: string; readonly port: number };
+  readonly dynamodb: { readonly host: string; readonly port: number; readonly persist: boolean };
+}
+
+export const STACK_DEFAULTS = {
+  kafkaPort: 19092,
+  kafkaControllerPort: 19093,
+  redisPort: 16379,
+  dynamodbPort: 18000,
+} as const;
+
+export function defaultCacheDir(): string {
+  const base = process.env.XDG_CACHE_HOME ?? join(process.env.HOME ?? '/tmp', '.cache');
+  return process.env.VOTESTREAM_CACHE_DIR ?? join(base, 'votestream');
+}
+
+export function stackConfig(overrides: { dataDir?: string; persist?: boolean; cacheDir?: string } = {}): StackConfig {
+  return {
+    dataDir: resolve(overrides.dataDir ?? '.stack'),
+    cacheDir: resolve(overrides.cacheDir ?? defaultCacheDir()),
+    kafka: { host: '127.0.0.1', port: STACK_DEFAULTS.kafkaPort, controllerPort: STACK_DEFAULTS.kafkaControllerPort, heapMb: 1024 },
+    redis: { host: '127.0.0.1', port: STACK_DEFAULTS.redisPort },
+    dynamodb: { host: '127.0.0.1', port: STACK_DEFAULTS.dynamodbPort, persist: overrides.persist ?? false },
+  };
+}

@@ -1,0 +1,55 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../cli/config.js';
+import { ConfigError } from '../../runtime/errors.js';
+
+function file(content: unknown): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'vs-config-')), 'votestream.json');
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+  return path;
+}
+
+describe('resolveConfig', () => {
+  it('uses the local stack defaults when nothing is given', () => {
+    expect(resolveConfig({}, { env: {} })).toEqual({
+      brokers: '127.0.0.1:19092',
+      redis: 'redis://127.0.0.1:16379',
+      dynamodbEndpoint: 'http://127.0.0.1:18000',
+      logLevel: 'info',
+      topicPrefix: '',
+      sources: { brokers: 'default', redis: 'default', dynamodbEndpoint: 'default', logLevel: 'default', topicPrefix: 'default' },
+    });
+  });
+
+  it('ranks flags over env over file over defaults', () => {
+    const configFile = file({ brokers: 'file:1', redis: 'redis://file:2', logLevel: 'debug' });
+    const env = { KAFKA_BROKERS: 'env:1', REDIS_URL: 'redis://env:2' };
+    const c = resolveConfig({ brokers: 'flag:1' }, { env, configFile });
+    expect([c.brokers, c.redis, c.logLevel, c.dynamodbEndpoint]).toEqual(['flag:1', 'redis://env:2', 'debug', 'http://127.0.0.1:18000']);
+    expect(c.sources).toEqual({ brokers: 'flag', redis: 'env', dynamodbEndpoint: 'default', logLevel: 'file', topicPrefix: 'default' });
+  });
+
+  it('names the offending flag, variable or file key', () => {
+    expect(() => resolveConfig({ brokers: 'nope' }, { env: { REDIS_URL: 'http://x' } })).toThrow(
+      new ConfigError(
+        'invalid configuration:\n' +
+          '  - --brokers: must be host:port[,host:port...] (got "nope")\n' +
+          '  - REDIS_URL: must be a URL starting with redis:// or rediss:// (got "http://x")',
+      ),
+    );
+    const configFile = file({ logLevel: 'loud' });
+    expect(() => resolveConfig({}, { env: {}, configFile })).toThrow(/"logLevel" in .*votestream\.json: Invalid option/);
+  });
+
+  it('rejects unknown keys and broken JSON in the config file', () => {
+    const unknown = file({ broker: 'x:1' });
+    expect(() => resolveConfig({}, { env: {}, configFile: unknown })).toThrow(
+      `config file ${unknown}: unknown key(s) broker; known: brokers, redis, dynamodbEndpoint, logLevel, topicPrefix`,
+    );
+    const broken = file('{');
+    expect(() => resolveConfig({}, { env: {}, configFile: broken })).toThrow(`config file ${broken} is not valid JSON`);
+    expect(() => resolveConfig({}, { env: {}, configFile: '/nonexistent.json' })).toThrow('config file /nonexistent.json does not exist');
+  });
+});
