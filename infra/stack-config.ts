@@ -23,12 +23,21 @@ export function defaultCacheDir(): string {
   return process.env.VOTESTREAM_CACHE_DIR ?? join(base, 'votestream');
 }
 
-export function stackConfig(overrides: { dataDir?: string; persist?: boolean; cacheDir?: string } = {}): StackConfig {
+export interface StackOverrides {
+  readonly dataDir?: string;
+  readonly persist?: boolean;
+  readonly cacheDir?: string;
+  /** Added to every default port: a second stack beside the first (tests of the stack itself). */
+  readonly portOffset?: number;
+}
+
+export function stackConfig(overrides: StackOverrides = {}): StackConfig {
+  const off = overrides.portOffset ?? 0;
   return {
     dataDir: resolve(overrides.dataDir ?? '.stack'),
     cacheDir: resolve(overrides.cacheDir ?? defaultCacheDir()),
-    kafka: { host: '127.0.0.1', port: STACK_DEFAULTS.kafkaPort, controllerPort: STACK_DEFAULTS.kafkaControllerPort, heapMb: 1024 },
-    redis: { host: '127.0.0.1', port: STACK_DEFAULTS.redisPort },
-    dynamodb: { host: '127.0.0.1', port: STACK_DEFAULTS.dynamodbPort, persist: overrides.persist ?? false },
+    kafka: { host: '127.0.0.1', port: STACK_DEFAULTS.kafkaPort + off, controllerPort: STACK_DEFAULTS.kafkaControllerPort + off, heapMb: 1024 },
+    redis: { host: '127.0.0.1', port: STACK_DEFAULTS.redisPort + off },
+    dynamodb: { host: '127.0.0.1', port: STACK_DEFAULTS.dynamodbPort + off, persist: overrides.persist ?? false },
   };
 }

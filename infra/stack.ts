@@ -98,10 +98,17 @@ export async function stackUp(config: StackConfig, options: StackOptions = {}): 
 
 /** Stops only what this stack started (pid files); returns which services were stopped. */
 export async function stackDown(config: StackConfig): Promise<Record<ServiceName, boolean>> {
-  const list = services(config, () => undefined);
-  // Kafka last: it may still be flushing while clients of the other services shut down.
+  return stopServices(config, SERVICE_NAMES);
+}
+
+/** Stops the named services if this stack started them (their pid files say so). */
+export async function stopServices(config: StackConfig, names: readonly ServiceName[]): Promise<Record<ServiceName, boolean>> {
+  const list = services(config, () => undefined).filter((svc) => names.includes(svc.name));
+  // Kafka gets longer: a clean shutdown flushes its logs and avoids recovery on the next start.
   const stopped = await Promise.all(list.map((svc) => stopProcess(svc.pidFile, svc.name === 'kafka' ? 30_000 : 10_000)));
-  return Object.fromEntries(list.map((svc, i) => [svc.name, stopped[i]])) as Record<ServiceName, boolean>;
+  const result = { kafka: false, redis: false, dynamodb: false };
+  list.forEach((svc, i) => (result[svc.name] = stopped[i]));
+  return result;
 }
 
 export async function stackStatus(config: StackConfig, options: StackOptions = {}): Promise<StackStatus> {

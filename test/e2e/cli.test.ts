@@ -1,0 +1,56 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { services, uniquePrefix } from '../support/services.js';
+
+/** Runs the built CLI (npm test builds it first) against the test services. */
+function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const { brokers, redis, dynamodbEndpoint } = services();
+  const r = spawnSync(process.execPath, ['dist/cli/main.js', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, KAFKA_BROKERS: brokers, REDIS_URL: redis, DYNAMODB_ENDPOINT: dynamodbEndpoint, LOG_LEVEL: 'warn', ...env },
+    timeout: 120_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('votestream CLI', () => {
+  it('init creates the topics and tables of DESIGN section 3, then finds them', () => {
+    const prefix = uniquePrefix('cli');
+    const first = cli(['init', '--topic-prefix', prefix, '--partitions', '3', '--json']);
+    expect(first.stderr).toBe('');
+    expect(first.status).toBe(0);
+    const names = ['votes', 'votes-accepted', 'votes-rejected', 'votes-dlq', 'votestream-voters-changelog', 'elections'].map((t) => prefix + t);
+    const tables = [`${prefix}votestream-votes`, `${prefix}votestream-elections`];
+    expect(JSON.parse(first.stdout)).toEqual({ topics: { created: names, found: [] }, tables: { created: tables, found: [] } });
+    const second = cli(['init', '--topic-prefix', prefix, '--partitions', '3', '--json']);
+    expect(second.status).toBe(0);
+    expect(JSON.parse(second.stdout)).toEqual({ topics: { created: [], found: names }, tables: { created: [], found: tables } });
+    const mismatch = cli(['init', '--topic-prefix', prefix, '--partitions', '4']);
+    expect(mismatch.status).toBe(1);
+    expect(mismatch.stderr).toContain(`votestream: existing topics do not match:\n  - ${prefix}votes has 3 partitions, expected 4`);
+  });
+
+  it('stack status --json reports every configured service healthy and not ours', () => {
+    const { brokers, redis, dynamodbEndpoint } = services();
+    const r = cli(['stack', 'status', '--json']);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      kafka: { address: brokers, healthy: true, managed: false },
+      redis: { address: redis, healthy: true, managed: false },
+      dynamodb: { address: dynamodbEndpoint, healthy: true, managed: false },
+    });
+  });
+
+  it('rejects bad configuration with exit code 2 and names the source', () => {
+    const r = cli(['stack', 'status'], { KAFKA_BROKERS: 'not a broker' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('votestream: invalid configuration:\n  - KAFKA_BROKERS: must be host:port[,host:port...] (got "not a broker")\n');
+  });
+
+  it('answers --version and unknown commands', () => {
+    expect(cli(['--version']).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const r = cli(['nope']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('Unknown argument: nope');
+  });
+});

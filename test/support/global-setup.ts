@@ -1,0 +1,49 @@
+import { spawnSync } from 'node:child_process';
+import type { TestProject } from 'vitest/node';
+import { stackConfig } from '../../infra/stack-config.js';
+import { stackUp, stopServices, type ServiceName } from '../../infra/stack.js';
+import type { TestServices } from './services.js';
+
+/**
+ * Finds the real services for the integration tests, in this order:
+ * 1. KAFKA_BROKERS, REDIS_URL and DYNAMODB_ENDPOINT when all three are set;
+ * 2. testcontainers when a Docker engine answers `docker info`;
+ * 3. the project's own local stack (`votestream stack up`), started once per run and stopped at
+ *    the end; services that were already running are reused and left running.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const { KAFKA_BROKERS, REDIS_URL, DYNAMODB_ENDPOINT } = process.env;
+  if (KAFKA_BROKERS && REDIS_URL && DYNAMODB_ENDPOINT) {
+    project.provide('services', { brokers: KAFKA_BROKERS, redis: REDIS_URL, dynamodbEndpoint: DYNAMODB_ENDPOINT, origin: 'env' });
+    return async () => undefined;
+  }
+  if (process.env.VOTESTREAM_TEST_NO_DOCKER !== '1' && dockerAnswers()) {
+    const { startContainers } = await import('./containers.js');
+    const { services, stop } = await startContainers();
+    project.provide('services', services);
+    return stop;
+  }
+  const config = stackConfig({ dataDir: process.env.VOTESTREAM_TEST_STACK_DIR ?? '.stack' });
+  const up = await stackUp(config, { log: (msg) => process.stderr.write(`[stack] ${msg}\n`) });
+  const started = (Object.keys(up) as ServiceName[]).filter((name) => up[name].action === 'started');
+  const services: TestServices = {
+    brokers: up.kafka.address,
+    redis: up.redis.address,
+    dynamodbEndpoint: up.dynamodb.address,
+    origin: 'local-stack',
+  };
+  project.provide('services', services);
+  process.stderr.write(
+    `[stack] integration tests use the local stack (${Object.entries(up)
+      .map(([n, r]) => `${n} ${r.action}`)
+      .join(', ')})\n`,
+  );
+  return async () => {
+    await stopServices(config, started);
+  };
+}
+
+function dockerAnswers(): boolean {
+  const r = spawnSync('docker', ['info'], { stdio: 'ignore', timeout: 10_000 });
+  return r.error === undefined && r.status === 0;
+}
