@@ -1,0 +1,57 @@
+import type { Sink, SinkRecord } from '../sinks/sink.js';
+import type { RecordMetadata, StreamRecord } from '../topology/record.js';
+import type { ChildNode } from './forwarding.js';
+
+/**
+ * Buffers the records reaching a `to(sink)` node and hands them to the sink at commit, or as soon
+ * as `batchSize` are waiting, so a sink sees large batches and the per-record path stays in memory.
+ */
+export class ExternalSinkNode implements ChildNode {
+  readonly name: string;
+  readonly #sink: Sink<unknown, unknown>;
+  readonly #batchSize: number;
+  readonly #partition: number;
+  readonly #metadata: () => RecordMetadata | undefined;
+  #buffer: SinkRecord<unknown, unknown>[] = [];
+
+  constructor(
+    name: string,
+    sink: Sink<unknown, unknown>,
+    batchSize: number,
+    partition: number,
+    metadata: () => RecordMetadata | undefined,
+  ) {
+    this.name = name;
+    this.#sink = sink;
+    this.#batchSize = batchSize;
+    this.#partition = partition;
+    this.#metadata = metadata;
+  }
+
+  process(record: StreamRecord<unknown, unknown>): void | Promise<void> {
+    const source = this.#metadata();
+    this.#buffer.push({
+      topic: source?.topic ?? '',
+      partition: source?.partition ?? this.#partition,
+      offset: source?.offset ?? -1,
+      timestamp: record.timestamp,
+      key: record.key,
+      value: record.value,
+      headers: record.headers,
+    });
+    if (this.#buffer.length >= this.#batchSize) return this.#write();
+  }
+
+  /** At commit: the remaining records, then the sink's flush hook. */
+  async commit(): Promise<void> {
+    await this.#write();
+    await this.#sink.flush();
+  }
+
+  async #write(): Promise<void> {
+    if (this.#buffer.length === 0) return;
+    const batch = this.#buffer;
+    this.#buffer = [];
+    await this.#sink.write(batch);
+  }
+}

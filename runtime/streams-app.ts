@@ -1,0 +1,180 @@
+import type { Registry } from 'prom-client';
+import type { Topology } from '../topology/topology.js';
+import { resolveTopic } from '../topology/topology-spec.js';
+import { ConfigError, VotestreamError } from './errors.js';
+import { GlobalStoreThread } from './global-store-thread.js';
+import type { KafkaDriver, TopicRequirement } from './kafka/driver.js';
+import { PlatformaticKafkaDriver } from './kafka/platformatic-driver.js';
+import { createLogger, type Logger } from './logger.js';
+import { createMetricsRegistry, startMetricsServer, type MetricsServer } from './metrics.js';
+import { RuntimeMetrics } from './runtime-metrics.js';
+import { parseStreamsConfig, type StreamsConfig, type StreamsConfigInput } from './streams-config.js';
+import { StreamThread } from './stream-thread.js';
+
+export interface StreamsAppOptions {
+  readonly driver?: KafkaDriver;
+  readonly logger?: Logger;
+  readonly registry?: Registry;
+}
+
+export type StreamsAppState = 'created' | 'starting' | 'running' | 'closing' | 'closed' | 'failed';
+
+export class CoPartitioningError extends VotestreamError {
+  constructor(message: string) {
+    super('COPARTITIONING', message);
+  }
+}
+
+/**
+ * Runs a Topology against Kafka: `new StreamsApp(topology, config).start()`, then `close()`.
+ * One StreamThread per sub-topology (its own consumer group and commit loop), global stores
+ * loaded before any of them processes.
+ */
+export class StreamsApp {
+  readonly config: StreamsConfig;
+  readonly registry: Registry;
+  readonly #topology: Topology;
+  readonly #driver: KafkaDriver;
+  readonly #log: Logger;
+  readonly #metrics: RuntimeMetrics;
+  #threads: StreamThread[] = [];
+  #global: GlobalStoreThread | undefined;
+  #metricsServer: MetricsServer | undefined;
+  #state: StreamsAppState = 'created';
+  #failure: Promise<never> | undefined;
+  #onFailure: ((err: unknown) => void) | undefined;
+
+  constructor(topology: Topology, config: StreamsConfigInput, options: StreamsAppOptions = {}) {
+    this.config = parseStreamsConfig(config);
+    this.#topology = topology;
+    this.#driver = options.driver ?? new PlatformaticKafkaDriver({ brokers: this.config.brokers, clientId: this.config.applicationId });
+    this.#log = (options.logger ?? createLogger({ name: 'votestream-streams' })).child({ app: this.config.applicationId });
+    this.registry = options.registry ?? createMetricsRegistry({ app: this.config.applicationId });
+    this.#metrics = new RuntimeMetrics(this.registry);
+  }
+
+  get state(): StreamsAppState {
+    return this.#state;
+  }
+
+  get metricsUrl(): string | undefined {
+    return this.#metricsServer?.url;
+  }
+
+  /** Partitions currently owned, per sub-topology. */
+  assignment(): Record<number, number[]> {
+    return Object.fromEntries(this.#threads.map((t, i) => [this.#topology.subTopologies[i].id, t.assignedPartitions]));
+  }
+
+  /**
+   * Checks and creates topics, loads the global stores, starts the threads. Resolves when all
+   * threads are running (their first assignment may still be on its way). A thread that fails
+   * for good makes the promise from `failed()` reject and closes the app.
+   */
+  async start(): Promise<void> {
+    if (this.#state !== 'created') throw new VotestreamError('APP_STATE', `cannot start a StreamsApp that is ${this.#state}`);
+    this.#state = 'starting';
+    try {
+      const partitionCounts = await this.#prepareTopics();
+      if (this.config.metricsPort !== undefined) {
+        this.#metricsServer = await startMetricsServer(this.registry, this.config.metricsPort, '0.0.0.0');
+        this.#log.info({ url: this.#metricsServer.url }, 'metrics served');
+      }
+      this.#global = new GlobalStoreThread(this.#topology.globalStores, this.#driver, this.#log);
+      await this.#global.start(partitionCounts);
+      this.#failure = new Promise<never>((_, reject) => (this.#onFailure = reject));
+      this.#failure.catch(() => undefined);
+      for (const sub of this.#topology.subTopologies) {
+        const thread = new StreamThread({
+          config: this.config,
+          sub,
+          driver: this.#driver,
+          logger: this.#log,
+          registry: this.registry,
+          metrics: this.#metrics,
+          globalStores: this.#global.stores,
+        });
+        this.#threads.push(thread);
+        thread.start().catch((err: unknown) => this.#fail(thread, err));
+      }
+      this.#state = 'running';
+      this.#log.info({ subtopologies: this.#threads.map((t) => ({ group: t.groupId, topics: t.sourceTopics, mode: t.mode })) }, 'streams app running');
+    } catch (err) {
+      this.#state = 'failed';
+      await this.#shutdown();
+      throw err;
+    }
+  }
+
+  /** Rejects when a thread fails for good (never resolves). */
+  failed(): Promise<never> {
+    if (this.#failure === undefined) throw new VotestreamError('APP_STATE', 'not started');
+    return this.#failure;
+  }
+
+  #fail(thread: StreamThread, err: unknown): void {
+    this.#log.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err), thread: thread.name }, 'stream thread failed');
+    if (this.#state === 'running') {
+      this.#state = 'failed';
+      void this.#shutdown().finally(() => this.#onFailure?.(err));
+    }
+  }
+
+  /** Finishes the current batches, commits, closes tasks and stores, leaves the groups. */
+  async close(): Promise<void> {
+    if (this.#state === 'closed' || this.#state === 'closing') return;
+    this.#state = 'closing';
+    await this.#shutdown();
+    this.#state = 'closed';
+  }
+
+  async #shutdown(): Promise<void> {
+    await Promise.all(this.#threads.map((t) => t.stop()));
+    await this.#global?.stop();
+    await this.#metricsServer?.close();
+    this.#metricsServer = undefined;
+    this.#log.info('streams app closed');
+  }
+
+  /**
+   * Source topics must exist and be co-partitioned within a sub-topology; internal topics
+   * (changelogs, repartitions) and dead-letter topics are created when missing.
+   */
+  async #prepareTopics(): Promise<Map<string, number>> {
+    const appId = this.config.applicationId;
+    const topics = this.#topology.topics(appId);
+    const admin = this.#driver.createAdmin({ clientId: `${appId}-admin` });
+    try {
+      const external = [...new Set([...topics.sourceTopics, ...topics.globalTopics])];
+      const counts = await admin.partitionCounts(external).catch((err: unknown) => {
+        throw new ConfigError(`source topics of the topology are missing (run \`votestream init\`?): ${(err as Error).message}`);
+      });
+      let maxPartitions = 1;
+      for (const sub of this.#topology.subTopologies) {
+        const ext = sub.sourceTopics.filter((t) => !sub.internalTopics.includes(t));
+        const sizes = ext.map((t) => [t, counts.get(t)] as const);
+        const distinct = new Set(sizes.map(([, n]) => n));
+        if (distinct.size > 1) {
+          throw new CoPartitioningError(
+            `sub-topology ${sub.id} reads topics that are not co-partitioned: ${sizes.map(([t, n]) => `${t} (${n})`).join(', ')}; give them the same partition count`,
+          );
+        }
+        for (const [, n] of sizes) maxPartitions = Math.max(maxPartitions, n ?? 1);
+      }
+      const required: TopicRequirement[] = [
+        ...topics.changelogTopics.map(({ topic, store }) => {
+          const sub = this.#topology.subTopologies.find((s) => s.stores.some((st) => st.name === store))!;
+          const source = sub.sourceTopics.map((t) => counts.get(resolveTopic(appId, t, sub.internalTopics.includes(t)))).find((n) => n !== undefined);
+          return { name: topic, partitions: source ?? maxPartitions, replicationFactor: 1, configs: { 'cleanup.policy': 'compact' } };
+        }),
+        ...topics.repartitionTopics.map((name) => ({ name, partitions: maxPartitions, replicationFactor: 1, configs: {} })),
+        ...topics.deadLetterTopics.map((name) => ({ name, partitions: maxPartitions, replicationFactor: 1, configs: {} })),
+      ];
+      const result = await admin.ensureTopics(required);
+      if (result.created.length > 0) this.#log.info({ created: result.created }, 'internal topics created');
+      return await admin.partitionCounts([...external, ...required.map((r) => r.name)]);
+    } finally {
+      await admin.close();
+    }
+  }
+}

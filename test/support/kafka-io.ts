@@ -1,0 +1,46 @@
+import { PlatformaticKafkaDriver } from '../../runtime/kafka/platformatic-driver.js';
+import type { ConsumedRecord, KafkaDriver, ProducerRecord } from '../../runtime/kafka/driver.js';
+
+export function testDriver(brokers: string): KafkaDriver {
+  return new PlatformaticKafkaDriver({ brokers, clientId: 'test' });
+}
+
+/** Produces with an idempotent acks=all producer, in chunks. */
+export async function produce(driver: KafkaDriver, records: readonly ProducerRecord[], chunk = 5000): Promise<void> {
+  const producer = await driver.createProducer();
+  try {
+    for (let i = 0; i < records.length; i += chunk) await producer.send(records.slice(i, i + chunk));
+  } finally {
+    await producer.close();
+  }
+}
+
+/**
+ * Reads every partition of a topic from the start, read_committed, until `expected` records arrived
+ * and the topic has nothing more at its end, or the deadline passes; returns what it read.
+ */
+export async function readAll(driver: KafkaDriver, topic: string, expected: number, timeoutMs = 120_000): Promise<ConsumedRecord[]> {
+  const admin = driver.createAdmin();
+  const partitions = (await admin.partitionCounts([topic])).get(topic) ?? 1;
+  await admin.close();
+  const reader = await driver.createReader({
+    partitions: Array.from({ length: partitions }, (_, partition) => ({ topic, partition, from: 'earliest' as const })),
+    isolation: 'read_committed',
+  });
+  const out: ConsumedRecord[] = [];
+  const deadline = Date.now() + timeoutMs;
+  try {
+    while (Date.now() < deadline) {
+      const batch = await reader.poll({ maxWaitMs: 500 });
+      out.push(...batch);
+      if (out.length >= expected && batch.length === 0) {
+        // Nothing more right now: confirm we are at the end, so "exactly N" means exactly.
+        const ends = await reader.endOffsets();
+        if (ends.every((e) => (reader.position(e) ?? 0n) >= e.offset)) break;
+      }
+    }
+  } finally {
+    await reader.close();
+  }
+  return out;
+}

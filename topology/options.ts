@@ -1,0 +1,72 @@
+import type { Serde } from './serdes/serde.js';
+
+/** Kafka's `Named`: give a processor a stable name instead of a generated `KSTREAM-...-0000000007`. */
+export interface Named {
+  readonly name?: string;
+}
+
+/**
+ * What happens to a source record whose key or value cannot be deserialized:
+ * - `dead-letter`: write the original bytes to the dead-letter topic and go on (the default);
+ * - `fail`: throw a DeserializationError, stopping the task;
+ * - `skip-and-log`: log a warning and go on.
+ */
+export type DeserializationErrorPolicy = 'dead-letter' | 'fail' | 'skip-and-log';
+
+/** Kafka's `Consumed`, for `StreamsBuilder.stream`. */
+export interface SourceOptions<K, V> extends Named {
+  readonly key: Serde<K>;
+  readonly value: Serde<V>;
+  readonly onDeserializationError?: DeserializationErrorPolicy;
+  /** Defaults to `<source topic>-dlq`. */
+  readonly deadLetterTopic?: string;
+}
+
+/** Kafka's `Produced`, for `KStream.to(topic)`. Serdes default to the stream's own when known. */
+export interface SinkTopicOptions<K, V> extends Named {
+  readonly key?: Serde<K>;
+  readonly value?: Serde<V>;
+}
+
+/** Kafka's `Grouped`: names the repartition topic and gives its serdes. */
+export interface GroupedOptions<K, V> extends Named {
+  readonly key?: Serde<K>;
+  readonly value?: Serde<V>;
+}
+
+/**
+ * Kafka's `Materialized` for an aggregation's store. The serde is for the changelog and for stores
+ * that keep bytes; stores fall back to JSON without it.
+ */
+export interface MaterializedOptions<V> {
+  readonly name?: string;
+  readonly valueSerde?: Serde<V>;
+  /** Back the store with a changelog topic `<applicationId>-<name>-changelog`; default true. */
+  readonly logged?: boolean;
+}
+
+/** A key-value store added with `StreamsBuilder.addStateStore`, used by `process` and `dedupe`. */
+export interface StoreOptions<V> {
+  readonly name: string;
+  readonly valueSerde?: Serde<V>;
+  /** Default true. */
+  readonly logged?: boolean;
+}
+
+export interface GlobalTableOptions<K, V> extends Named {
+  readonly key: Serde<K>;
+  readonly value: Serde<V>;
+  /** Defaults to `<topic>-STATE-STORE-<n>`. */
+  readonly storeName?: string;
+  /** A global table has no task to dead-letter from, so it fails (default) or skips. */
+  readonly onDeserializationError?: Exclude<DeserializationErrorPolicy, 'dead-letter'>;
+}
+
+export interface DedupeOptions<K, V, S> extends Named {
+  /** The identity of a record for deduplication: the store key. */
+  readonly key: (key: K, value: V) => string;
+  /** Name of a store added with `StreamsBuilder.addStateStore`. */
+  readonly store: string;
+  /** What to remember of the first record (voting keeps its voteId). */
+  readonly storeValue: (key: K, value: V) => S;
+}

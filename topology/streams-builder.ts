@@ -1,0 +1,70 @@
+import { GlobalKTable } from './global-ktable.js';
+import { TopologyGraph } from './internal/topology-graph.js';
+import { KStream } from './kstream.js';
+import type { GlobalTableOptions, SourceOptions, StoreOptions } from './options.js';
+import type { Topology } from './topology.js';
+import { TopologyError } from './topology-error.js';
+
+const POLICIES = new Set(['dead-letter', 'fail', 'skip-and-log']);
+
+/** Entry point of the DSL, as in Kafka Streams. Building does no I/O. */
+export class StreamsBuilder {
+  readonly #graph = new TopologyGraph();
+
+  stream<K, V>(topics: string | readonly string[], options: SourceOptions<K, V>): KStream<K, V> {
+    const list = typeof topics === 'string' ? [topics] : [...topics];
+    if (list.length === 0) throw new TopologyError('stream() needs at least one topic');
+    const policy = options.onDeserializationError ?? 'dead-letter';
+    if (!POLICIES.has(policy)) {
+      throw new TopologyError(`Unknown onDeserializationError "${policy}": use dead-letter, fail or skip-and-log`);
+    }
+    const name = this.#graph.nameOrGenerate(options.name, 'KSTREAM-SOURCE');
+    this.#graph.addSource({
+      name,
+      topics: list,
+      internal: false,
+      keySerde: options.key,
+      valueSerde: options.value,
+      onDeserializationError: policy,
+      deadLetterTopic: options.deadLetterTopic,
+    });
+    return new KStream<K, V>(this.#graph, name, { key: options.key, value: options.value }, false);
+  }
+
+  globalTable<K extends string, V>(topic: string, options: GlobalTableOptions<K, V>): GlobalKTable<K, V> {
+    if (options.key === undefined || options.value === undefined) {
+      throw new TopologyError(`Global table on topic "${topic}" needs key and value serdes`);
+    }
+    const policy = options.onDeserializationError ?? 'fail';
+    if (policy !== 'fail' && policy !== 'skip-and-log') {
+      throw new TopologyError(`Unknown onDeserializationError "${String(policy)}" for a global table: use fail or skip-and-log`);
+    }
+    const storeName = options.storeName ?? this.#graph.newName(`${topic}-STATE-STORE`);
+    const sourceName = this.#graph.nameOrGenerate(options.name, 'KSTREAM-SOURCE');
+    const processorName = this.#graph.newName('KTABLE-SOURCE');
+    this.#graph.addGlobalStore({
+      storeName,
+      topic,
+      sourceName,
+      processorName,
+      keySerde: options.key,
+      valueSerde: options.value,
+      onDeserializationError: policy,
+    });
+    return new GlobalKTable(storeName, topic, options.key, options.value);
+  }
+
+  /** A key-value store for `process(supplier, name)` and `dedupe({ store: name })`. */
+  addStateStore<V>(options: StoreOptions<V>): this {
+    if (typeof options.name !== 'string' || options.name.length === 0) {
+      throw new TopologyError('A store needs a non-empty name');
+    }
+    this.#graph.addStore({ name: options.name, logged: options.logged ?? true, valueSerde: options.valueSerde });
+    return this;
+  }
+
+  /** Validates the graph and returns its immutable description; throws TopologyError. */
+  build(): Topology {
+    return this.#graph.build();
+  }
+}
