@@ -5,9 +5,12 @@ import { hideBin } from 'yargs/helpers';
 import { VotestreamError } from '../runtime/errors.js';
 import { LOG_LEVELS } from './config.js';
 import type { GlobalArgs } from './context.js';
+import { describeCommand } from './commands/describe.js';
 import { devCommand } from './commands/dev.js';
 import { initCommand } from './commands/init.js';
+import { rebuildCommand } from './commands/rebuild.js';
 import { stackCommand } from './commands/stack.js';
+import { workerCommand } from './commands/worker.js';
 
 /** Exit codes by error kind, so scripts can tell a usage mistake from a service that is down. */
 export const EXIT_CODES: Record<string, number> = { CONFIG: 2, PREREQUISITE: 3, SERVICE_UNAVAILABLE: 4 };
@@ -34,6 +37,9 @@ await yargs(hideBin(process.argv))
   .option('config', { type: 'string', describe: 'JSON config file (flags > env > file > defaults)', global: true })
   .command(stackCommand)
   .command(initCommand)
+  .command(workerCommand)
+  .command(describeCommand)
+  .command(rebuildCommand)
   .command(devCommand)
   .demandCommand(1, 'name a command; see --help')
   .strict()

@@ -1,0 +1,105 @@
+import { hostname } from 'node:os';
+import type { Argv, CommandModule } from 'yargs';
+import { ConfigError } from '../../runtime/errors.js';
+import { PROCESSING_GUARANTEES, type ProcessingGuarantee } from '../../runtime/streams-config.js';
+import { StreamsApp } from '../../runtime/streams-app.js';
+import { createLogger } from '../../runtime/logger.js';
+import { votingApplicationId, votingTopology } from '../../voting/topology.js';
+import { topicNames } from '../../voting/topics.js';
+import { commandContext, type GlobalArgs } from '../context.js';
+import { superviseWorkers } from '../worker-supervisor.js';
+
+interface WorkerArgs extends GlobalArgs {
+  processes: number;
+  stateDir: string;
+  processingGuarantee: ProcessingGuarantee;
+  commitIntervalMs: number;
+  maxBatchRecords: number;
+  metricsPort: number;
+  instanceId?: string;
+  workerIndex?: number;
+}
+
+export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
+  command: 'worker',
+  describe: 'run the voting topology (dedup, and the sinks as they exist) on this machine',
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .option('processes', { type: 'number', default: 1, describe: 'worker processes (one group member each); crashed ones restart with backoff' })
+      .option('state-dir', { type: 'string', default: '.state', describe: 'where LevelDB state stores live' })
+      .option('processing-guarantee', { choices: PROCESSING_GUARANTEES, default: 'exactly_once_v2' as ProcessingGuarantee })
+      .option('commit-interval-ms', { type: 'number', default: 100 })
+      .option('max-batch-records', { type: 'number', default: 5000, describe: 'records per poll and the most between commits' })
+      .option('metrics-port', { type: 'number', default: 9464, describe: 'Prometheus /metrics port (worker i uses port + i; 0 = any free port)' })
+      .option('instance-id', { type: 'string', describe: 'stable id of this worker slot (transactional ids derive from it)' })
+      .option('worker-index', { type: 'number', hidden: true }) as unknown as Argv<WorkerArgs>,
+  handler: async (argv) => {
+    const ctx = commandContext(argv);
+    if (!Number.isInteger(argv.processes) || argv.processes < 1) throw new ConfigError(`--processes must be a positive integer, got ${argv.processes}`);
+    if (argv.processes > 1) {
+      const passOn = process.argv.slice(2).filter((a, i, all) => a !== '--processes' && all[i - 1] !== '--processes' && !a.startsWith('--processes='));
+      process.exitCode = await superviseWorkers({
+        processes: argv.processes,
+        logger: ctx.log.child({ role: 'supervisor' }),
+        argsFor: (i) => [
+          ...passOn,
+          '--processes',
+          '1',
+          '--worker-index',
+          String(i),
+          '--instance-id',
+          `${argv.instanceId ?? hostname()}-w${i}`,
+          '--metrics-port',
+          String(argv.metricsPort === 0 ? 0 : argv.metricsPort + i),
+        ],
+      });
+      return;
+    }
+    await runWorker(argv, ctx.config.brokers, ctx.config.topicPrefix, ctx.config.logLevel);
+  },
+};
+
+async function runWorker(argv: WorkerArgs, brokers: string, prefix: string, level: string): Promise<void> {
+  const logger = createLogger({
+    level: level as 'info',
+    name: 'votestream-worker',
+    bindings: argv.workerIndex !== undefined ? { worker: argv.workerIndex } : {},
+  });
+  const app = new StreamsApp(
+    votingTopology({ prefix }),
+    {
+      applicationId: votingApplicationId(prefix),
+      brokers,
+      processingGuarantee: argv.processingGuarantee,
+      commitIntervalMs: argv.commitIntervalMs,
+      maxBatchRecords: argv.maxBatchRecords,
+      stateDir: argv.stateDir,
+      metricsPort: argv.metricsPort,
+      ...(argv.instanceId !== undefined ? { instanceId: argv.instanceId } : {}),
+      // A worker never dies on one bad record: what throws goes to votes-dlq with its reason.
+      processingExceptionHandler: 'dead-letter',
+      processingDeadLetterTopic: topicNames(prefix).votesDlq,
+    },
+    { logger },
+  );
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals++;
+    if (signals > 1) {
+      logger.warn({ signal }, 'second signal: exiting at once');
+      process.exit(130);
+    }
+    logger.info({ signal }, 'finishing the batch, committing and closing (signal again to exit at once)');
+    void app.close().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  await app.start();
+  logger.info({ metrics: app.metricsUrl }, 'worker started');
+  try {
+    await app.failed();
+  } catch (err) {
+    logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'worker failed');
+    process.exit(1);
+  }
+}

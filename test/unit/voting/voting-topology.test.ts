@@ -1,0 +1,98 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { TopologyTestDriver } from '../../../runtime/topology-test-driver.js';
+import { Serdes } from '../../../topology/serdes/serdes.js';
+import type { Election } from '../../../voting/election.js';
+import { votingTopology } from '../../../voting/topology.js';
+
+const e1: Election = {
+  electionId: 'e1',
+  title: 'Mayor',
+  candidates: [
+    { id: 'c1', name: 'Ana' },
+    { id: 'c2', name: 'Bo' },
+  ],
+  regions: ['N', 'S'],
+  opensAt: 1000,
+  closesAt: 5000,
+  status: 'open',
+};
+const vote = (n: number, voterId: string, over: Record<string, unknown> = {}) => ({
+  voteId: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+  electionId: 'e1',
+  voterId,
+  candidateId: 'c1',
+  ts: 2000 + n,
+  ...over,
+});
+
+describe('the voting topology under the TopologyTestDriver', () => {
+  let driver: TopologyTestDriver | undefined;
+  afterEach(async () => {
+    await driver?.close();
+    driver = undefined;
+  });
+
+  it('accepts each voter once per election and rejects the rest with the exact reason', async () => {
+    driver = new TopologyTestDriver(votingTopology(), { partitions: 1 });
+    await driver.createInputTopic('elections', Serdes.string(), Serdes.json<Election>()).pipeInput('e1', e1);
+    const votes = driver.createInputTopic('votes', Serdes.string(), Serdes.bytes());
+    const send = (key: string, value: unknown) => votes.pipeInput(key, Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)));
+
+    await send('u1', vote(1, 'u1', { region: 'N' })); // offset 0: accepted
+    await send('u2', vote(2, 'u2', { candidateId: 'c2' })); // 1: accepted
+    await send('u1', vote(3, 'u1', { candidateId: 'c2' })); // 2: duplicate of u1
+    await send('u3', vote(4, 'u3', { electionId: 'e9' })); // 3: unknown election
+    await send('u4', vote(5, 'u4', { candidateId: 'c7' })); // 4: unknown candidate
+    await send('u5', vote(6, 'u5', { ts: 5001 })); // 5: late (past closesAt)
+    await send('u6', vote(7, 'u6', { ts: 5000 })); // 6: accepted (closesAt is inclusive)
+    await send('u7', { voteId: 'x', electionId: 'e1', voterId: 'u7', candidateId: 'c1', ts: 2100 }); // 7: malformed (voteId not a uuid)
+    await send('u8', '{not json'); // 8: undecodable -> votes-dlq
+    await send('u2', vote(9, 'u2', { candidateId: 'c1' })); // 9: duplicate of u2
+    await send('u5', vote(10, 'u5', { ts: 4000 })); // 10: accepted: the late vote was not counted, so this is u5's first valid vote
+
+    const accepted = driver.createOutputTopic('votes-accepted', Serdes.string(), Serdes.json()).readKeyValuesToList();
+    expect(accepted).toEqual([
+      { key: 'u1', value: { ...vote(1, 'u1', { region: 'N' }), source: { partition: 0, offset: 0 } } },
+      { key: 'u2', value: { ...vote(2, 'u2', { candidateId: 'c2' }), source: { partition: 0, offset: 1 } } },
+      { key: 'u6', value: { ...vote(7, 'u6', { ts: 5000 }), source: { partition: 0, offset: 6 } } },
+      { key: 'u5', value: { ...vote(10, 'u5', { ts: 4000 }), source: { partition: 0, offset: 10 } } },
+    ]);
+    const rejected = driver.createOutputTopic('votes-rejected', Serdes.string(), Serdes.json()).readKeyValuesToList();
+    expect(rejected).toEqual([
+      { key: 'u1', value: { ...vote(3, 'u1', { candidateId: 'c2' }), reason: 'duplicate' } },
+      { key: 'u3', value: { ...vote(4, 'u3', { electionId: 'e9' }), reason: 'unknown-election' } },
+      { key: 'u4', value: { ...vote(5, 'u4', { candidateId: 'c7' }), reason: 'unknown-candidate' } },
+      { key: 'u5', value: { ...vote(6, 'u5', { ts: 5001 }), reason: 'closed' } },
+      { key: 'u7', value: { voteId: 'x', electionId: 'e1', voterId: 'u7', candidateId: 'c1', ts: 2100, reason: 'malformed' } },
+      { key: 'u2', value: { ...vote(9, 'u2', { candidateId: 'c1' }), reason: 'duplicate' } },
+    ]);
+    const dlq = driver.createOutputTopic('votes-dlq', Serdes.string(), Serdes.bytes()).readRecordsToList();
+    expect(dlq.map((r) => ({ key: r.key, value: r.value.toString(), headers: Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, v.toString()])) }))).toEqual([
+      {
+        key: 'u8',
+        value: '{not json',
+        headers: {
+          error: expect.stringContaining('undecodable vote on "votes"'),
+          'source-topic': 'votes',
+          'source-partition': '0',
+          'source-offset': '8',
+        },
+      },
+    ]);
+    const voters = await driver.getKeyValueStore<string>('voters');
+    const entries: [string, string][] = [];
+    for await (const { key, value } of voters.range()) entries.push([key, value]);
+    expect(entries).toEqual([
+      ['e1:u1', vote(1, 'u1').voteId],
+      ['e1:u2', vote(2, 'u2').voteId],
+      ['e1:u5', vote(10, 'u5').voteId],
+      ['e1:u6', vote(7, 'u6').voteId],
+    ]);
+  });
+
+  it('describes one global store and one dedup sub-topology', () => {
+    const json = votingTopology({ prefix: 'p-' }).describe().toJSON() as { subTopologies: { id: number }[]; globalStores: unknown[] };
+    expect(json.subTopologies.map((s) => s.id)).toEqual([1]);
+    expect(json.globalStores.length).toBe(1);
+  });
+});

@@ -1,0 +1,140 @@
+import { SerdeError, type Serde } from '../topology/serdes/serde.js';
+import { Serdes } from '../topology/serdes/serdes.js';
+import type { Processor, ProcessorContext } from '../topology/processor.js';
+import type { StreamRecord } from '../topology/record.js';
+import { StreamsBuilder } from '../topology/streams-builder.js';
+import type { Topology } from '../topology/topology.js';
+import { decideVote } from './decide.js';
+import { decodeElection, type Election } from './election.js';
+import { dedupeKey, topicNames, VOTERS_STORE } from './topics.js';
+import {
+  decodeVote,
+  encodeJson,
+  malformedRejection,
+  toAcceptedVote,
+  toRejectedVote,
+  type AcceptedVote,
+  type MalformedRejection,
+  type RejectReason,
+  type RejectedVote,
+  type Vote,
+} from './vote.js';
+
+/** The application id of the voting workers: it names the consumer groups and the changelog. */
+export function votingApplicationId(prefix = ''): string {
+  return `${prefix}votestream`;
+}
+
+/** A `votes` value as the source hands it on: a vote, or a JSON object that failed the schema. */
+export type IncomingVote = { readonly ok: true; readonly vote: Vote } | { readonly ok: false; readonly error: string; readonly raw: Record<string, unknown> };
+
+/**
+ * Reads `votes` values. What is not even a JSON object throws, so the source sends the original
+ * bytes to `votes-dlq` with an `error` header; a JSON object that fails the schema goes on, to be
+ * rejected as `malformed` on `votes-rejected` (it is a vote someone sent, and the audit trail keeps it).
+ */
+export const incomingVoteSerde: Serde<IncomingVote> = {
+  serialize: (_topic, value) => encodeJson(value.ok ? value.vote : malformedRejection(value.raw)),
+  deserialize: (topic, data) => {
+    const decoded = decodeVote(data);
+    if (decoded.ok) return { ok: true, vote: decoded.vote };
+    if (decoded.kind === 'malformed') return { ok: false, error: decoded.error, raw: decoded.raw };
+    throw new SerdeError(`undecodable vote on "${topic}": ${decoded.error}`);
+  },
+};
+
+/** Election values of the compacted `elections` topic; an invalid one stops the worker (fail fast). */
+export const electionSerde: Serde<Election> = {
+  serialize: (_topic, value) => Buffer.from(JSON.stringify(value)),
+  deserialize: (topic, data) => {
+    const decoded = decodeElection(data);
+    if (!decoded.ok) throw new SerdeError(`invalid election on "${topic}": ${decoded.error}`);
+    return decoded.election;
+  },
+};
+
+const outputSerde = <T extends Vote | AcceptedVote | RejectedVote | MalformedRejection>(): Serde<T> => ({
+  serialize: (_topic, value) => encodeJson(value),
+  deserialize: (_topic, data) => JSON.parse((data ?? Buffer.alloc(0)).toString('utf8')) as T,
+});
+
+interface Judged {
+  readonly vote: Vote;
+  readonly reason: RejectReason | undefined;
+}
+
+/**
+ * Adds `source: {partition, offset}` (where the vote was read in `votes`) to accepted votes: the
+ * DynamoDB log keeps it as `sourceOffset`, so every counted vote points back at its input.
+ */
+class AttachSource implements Processor<string, Vote, string, AcceptedVote> {
+  #context!: ProcessorContext<string, AcceptedVote>;
+  init(context: ProcessorContext<string, AcceptedVote>): void {
+    this.#context = context;
+  }
+  process(record: StreamRecord<string, Vote>): void | Promise<void> {
+    const meta = this.#context.recordMetadata()!;
+    return this.#context.forward({ ...record, value: toAcceptedVote(record.value, meta.partition, meta.offset) });
+  }
+}
+
+export interface VotingTopologyOptions {
+  /** Topic prefix (DESIGN section 3: configurable, default none). */
+  readonly prefix?: string;
+}
+
+/**
+ * The voting topology of DESIGN sections 1 and 3, sub-topology "dedup":
+ * votes -> decode (undecodable to votes-dlq, malformed rejected) -> join elections -> decide
+ * (unknown election or candidate, outside the window: rejected) -> dedupe on electionId:voterId
+ * in store `voters` -> votes-accepted (with source) | votes-rejected (duplicate).
+ * Decisions use only the record, the store and the elections table, never the wall clock.
+ */
+export function votingTopology(options: VotingTopologyOptions = {}): Topology {
+  const topics = topicNames(options.prefix ?? '');
+  const builder = new StreamsBuilder();
+  const elections = builder.globalTable(topics.elections, { key: Serdes.string(), value: electionSerde, storeName: 'elections' });
+  builder.addStateStore<string>({ name: VOTERS_STORE, valueSerde: Serdes.string() });
+  const rejected = outputSerde<RejectedVote | MalformedRejection>();
+
+  const decoded = builder
+    .stream(topics.votes, {
+      key: Serdes.string(),
+      value: incomingVoteSerde,
+      onDeserializationError: 'dead-letter',
+      deadLetterTopic: topics.votesDlq,
+      name: 'votes-source',
+    })
+    .split({ name: 'decode' })
+    .branch((_k, v) => v.ok, 'valid')
+    .defaultBranch('malformed');
+
+  decoded.malformed
+    .mapValues((v): RejectedVote | MalformedRejection => malformedRejection((v as Extract<IncomingVote, { ok: false }>).raw), { name: 'reject-malformed' })
+    .to(topics.votesRejected, { value: rejected, name: 'rejected-malformed-sink' });
+
+  const judged = decoded.valid
+    .mapValues((v) => (v as Extract<IncomingVote, { ok: true }>).vote, { name: 'vote' })
+    .leftJoin(elections, (_k, vote) => vote.electionId, (vote, election): Judged => ({ vote, reason: decideVote(vote, election) }), { name: 'judge' })
+    .split({ name: 'decide' })
+    .branch((_k, j) => j.reason === undefined, 'eligible')
+    .defaultBranch('ineligible');
+
+  judged.ineligible
+    .mapValues((j): RejectedVote | MalformedRejection => toRejectedVote(j.vote, j.reason!), { name: 'reject-ineligible' })
+    .to(topics.votesRejected, { value: rejected, name: 'rejected-ineligible-sink' });
+
+  const { accepted, duplicates } = judged.eligible
+    .mapValues((j) => j.vote, { name: 'eligible-vote' })
+    .dedupe({ key: (_k, vote) => dedupeKey(vote.electionId, vote.voterId), store: VOTERS_STORE, storeValue: (_k, vote) => vote.voteId, name: 'dedupe' });
+
+  duplicates
+    .mapValues((vote): RejectedVote | MalformedRejection => toRejectedVote(vote, 'duplicate'), { name: 'reject-duplicate' })
+    .to(topics.votesRejected, { value: rejected, name: 'rejected-duplicate-sink' });
+
+  accepted
+    .process(() => new AttachSource(), { name: 'attach-source' })
+    .to(topics.votesAccepted, { key: Serdes.string(), value: outputSerde<AcceptedVote>(), name: 'accepted-sink' });
+
+  return builder.build();
+}
