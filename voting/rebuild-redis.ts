@@ -1,0 +1,72 @@
+/**
+ * Rebuilds one election's live counts in Redis from the DynamoDB hash chains (DESIGN section 4:
+ * "a sink's fences are its progress"). Counts, regions and fences are recomputed from each chain
+ * up to its head (the head is the commit point of a chain write), then replace the Redis keys in
+ * one MULTI, so a reader sees either the old state or the rebuilt one.
+ *
+ * The fences become the chain heads' `lastOffset`, so a RedisCountSink resuming afterwards
+ * re-applies exactly what DynamoDB had not persisted yet (the count path usually runs ahead).
+ * Run it while the count path of this election is stopped: a batch applied between the Query and
+ * the MULTI would be overwritten, and re-applied only if its records are replayed.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Redis } from 'ioredis';
+import { forEachBounded } from '../sinks/bounded-parallel.js';
+import { readChain } from '../sinks/chain-reader.js';
+import { countsKey, offsetField, offsetsKey, regionField, regionsKey, TOTAL_FIELD } from './redis-keys.js';
+
+export { readChain, chainItems, type ChainContents } from '../sinks/chain-reader.js';
+
+export interface RebuildRedisOptions {
+  readonly dynamodb: DynamoDBClient;
+  readonly redis: Redis;
+  /** The `votestream-votes` table. */
+  readonly tableName: string;
+  readonly electionId: string;
+  /** The partition count (chains 0..n-1) or the partitions to read. */
+  readonly partitions: number | readonly number[];
+}
+
+export interface RebuildRedisResult {
+  readonly total: number;
+  /** candidateId -> count. */
+  readonly counts: Record<string, number>;
+  /** `region:candidateId` -> count. */
+  readonly regions: Record<string, number>;
+  /** partition -> fence, for the chains that have a head. */
+  readonly offsets: Record<string, number>;
+}
+
+function bump(map: Record<string, number>, field: string): void {
+  map[field] = (map[field] ?? 0) + 1;
+}
+
+export async function rebuildRedis(options: RebuildRedisOptions): Promise<RebuildRedisResult> {
+  const { electionId } = options;
+  const partitions = typeof options.partitions === 'number' ? Array.from({ length: options.partitions }, (_, p) => p) : [...options.partitions];
+  const counts: Record<string, number> = Object.create(null) as Record<string, number>;
+  const regions: Record<string, number> = Object.create(null) as Record<string, number>;
+  const offsets: Record<string, number> = Object.create(null) as Record<string, number>;
+  let total = 0;
+  await forEachBounded(partitions, 4, async (partition) => {
+    const { head, votes } = await readChain(options.dynamodb, options.tableName, electionId, partition);
+    if (head === undefined) return;
+    offsets[offsetField(partition)] = head.lastOffset;
+    for (const vote of votes) {
+      // Items beyond the head are not committed (the sink never leaves any; this is defence only).
+      if (vote.seq > head.lastSeq) break;
+      total++;
+      bump(counts, vote.candidateId);
+      if (vote.region !== undefined) bump(regions, regionField(vote.region, vote.candidateId));
+    }
+  });
+  const multi = options.redis.multi().del(countsKey(electionId), regionsKey(electionId), offsetsKey(electionId));
+  if (total > 0) multi.hset(countsKey(electionId), { ...counts, [TOTAL_FIELD]: total });
+  if (Object.keys(regions).length > 0) multi.hset(regionsKey(electionId), regions);
+  if (Object.keys(offsets).length > 0) multi.hset(offsetsKey(electionId), offsets);
+  const results = await multi.exec();
+  const failed = results?.find(([err]) => err !== null);
+  if (results === null) throw new Error('rebuildRedis: MULTI was discarded');
+  if (failed) throw failed[0];
+  return { total, counts: { ...counts }, regions: { ...regions }, offsets: { ...offsets } };
+}
