@@ -66,7 +66,7 @@ const EMPTY_HEADERS: Headers = Object.freeze({});
 
 /**
  * Runs one sub-topology in this process: one consumer-group member (group
- * `<applicationId>-<subtopology>`), one task per assigned partition, and the commit loop. Each
+ * `<applicationId>-<first source node name>`), one task per assigned partition, and the commit loop. Each
  * sub-topology has its own group and so its own progress: a slow sink never holds back another.
  */
 export class StreamThread {
@@ -92,7 +92,10 @@ export class StreamThread {
   constructor(options: StreamThreadOptions) {
     this.#o = options;
     const { config, sub } = options;
-    this.name = `sub${sub.id}`;
+    // Named after its first source node, not its position, so that a group (and its committed
+    // offsets) stays the same when other parts of the topology are added or left out.
+    const source = sub.nodes.find((n) => n.kind === 'source');
+    this.name = source?.name ?? `sub${sub.id}`;
     this.groupId = `${config.applicationId}-${this.name}`;
     this.#log = options.logger.child({ subtopology: sub.id });
     this.#sourceTopics = sub.sourceTopics.map((t) => resolveTopic(config.applicationId, t, sub.internalTopics.includes(t)));

@@ -47,7 +47,8 @@ export class TopologyTestDriver {
   readonly #clock: ManualClock;
   readonly #logger: Logger | undefined;
   readonly #tasks: StreamTask[] = [];
-  readonly #tasksByTopic = new Map<string, StreamTask[]>();
+  /** Per topic, one task list (by partition) per sub-topology reading it. */
+  readonly #tasksByTopic = new Map<string, StreamTask[][]>();
   readonly #globals = new Map<string, GlobalStateStore>();
   readonly #stores = new Map<string, KeyValueStore<unknown>>();
   readonly #sinks: Sink<unknown, unknown>[] = [];
@@ -119,7 +120,7 @@ export class TopologyTestDriver {
         tasks.push(task);
         this.#tasks.push(task);
       }
-      for (const topic of tasks[0].sourceTopics) this.#tasksByTopic.set(topic, tasks);
+      for (const topic of tasks[0].sourceTopics) this.#tasksByTopic.set(topic, [...(this.#tasksByTopic.get(topic) ?? []), tasks]);
     }
   }
 
@@ -191,8 +192,8 @@ export class TopologyTestDriver {
   async #drain(): Promise<void> {
     for (let record = this.#inbox.shift(); record !== undefined; record = this.#inbox.shift()) {
       await this.#globals.get(record.topic)?.update(record);
-      const task = this.#tasksByTopic.get(record.topic)?.[record.partition];
-      if (task !== undefined) {
+      for (const tasks of this.#tasksByTopic.get(record.topic) ?? []) {
+        const task = tasks[record.partition];
         await task.process(record);
         await task.punctuate('stream-time');
       }

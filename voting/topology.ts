@@ -4,10 +4,13 @@ import type { Processor, ProcessorContext } from '../topology/processor.js';
 import type { StreamRecord } from '../topology/record.js';
 import { StreamsBuilder } from '../topology/streams-builder.js';
 import type { Topology } from '../topology/topology.js';
+import { DynamoVoteSink } from '../sinks/dynamo-vote-sink.js';
+import { RedisCountSink } from '../sinks/redis-count-sink.js';
 import { decideVote } from './decide.js';
 import { decodeElection, type Election } from './election.js';
-import { dedupeKey, topicNames, VOTERS_STORE } from './topics.js';
+import { dedupeKey, tableNames, topicNames, VOTERS_STORE } from './topics.js';
 import {
+  decodeAcceptedVote,
   decodeVote,
   encodeJson,
   malformedRejection,
@@ -78,21 +81,65 @@ class AttachSource implements Processor<string, Vote, string, AcceptedVote> {
   }
 }
 
+/** `votes-accepted` values for the sinks; what does not parse goes to `votes-dlq` (it was written by us, so it is a bug). */
+export const acceptedVoteSerde: Serde<AcceptedVote> = {
+  serialize: (_topic, value) => encodeJson(value),
+  deserialize: (topic, data) => {
+    const decoded = decodeAcceptedVote(data);
+    if (!decoded.ok) throw new SerdeError(`invalid accepted vote on "${topic}": ${decoded.error}`);
+    return decoded.vote;
+  },
+};
+
+/** The parts of the system a worker can run; each is its own sub-topology and consumer group. */
+export const VOTING_ROLES = ['dedup', 'count', 'persist'] as const;
+export type VotingRole = (typeof VOTING_ROLES)[number];
+
 export interface VotingTopologyOptions {
-  /** Topic prefix (DESIGN section 3: configurable, default none). */
+  /** Topic and table prefix (DESIGN section 3: configurable, default none). */
   readonly prefix?: string;
+  /** Which parts to build; default all three. */
+  readonly roles?: readonly VotingRole[];
+  /** Where the count sink writes (default the local stack's Redis). Sinks connect only when a task opens them. */
+  readonly redis?: string;
+  /** Where the persist sink writes (default the local stack's DynamoDB Local). */
+  readonly dynamodbEndpoint?: string;
 }
 
 /**
- * The voting topology of DESIGN sections 1 and 3, sub-topology "dedup":
- * votes -> decode (undecodable to votes-dlq, malformed rejected) -> join elections -> decide
- * (unknown election or candidate, outside the window: rejected) -> dedupe on electionId:voterId
- * in store `voters` -> votes-accepted (with source) | votes-rejected (duplicate).
- * Decisions use only the record, the store and the elections table, never the wall clock.
+ * The voting topology of DESIGN sections 1 and 3, in three parts that progress independently:
+ * - dedup: votes -> decode (undecodable to votes-dlq, malformed rejected) -> join elections ->
+ *   decide (unknown election or candidate, outside the window: rejected) -> dedupe on
+ *   electionId:voterId in store `voters` -> votes-accepted (with source) | votes-rejected (duplicate);
+ * - count: votes-accepted -> RedisCountSink (fenced by offset);
+ * - persist: votes-accepted -> DynamoVoteSink (hash chain, fenced by the chain head).
+ * count and persist read the same topic in separate sub-topologies, so each has its own consumer
+ * group: a slow DynamoDB never holds back the live counts. Decisions never use the wall clock.
  */
 export function votingTopology(options: VotingTopologyOptions = {}): Topology {
-  const topics = topicNames(options.prefix ?? '');
+  const prefix = options.prefix ?? '';
+  const roles = new Set(options.roles ?? VOTING_ROLES);
+  const topics = topicNames(prefix);
   const builder = new StreamsBuilder();
+  if (roles.has('dedup')) addDedup(builder, prefix);
+  if (roles.has('count')) {
+    const redis = options.redis ?? 'redis://127.0.0.1:16379';
+    builder
+      .stream(topics.votesAccepted, { key: Serdes.string(), value: acceptedVoteSerde, deadLetterTopic: topics.votesDlq, name: 'count-source' })
+      .to({ name: 'redis-counts', create: () => new RedisCountSink({ redis }) }, { name: 'redis-count-sink' });
+  }
+  if (roles.has('persist')) {
+    const dynamodb = options.dynamodbEndpoint ?? 'http://127.0.0.1:18000';
+    const tableName = tableNames(prefix).votes;
+    builder
+      .stream(topics.votesAccepted, { key: Serdes.string(), value: acceptedVoteSerde, deadLetterTopic: topics.votesDlq, name: 'persist-source' })
+      .to({ name: 'dynamodb-vote-log', create: () => new DynamoVoteSink({ dynamodb, tableName }) }, { name: 'dynamodb-vote-sink' });
+  }
+  return builder.build();
+}
+
+function addDedup(builder: StreamsBuilder, prefix: string): void {
+  const topics = topicNames(prefix);
   const elections = builder.globalTable(topics.elections, { key: Serdes.string(), value: electionSerde, storeName: 'elections' });
   builder.addStateStore<string>({ name: VOTERS_STORE, valueSerde: Serdes.string() });
   const rejected = outputSerde<RejectedVote | MalformedRejection>();
@@ -135,6 +182,4 @@ export function votingTopology(options: VotingTopologyOptions = {}): Topology {
   accepted
     .process(() => new AttachSource(), { name: 'attach-source' })
     .to(topics.votesAccepted, { key: Serdes.string(), value: outputSerde<AcceptedVote>(), name: 'accepted-sink' });
-
-  return builder.build();
 }

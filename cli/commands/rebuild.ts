@@ -38,7 +38,7 @@ const storeCommand: CommandModule<GlobalArgs, RebuildStoreArgs> = {
     const logger = createLogger({ level: ctx.config.logLevel });
     const reports = await rebuildStore({
       driver: new PlatformaticKafkaDriver({ brokers: ctx.config.brokers, clientId: 'votestream-rebuild' }),
-      topology: votingTopology({ prefix: ctx.config.topicPrefix }),
+      topology: votingTopology({ prefix: ctx.config.topicPrefix, roles: ['dedup'] }),
       applicationId: votingApplicationId(ctx.config.topicPrefix),
       stateDir: argv.stateDir,
       store: argv.store,

@@ -4,8 +4,9 @@ import { ConfigError } from '../../runtime/errors.js';
 import { PROCESSING_GUARANTEES, type ProcessingGuarantee } from '../../runtime/streams-config.js';
 import { StreamsApp } from '../../runtime/streams-app.js';
 import { createLogger } from '../../runtime/logger.js';
-import { votingApplicationId, votingTopology } from '../../voting/topology.js';
+import { VOTING_ROLES, votingApplicationId, votingTopology, type VotingRole } from '../../voting/topology.js';
 import { topicNames } from '../../voting/topics.js';
+import type { VotestreamConfig } from '../config.js';
 import { commandContext, type GlobalArgs } from '../context.js';
 import { superviseWorkers } from '../worker-supervisor.js';
 
@@ -18,6 +19,7 @@ interface WorkerArgs extends GlobalArgs {
   metricsPort: number;
   instanceId?: string;
   workerIndex?: number;
+  roles: VotingRole[];
 }
 
 export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
@@ -32,6 +34,13 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
       .option('max-batch-records', { type: 'number', default: 5000, describe: 'records per poll and the most between commits' })
       .option('metrics-port', { type: 'number', default: 9464, describe: 'Prometheus /metrics port (worker i uses port + i; 0 = any free port)' })
       .option('instance-id', { type: 'string', describe: 'stable id of this worker slot (transactional ids derive from it)' })
+      .option('roles', {
+        type: 'string',
+        array: true,
+        choices: VOTING_ROLES,
+        default: [...VOTING_ROLES],
+        describe: 'which parts to run: dedup (votes -> votes-accepted), count (-> Redis), persist (-> DynamoDB); each scales apart',
+      })
       .option('worker-index', { type: 'number', hidden: true }) as unknown as Argv<WorkerArgs>,
   handler: async (argv) => {
     const ctx = commandContext(argv);
@@ -55,18 +64,19 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
       });
       return;
     }
-    await runWorker(argv, ctx.config.brokers, ctx.config.topicPrefix, ctx.config.logLevel);
+    await runWorker(argv, ctx.config);
   },
 };
 
-async function runWorker(argv: WorkerArgs, brokers: string, prefix: string, level: string): Promise<void> {
+async function runWorker(argv: WorkerArgs, config: VotestreamConfig): Promise<void> {
+  const { brokers, topicPrefix: prefix, logLevel: level } = config;
   const logger = createLogger({
-    level: level as 'info',
+    level,
     name: 'votestream-worker',
     bindings: argv.workerIndex !== undefined ? { worker: argv.workerIndex } : {},
   });
   const app = new StreamsApp(
-    votingTopology({ prefix }),
+    votingTopology({ prefix, roles: argv.roles, redis: config.redis, dynamodbEndpoint: config.dynamodbEndpoint }),
     {
       applicationId: votingApplicationId(prefix),
       brokers,

@@ -170,6 +170,7 @@ export class TopologyGraph {
       else globalSpecs.push(spec);
     });
     this.validateStoreOwnership(subTopologies);
+    this.validateSourceTopics(subTopologies);
     return new Topology(subTopologies, globalSpecs);
   }
 
@@ -184,16 +185,33 @@ export class TopologyGraph {
       if (stores.has(name)) throw new TopologyError(`Store "${name}" is added more than once`);
       stores.add(name);
     }
+    // A global topic feeds one store and nothing else. A stream topic may be read by several
+    // sources in different sub-topologies: each runs in its own consumer group, with its own
+    // progress (validateSourceTopics checks they do not share one).
     const readers = new Map<string, string>();
-    for (const source of [
-      ...this.nodes.flatMap((n) => (n.kind === 'source' ? n.topics.map((t) => ({ topic: t, name: n.name })) : [])),
-      ...this.globals.map((g) => ({ topic: g.topic, name: g.sourceName })),
-    ]) {
-      const other = readers.get(source.topic);
+    const streamSources = this.nodes.flatMap((n) => (n.kind === 'source' ? n.topics.map((t) => ({ topic: t, name: n.name })) : []));
+    for (const g of this.globals) {
+      const other = readers.get(g.topic) ?? streamSources.find((s) => s.topic === g.topic)?.name;
       if (other !== undefined) {
-        throw new TopologyError(`Topic "${source.topic}" is read by more than one source (${other}, ${source.name})`);
+        throw new TopologyError(`Topic "${g.topic}" is read by more than one source (${other}, ${g.sourceName})`);
       }
-      readers.set(source.topic, source.name);
+      readers.set(g.topic, g.sourceName);
+    }
+  }
+
+  private validateSourceTopics(subTopologies: readonly SubTopologySpec[]): void {
+    for (const sub of subTopologies) {
+      const readers = new Map<string, string>();
+      for (const node of sub.nodes) {
+        if (node.kind !== 'source') continue;
+        for (const topic of node.topics) {
+          const other = readers.get(topic);
+          if (other !== undefined) {
+            throw new TopologyError(`Topic "${topic}" is read by more than one source of sub-topology ${sub.id} (${other}, ${node.name})`);
+          }
+          readers.set(topic, node.name);
+        }
+      }
     }
   }
 

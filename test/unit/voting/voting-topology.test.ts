@@ -33,7 +33,7 @@ describe('the voting topology under the TopologyTestDriver', () => {
   });
 
   it('accepts each voter once per election and rejects the rest with the exact reason', async () => {
-    driver = new TopologyTestDriver(votingTopology(), { partitions: 1 });
+    driver = new TopologyTestDriver(votingTopology({ roles: ['dedup'] }), { partitions: 1 });
     await driver.createInputTopic('elections', Serdes.string(), Serdes.json<Election>()).pipeInput('e1', e1);
     const votes = driver.createInputTopic('votes', Serdes.string(), Serdes.bytes());
     const send = (key: string, value: unknown) => votes.pipeInput(key, Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)));
@@ -90,9 +90,14 @@ describe('the voting topology under the TopologyTestDriver', () => {
     ]);
   });
 
-  it('describes one global store and one dedup sub-topology', () => {
-    const json = votingTopology({ prefix: 'p-' }).describe().toJSON() as { subTopologies: { id: number }[]; globalStores: unknown[] };
-    expect(json.subTopologies.map((s) => s.id)).toEqual([1]);
-    expect(json.globalStores.length).toBe(1);
+  it('has a global store and three sub-topologies, count and persist each reading votes-accepted', () => {
+    const topology = votingTopology({ prefix: 'p-' });
+    expect(topology.globalStores.map((g) => [g.id, g.topic, g.storeName])).toEqual([[0, 'p-elections', 'elections']]);
+    expect(topology.subTopologies.map((s) => [s.id, s.sourceTopics, s.sinkTopics, s.stores.map((st) => st.name)])).toEqual([
+      [1, ['p-votes'], ['p-votes-rejected', 'p-votes-accepted'], ['voters']],
+      [2, ['p-votes-accepted'], [], []],
+      [3, ['p-votes-accepted'], [], []],
+    ]);
+    expect(votingTopology({ roles: ['count'] }).subTopologies.map((s) => s.sourceTopics)).toEqual([['votes-accepted']]);
   });
 });
