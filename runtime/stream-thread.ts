@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import type { Sink } from '../sinks/sink.js';
 import type { KeyValueStore } from '../statestores/key-value-store.js';
+import { StoreOpenError } from '../statestores/errors.js';
 import { createTaskStore, type TaskStore } from '../statestores/store-stack.js';
 import type { Serde } from '../topology/serdes/serde.js';
 import { changelogTopicName as changelogTopic } from '../statestores/changelogging-store.js';
@@ -298,7 +299,8 @@ export class StreamThread {
       await producer.begin();
       try {
         const result = records.length > 0 ? await producer.send(records) : { offsets: [] };
-        changelogNext = nextChangelogOffsets(result.offsets, this.#changelogTopics(), changelogCounts);
+        // +1: the commit marker follows our records, so a clean restart starts past it and reads nothing.
+        changelogNext = nextChangelogOffsets(result.offsets, this.#changelogTopics(), changelogCounts, 1n);
         if (offsets.length > 0) await producer.sendOffsets(consumer, offsets);
         await producer.commit();
       } catch (err) {
@@ -307,7 +309,7 @@ export class StreamThread {
     } else {
       if (records.length > 0) {
         const result = await this.#producer!.send(records);
-        changelogNext = nextChangelogOffsets(result.offsets, this.#changelogTopics(), changelogCounts);
+        changelogNext = nextChangelogOffsets(result.offsets, this.#changelogTopics(), changelogCounts, 0n);
       }
       if (offsets.length > 0) await consumer.commitSync(offsets);
     }
@@ -385,7 +387,7 @@ export class StreamThread {
         registry,
         taskId,
       });
-      await store.open();
+      await openWhenUnlocked(store, this.#log, config.sessionTimeoutMs * 3);
       if (spec.logged) {
         await restoreStore({
           driver,
@@ -458,21 +460,42 @@ export class StreamThread {
   }
 }
 
+/**
+ * Opens a task's store, waiting while another process on the same state directory still holds
+ * its LevelDB lock: after a rebalance the new owner can be told before the old one has closed.
+ */
+async function openWhenUnlocked(store: TaskStore<unknown>, log: Logger, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await store.open();
+      return;
+    } catch (err) {
+      if (!(err instanceof StoreOpenError && err.locked) || Date.now() > deadline) throw err;
+      if (attempt === 1) log.info({ store: store.name }, 'store locked by its previous owner; waiting');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
 function serializeChangelogValue(serde: Serde<unknown> | undefined, topic: string, value: unknown): Buffer | null {
   if (serde !== undefined) return serde.serialize(topic, value);
   return Buffer.from(JSON.stringify(value));
 }
 
 /**
- * The changelog offset each task's store reaches with this commit: one past its last record. The
- * batch's base offset plus the records sent to that partition; if the client split a partition's
- * records into several batches, the lowest base is used, which can only lag (harmless: replaying
- * changelog records is idempotent), never run ahead.
+ * The changelog offset each task's store reaches with this commit: the batch's base offset plus
+ * the records sent to that partition, plus the transaction's commit marker when there is one.
+ * Only this task's owner commits to its changelog partition, so nothing committed lies between
+ * our records and the marker; anything else there is aborted, invisible to read_committed
+ * restores. If the client split a partition's records into several batches, the lowest base is
+ * used, which can only lag (harmless: replaying changelog records is idempotent).
  */
 function nextChangelogOffsets(
   produced: readonly TopicPartitionOffset[],
   changelogTopics: ReadonlySet<string>,
   counts: ReadonlyMap<number, number>,
+  marker: bigint,
 ): Map<number, bigint> {
   const base = new Map<number, bigint>();
   for (const o of produced) {
@@ -483,7 +506,7 @@ function nextChangelogOffsets(
   const next = new Map<number, bigint>();
   for (const [partition, count] of counts) {
     const b = base.get(partition);
-    if (b !== undefined) next.set(partition, b + BigInt(count));
+    if (b !== undefined) next.set(partition, b + BigInt(count) + marker);
   }
   return next;
 }

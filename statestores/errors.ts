@@ -15,6 +15,8 @@ export class StoreNotOpenError extends VotestreamError {
 
 /** The store could not be opened: e.g. another process holds the LevelDB lock on its directory. */
 export class StoreOpenError extends VotestreamError {
+  /** Another process holds the LevelDB lock: worth retrying while a previous owner lets go. */
+  readonly locked: boolean;
   constructor(storeName: string, location: string, options?: { cause?: unknown }) {
     const locked = causeCode(options?.cause) === 'LEVEL_LOCKED';
     super(
@@ -24,6 +26,7 @@ export class StoreOpenError extends VotestreamError {
         : `store "${storeName}" at ${location} could not be opened`,
       options,
     );
+    this.locked = locked;
   }
 }
 
