@@ -64,7 +64,27 @@ export type { TestInputTopic, TestOutputTopic, TestRecord } from './runtime/test
 export { ConfigError, PrerequisiteError, ServiceUnavailableError, VotestreamError } from './runtime/errors.js';
 
 // --- statestores ---
-export type { KeyValue, KeyValueStore, RangeOptions } from './statestores/key-value-store.js';
+export * from './statestores/index.js';
 
 // --- sinks ---
 export type { Sink, SinkRecord, SinkSupplier, SinkTaskInfo } from './sinks/sink.js';
+export { RedisCountSink, type RedisCountSinkOptions } from './sinks/redis-count-sink.js';
+export { DynamoVoteSink, type DynamoVoteSinkOptions } from './sinks/dynamo-vote-sink.js';
+
+// --- runtime on Kafka ---
+export { StreamsApp, CoPartitioningError, type StreamsAppOptions, type StreamsAppState } from './runtime/streams-app.js';
+export {
+  parseStreamsConfig,
+  PROCESSING_GUARANTEES,
+  type ProcessingExceptionHandler,
+  type ProcessingGuarantee,
+  type StreamsConfig,
+  type StreamsConfigInput,
+} from './runtime/streams-config.js';
+export type { KafkaDriver } from './runtime/kafka/driver.js';
+export { PlatformaticKafkaDriver } from './runtime/kafka/platformatic-driver.js';
+export { FencedError, TransactionError, KafkaDriverError } from './runtime/kafka/errors.js';
+export { rebuildStore, type PartitionRebuild, type RebuildStoreOptions } from './runtime/rebuild-store.js';
+
+// --- voting: the application ---
+export { votingTopology, votingApplicationId, VOTING_ROLES, type VotingRole, type VotingTopologyOptions } from './voting/topology.js';
