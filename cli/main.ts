@@ -5,6 +5,7 @@ import { hideBin } from 'yargs/helpers';
 import { VotestreamError } from '../runtime/errors.js';
 import { LOG_LEVELS } from './config.js';
 import type { GlobalArgs } from './context.js';
+import { benchCommand } from './commands/bench.js';
 import { describeCommand } from './commands/describe.js';
 import { devCommand } from './commands/dev.js';
 import { initCommand } from './commands/init.js';
@@ -41,6 +42,7 @@ await yargs(hideBin(process.argv))
   .command(describeCommand)
   .command(rebuildCommand)
   .command(devCommand)
+  .command(benchCommand)
   .demandCommand(1, 'name a command; see --help')
   .strict()
   .recommendCommands()

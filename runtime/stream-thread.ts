@@ -226,7 +226,7 @@ export class StreamThread {
     for (const active of touched) {
       await active.task.punctuate('stream-time');
     }
-    metrics.recordsIn.inc({ task: `${this.#o.sub.id}_all` }, records.length);
+    for (const [task, n] of countBy(records, (r) => r.partition)) metrics.recordsIn.inc({ task: `${this.#o.sub.id}_${task}` }, n);
   }
 
   async #onProcessingError(raw: RawRecord, err: unknown): Promise<void> {
@@ -323,7 +323,9 @@ export class StreamThread {
       }
       t.dirty = false;
     }
-    metrics.recordsOut.inc({ task: `${sub.id}_all` }, records.length);
+    for (const [partition, n] of countBy(records, (r) => r.partition ?? -1)) {
+      metrics.recordsOut.inc({ task: partition < 0 ? `${sub.id}_unassigned` : `${sub.id}_${partition}` }, n);
+    }
     metrics.commits.inc({ subtopology: String(sub.id) });
     metrics.commitLatency.observe({ subtopology: String(sub.id) }, Number(process.hrtime.bigint() - started) / 1e9);
     this.#pending = [];
@@ -476,6 +478,15 @@ async function openWhenUnlocked(store: TaskStore<unknown>, log: Logger, timeoutM
       await new Promise((r) => setTimeout(r, 200));
     }
   }
+}
+
+function countBy<T>(items: readonly T[], key: (item: T) => number): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const item of items) {
+    const k = key(item);
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  return counts;
 }
 
 function serializeChangelogValue(serde: Serde<unknown> | undefined, topic: string, value: unknown): Buffer | null {

@@ -1,8 +1,11 @@
+import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { dynamoClient } from '../../infra/dynamo-client.js';
 import { stackConfig } from '../../infra/stack-config.js';
 import { stackUp } from '../../infra/stack.js';
 import { provisionVoting } from '../../voting/provision.js';
+import { VOTING_ROLES } from '../../voting/topology.js';
+import { runWorker } from './worker.js';
 import { commandContext, type GlobalArgs } from '../context.js';
 
 interface DevArgs extends GlobalArgs {
@@ -11,11 +14,11 @@ interface DevArgs extends GlobalArgs {
 
 /**
  * `npm start`: everything that exists so far, on one machine. It grows as the system does; today
- * it brings up the stack and provisions topics and tables, then says what is still to come.
+ * it brings up the stack, provisions topics and tables, and runs a worker with every role.
  */
 export const devCommand: CommandModule<GlobalArgs, DevArgs> = {
   command: 'dev',
-  describe: 'run the whole system locally (what exists so far): stack, topics and tables',
+  describe: 'run the whole system locally (what exists so far): stack, topics and tables, a worker',
   builder: (y: Argv<GlobalArgs>) => y.option('data-dir', { type: 'string', default: '.stack', describe: 'local stack data directory' }) as Argv<DevArgs>,
   handler: async (argv) => {
     const ctx = commandContext(argv);
@@ -31,10 +34,24 @@ export const devCommand: CommandModule<GlobalArgs, DevArgs> = {
     process.stdout.write(
       [
         '',
-        'The local stack is up and provisioned. Not built yet: workers, gateway, feed, simulated voters, live page.',
-        'Stop it with `npx votestream stack down`.',
+        'Stack up and provisioned; starting a worker (dedup -> votes-accepted, count -> Redis, persist -> DynamoDB).',
+        'Not built yet: gateway, live feed, simulated voters, live page. Ctrl-C stops the worker;',
+        '`npx votestream stack down` stops the stack.',
         '',
       ].join('\n'),
+    );
+    await runWorker(
+      {
+        ...argv,
+        processes: 1,
+        stateDir: join(argv.dataDir ?? '.stack', 'state'),
+        processingGuarantee: 'exactly_once_v2',
+        commitIntervalMs: 100,
+        maxBatchRecords: 5000,
+        metricsPort: 9464,
+        roles: [...VOTING_ROLES],
+      },
+      ctx.config,
     );
   },
 };

@@ -1,9 +1,24 @@
+import { DescribeTableCommand, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import { Redis } from 'ioredis';
 import type { Argv, CommandModule } from 'yargs';
+import { dynamoClient } from '../../infra/dynamo-client.js';
+import { dynamodbHealthy, kafkaHealthy, redisHealthy } from '../../infra/health.js';
+import { ConfigError, ServiceUnavailableError } from '../../runtime/errors.js';
 import { createLogger } from '../../runtime/logger.js';
 import { PlatformaticKafkaDriver } from '../../runtime/kafka/platformatic-driver.js';
 import { rebuildStore, type PartitionRebuild } from '../../runtime/rebuild-store.js';
+import {
+  assertGroupIdle,
+  CountPathRunningError,
+  describeGroupActivity,
+  resetCountOffsets,
+  votingGroupId,
+  type ResetCountOffsetsResult,
+} from '../../voting/count-offsets-reset.js';
+import { rebuildRedis, type RebuildRedisResult } from '../../voting/rebuild-redis.js';
 import { votingApplicationId, votingTopology } from '../../voting/topology.js';
-import { VOTERS_STORE } from '../../voting/topics.js';
+import { tableNames, topicNames, VOTERS_STORE } from '../../voting/topics.js';
+import { ID_PATTERN, MAX_ELECTION_ID_LENGTH } from '../../voting/vote.js';
 import { commandContext, type GlobalArgs } from '../context.js';
 
 interface RebuildStoreArgs extends GlobalArgs {
@@ -57,9 +72,126 @@ const storeCommand: CommandModule<GlobalArgs, RebuildStoreArgs> = {
   },
 };
 
+interface RebuildRedisArgs extends GlobalArgs {
+  election: string;
+  partitions?: number;
+  json: boolean;
+}
+
+/**
+ * Exit code of `rebuild redis` when the count path is running: nothing was rebuilt (or, if a count
+ * worker joined during the rebuild, what was rebuilt may have been overwritten; run it again).
+ */
+export const COUNT_PATH_RUNNING_EXIT = 6;
+
+/** Every service the rebuild touches must answer first: a half-done rebuild helps nobody. */
+async function requireServices(config: { brokers: string; redis: string; dynamodbEndpoint: string }): Promise<void> {
+  const [kafka, redis, dynamodb] = await Promise.all([kafkaHealthy(config.brokers, 5_000), redisHealthy(config.redis, 5_000), dynamodbHealthy(config.dynamodbEndpoint, 5_000)]);
+  const down = [
+    ...(kafka ? [] : [`Kafka at ${config.brokers}`]),
+    ...(redis ? [] : [`Redis at ${config.redis}`]),
+    ...(dynamodb ? [] : [`DynamoDB at ${config.dynamodbEndpoint}`]),
+  ];
+  if (down.length > 0) throw new ServiceUnavailableError(`not answering: ${down.join(', ')}`);
+}
+
+function describeRebuild(electionId: string, r: RebuildRedisResult, reset: ResetCountOffsetsResult): string {
+  const fields = (m: Record<string, number>) =>
+    Object.entries(m)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ') || '(none)';
+  const moved = reset.steps.filter((s) => s.moves);
+  return [
+    `election ${electionId}: total ${r.total}`,
+    `  counts:  ${fields(r.counts)}`,
+    `  regions: ${fields(r.regions)}`,
+    `  fences:  ${Object.keys(r.offsets).length} partition(s) ${fields(r.offsets)}`,
+    moved.length === 0
+      ? `  count group ${reset.countGroup}: offsets unchanged (not ahead of ${reset.persistGroup})`
+      : `  count group ${reset.countGroup}: rewound ${moved.length} partition(s) to re-read what DynamoDB lacked: ${moved.map((s) => `${s.partition}:${s.from}->${s.to}`).join(' ')}`,
+    '',
+  ].join('\n');
+}
+
+const redisCommand: CommandModule<GlobalArgs, RebuildRedisArgs> = {
+  command: 'redis',
+  describe: "rebuild one election's Redis counts, regions and fences from the DynamoDB vote log (stop the count path first)",
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .option('election', { type: 'string', demandOption: true, describe: 'the election id' })
+      .option('partitions', { type: 'number', describe: 'chains to read, 0..n-1 (default: the partitions of votes-accepted)' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
+      .epilog(
+        'Refuses (exit 6) while the count consumer group has members. Then rewinds the count group, per partition, to ' +
+          'min(its committed offset, the persist group\'s), because Redis may have been ahead of DynamoDB: the count path ' +
+          're-reads that part and the rebuilt fences skip what DynamoDB already covers.',
+      ) as unknown as Argv<RebuildRedisArgs>,
+  handler: async (argv) => {
+    const ctx = commandContext(argv);
+    const election = argv.election;
+    if (election.length > MAX_ELECTION_ID_LENGTH || !ID_PATTERN.test(election)) {
+      throw new ConfigError(`--election must be an election id (letters and digits first, then letters, digits and . _ @ + -; at most ${MAX_ELECTION_ID_LENGTH}), got ${JSON.stringify(election)}`);
+    }
+    if (argv.partitions !== undefined && (!Number.isInteger(argv.partitions) || argv.partitions < 1 || argv.partitions > 1000)) {
+      throw new ConfigError(`--partitions must be an integer in 1..1000, got ${argv.partitions}`);
+    }
+    const { brokers, redis: redisUrl, dynamodbEndpoint, topicPrefix: prefix } = ctx.config;
+    await requireServices(ctx.config);
+    const countGroup = votingGroupId(prefix, 'count');
+    const driver = new PlatformaticKafkaDriver({ brokers, clientId: 'votestream-rebuild' });
+    const dynamodb = dynamoClient(dynamodbEndpoint);
+    // Bounded retries: a command must fail rather than hang when Redis goes away half-way.
+    const redis = new Redis(redisUrl, { maxRetriesPerRequest: 3, retryStrategy: (times) => (times > 10 ? null : 200), connectionName: 'votestream-rebuild' });
+    redis.on('error', (err: unknown) => ctx.log.debug({ err }, 'rebuild redis: connection error'));
+    try {
+      const table = tableNames(prefix).votes;
+      try {
+        await dynamodb.send(new DescribeTableCommand({ TableName: table }));
+      } catch (err) {
+        if (err instanceof ResourceNotFoundException) throw new ConfigError(`DynamoDB table ${table} does not exist (run \`votestream init\`?)`);
+        throw err;
+      }
+      let partitions = argv.partitions;
+      if (partitions === undefined) {
+        const admin = driver.createAdmin({ clientId: 'votestream-rebuild-admin' });
+        try {
+          const topic = topicNames(prefix).votesAccepted;
+          partitions = (await admin.partitionCounts([topic]).catch((err: unknown) => {
+            throw new ConfigError(`topic ${topic} is missing (run \`votestream init\`?): ${(err as Error).message}`);
+          })).get(topic);
+        } finally {
+          await admin.close();
+        }
+      }
+      // Offsets first: if the rebuild then fails, a rewound count group only replays, and the
+      // fences still in Redis skip it; the other order could leave Redis rebuilt but never caught up.
+      const reset = await resetCountOffsets({ brokers, driver, prefix });
+      const result = await rebuildRedis({ dynamodb, redis, tableName: table, electionId: election, partitions: partitions ?? 0 });
+      // A count worker that joined while we read DynamoDB may have written under our MULTI.
+      assertGroupIdle(await describeGroupActivity(brokers, countGroup));
+      if (argv.json) {
+        const steps = reset.steps.map((s) => ({ partition: s.partition, from: s.from?.toString() ?? null, persist: s.persist?.toString() ?? null, to: s.to?.toString() ?? null, moves: s.moves }));
+        const { total, counts, regions, offsets: fences } = result;
+        process.stdout.write(`${JSON.stringify({ electionId: election, total, counts, regions, fences, countGroup: reset.countGroup, reset: steps })}\n`);
+      } else {
+        process.stdout.write(describeRebuild(election, result, reset));
+      }
+    } catch (err) {
+      if (!(err instanceof CountPathRunningError)) throw err;
+      process.stderr.write(`votestream: ${err.message}\n`);
+      process.exitCode = COUNT_PATH_RUNNING_EXIT;
+    } finally {
+      dynamodb.destroy();
+      if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
+      else redis.disconnect();
+    }
+  },
+};
+
 export const rebuildCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'rebuild <what>',
-  describe: 'rebuild derived state: a state store from its changelog',
-  builder: (y: Argv<GlobalArgs>) => y.command(storeCommand).demandCommand(1, 'rebuild what? store'),
+  describe: 'rebuild derived state: a state store from its changelog, an election\'s Redis counts from DynamoDB',
+  builder: (y: Argv<GlobalArgs>) => y.command(storeCommand).command(redisCommand).demandCommand(1, 'rebuild what? store | redis'),
   handler: () => undefined,
 };

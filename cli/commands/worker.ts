@@ -10,7 +10,7 @@ import type { VotestreamConfig } from '../config.js';
 import { commandContext, type GlobalArgs } from '../context.js';
 import { superviseWorkers } from '../worker-supervisor.js';
 
-interface WorkerArgs extends GlobalArgs {
+export interface WorkerArgs extends GlobalArgs {
   processes: number;
   stateDir: string;
   processingGuarantee: ProcessingGuarantee;
@@ -68,7 +68,8 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
   },
 };
 
-async function runWorker(argv: WorkerArgs, config: VotestreamConfig): Promise<void> {
+/** Runs the voting StreamsApp in this process until a signal or a fatal error (exit 1). */
+export async function runWorker(argv: WorkerArgs, config: VotestreamConfig): Promise<void> {
   const { brokers, topicPrefix: prefix, logLevel: level } = config;
   const logger = createLogger({
     level,

@@ -1,0 +1,211 @@
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { runDedupBenchmark, type DedupBenchmarkResult } from '../../benchmarks/dedup-benchmark.js';
+import { runMemoryBenchmark } from '../../benchmarks/memory-benchmark.js';
+import { runRestoreBenchmark } from '../../benchmarks/restore-benchmark.js';
+import { resultRows, writeResult, type BenchmarkResult } from '../../benchmarks/result.js';
+import { runSinksBenchmark } from '../../benchmarks/sinks-benchmark.js';
+import { ConfigError } from '../../runtime/errors.js';
+import { PlatformaticKafkaDriver } from '../../runtime/kafka/platformatic-driver.js';
+import { createLogger, type Logger } from '../../runtime/logger.js';
+import { PROCESSING_GUARANTEES, type ProcessingGuarantee } from '../../runtime/streams-config.js';
+import type { KafkaDriver } from '../../runtime/kafka/driver.js';
+import { DEFAULT_PARTITIONS } from '../../voting/topics.js';
+import { commandContext, type GlobalArgs } from '../context.js';
+
+interface CommonArgs extends GlobalArgs {
+  outDir: string;
+  timeoutS: number;
+}
+
+interface DedupArgs extends CommonArgs {
+  votes: number;
+  duplicates: number;
+  partitions: number;
+  processes: string;
+  guarantees: string;
+  profile: boolean;
+}
+
+interface RestoreArgs extends CommonArgs {
+  votes: number;
+  duplicates: number;
+  partitions: number;
+  processes: number;
+  guarantee: ProcessingGuarantee;
+}
+
+interface MemoryArgs extends CommonArgs {
+  voters: number;
+  partitions: number;
+  step: number;
+}
+
+interface SinksArgs extends CommonArgs {
+  redisVotes: number;
+  dynamoVotes: number;
+  rounds: number;
+}
+
+/** Exactly what was typed after the program name, for RESULTS.md. */
+const typed = (): string => `votestream ${process.argv.slice(2).join(' ')}`;
+
+function common<T extends GlobalArgs>(y: Argv<T>): Argv<T> {
+  return y
+    .option('out-dir', { type: 'string', default: 'benchmarks/out', describe: 'where the result JSON is written' })
+    .option('timeout-s', { type: 'number', default: 900, describe: 'each timed run fails after this many seconds' });
+}
+
+function positiveInt(name: string, n: number): number {
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`--${name} must be a positive integer, got ${n}`);
+  return n;
+}
+
+function list(name: string, value: string): string[] {
+  const items = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  if (items.length === 0) throw new ConfigError(`--${name} needs at least one value`);
+  return items;
+}
+
+/** Runs one benchmark with a Kafka driver and a JSON-line logger; writes the result and prints its rows. */
+async function run<A extends CommonArgs>(
+  argv: ArgumentsCamelCase<A>,
+  body: (ctx: { driver: KafkaDriver; brokers: string; redis: string; dynamodbEndpoint: string; logger: Logger; command: string }) => Promise<BenchmarkResult<Record<string, number | string>>>,
+): Promise<void> {
+  const ctx = commandContext(argv);
+  const logger = createLogger({ level: ctx.config.logLevel, name: 'votestream-bench' });
+  const driver = new PlatformaticKafkaDriver({ brokers: ctx.config.brokers, clientId: 'votestream-bench' });
+  const result = await body({ driver, brokers: ctx.config.brokers, redis: ctx.config.redis, dynamodbEndpoint: ctx.config.dynamodbEndpoint, logger, command: typed() });
+  const path = writeResult(result, argv.outDir);
+  logger.info({ path, figures: result.figures }, 'result written');
+  process.stdout.write(`${resultRows(result)}\n`);
+}
+
+function profileTables(result: DedupBenchmarkResult): string {
+  if (result.profile === undefined) return '';
+  const rows = (entries: readonly { name: string; selfMs: number; selfPercent: number }[]) =>
+    entries.map((e) => `| ${e.name.replaceAll('|', '\\|')} | ${e.selfPercent}% | ${e.selfMs.toLocaleString('en-US')} |`).join('\n');
+  return [
+    '',
+    `CPU profile ${result.profile.file}: ${result.profile.durationMs} ms, ${result.profile.samples} samples, busy ${result.profile.busyPercent}%`,
+    '',
+    '| function (self time) | self % | self ms |',
+    '|---|---|---|',
+    rows(result.profile.topFunctions),
+    '',
+    '| module | self % | self ms |',
+    '|---|---|---|',
+    rows(result.profile.byModule),
+    '',
+  ].join('\n');
+}
+
+const dedupCommand: CommandModule<GlobalArgs, DedupArgs> = {
+  command: 'dedup',
+  describe: 'dedup throughput: N votes through `worker --roles dedup` per (processes, guarantee), fresh state each, outputs checked',
+  builder: (y: Argv<GlobalArgs>) =>
+    common(y)
+      .option('votes', { type: 'number', default: 1_000_000 })
+      .option('duplicates', { type: 'number', default: 0.2, describe: 'share of votes that repeat an earlier voter, 0..1' })
+      .option('partitions', { type: 'number', default: DEFAULT_PARTITIONS })
+      .option('processes', { type: 'string', default: '1,2', describe: 'comma-separated process counts' })
+      .option('guarantees', { type: 'string', default: 'exactly_once_v2,at_least_once', describe: `comma-separated: ${PROCESSING_GUARANTEES.join(', ')}` })
+      .option('profile', { type: 'boolean', default: false, describe: 'one more 1-process exactly_once_v2 run under node --cpu-prof, summarized' }) as unknown as Argv<DedupArgs>,
+  handler: async (argv) => {
+    const processes = list('processes', argv.processes).map((p) => positiveInt('processes', Number(p)));
+    const guarantees = list('guarantees', argv.guarantees).map((g) => {
+      if (!(PROCESSING_GUARANTEES as readonly string[]).includes(g)) throw new ConfigError(`--guarantees: unknown guarantee "${g}" (${PROCESSING_GUARANTEES.join(', ')})`);
+      return g as ProcessingGuarantee;
+    });
+    if (!(argv.duplicates >= 0 && argv.duplicates < 1)) throw new ConfigError(`--duplicates must be in [0, 1), got ${argv.duplicates}`);
+    let tables = '';
+    await run(argv, async (c) => {
+      const result = await runDedupBenchmark({
+        ...c,
+        votes: positiveInt('votes', argv.votes),
+        duplicateRatio: argv.duplicates,
+        partitions: positiveInt('partitions', argv.partitions),
+        processes,
+        guarantees,
+        profile: argv.profile,
+        profileDir: `${argv.outDir}/profiles`,
+        timeoutMs: argv.timeoutS * 1000,
+      });
+      tables = profileTables(result);
+      return result;
+    });
+    if (tables !== '') process.stdout.write(tables);
+  },
+};
+
+const restoreCommand: CommandModule<GlobalArgs, RestoreArgs> = {
+  command: 'restore',
+  describe: 'restore rate: a dedup run, then the state dir deleted and the worker restarted; restore figures from its logs',
+  builder: (y: Argv<GlobalArgs>) =>
+    common(y)
+      .option('votes', { type: 'number', default: 1_000_000 })
+      .option('duplicates', { type: 'number', default: 0.2 })
+      .option('partitions', { type: 'number', default: DEFAULT_PARTITIONS })
+      .option('processes', { type: 'number', default: 1, describe: 'processes of the restarted worker' })
+      .option('guarantee', { choices: PROCESSING_GUARANTEES, default: 'exactly_once_v2' as ProcessingGuarantee }) as unknown as Argv<RestoreArgs>,
+  handler: (argv) =>
+    run(argv, (c) =>
+      runRestoreBenchmark({
+        ...c,
+        votes: positiveInt('votes', argv.votes),
+        duplicateRatio: argv.duplicates,
+        partitions: positiveInt('partitions', argv.partitions),
+        processes: positiveInt('processes', argv.processes),
+        guarantee: argv.guarantee,
+        timeoutMs: argv.timeoutS * 1000,
+      }),
+    ),
+};
+
+const memoryCommand: CommandModule<GlobalArgs, MemoryArgs> = {
+  command: 'memory',
+  describe: "memory: one worker's peak RSS while its store fills with N distinct voters (goal < 512 MiB at 5M)",
+  builder: (y: Argv<GlobalArgs>) =>
+    common(y)
+      .option('voters', { type: 'number', default: 5_000_000 })
+      .option('partitions', { type: 'number', default: DEFAULT_PARTITIONS })
+      .option('step', { type: 'number', default: 500_000, describe: 'report RSS at every multiple of this many votes' }) as unknown as Argv<MemoryArgs>,
+  handler: (argv) =>
+    run(argv, (c) =>
+      runMemoryBenchmark({
+        ...c,
+        voters: positiveInt('voters', argv.voters),
+        partitions: positiveInt('partitions', argv.partitions),
+        step: positiveInt('step', argv.step),
+        timeoutMs: argv.timeoutS * 1000,
+      }),
+    ),
+};
+
+const sinksCommand: CommandModule<GlobalArgs, SinksArgs> = {
+  command: 'sinks',
+  describe: 'sink throughput: RedisCountSink and DynamoVoteSink votes/s, and the raw BatchWriteItem ceiling',
+  builder: (y: Argv<GlobalArgs>) =>
+    common(y)
+      .option('redis-votes', { type: 'number', default: 200_000 })
+      .option('dynamo-votes', { type: 'number', default: 3_000 })
+      .option('rounds', { type: 'number', default: 3, describe: 'DynamoDB rounds (raw, then sink); the best of each is reported' }) as unknown as Argv<SinksArgs>,
+  handler: (argv) =>
+    run(argv, (c) =>
+      runSinksBenchmark({
+        redisUrl: c.redis,
+        dynamodbEndpoint: c.dynamodbEndpoint,
+        redisVotes: positiveInt('redis-votes', argv.redisVotes),
+        dynamoVotes: positiveInt('dynamo-votes', argv.dynamoVotes),
+        rounds: positiveInt('rounds', argv.rounds),
+        command: c.command,
+        log: (line) => c.logger.info({ benchmark: 'sinks' }, line),
+      }),
+    ),
+};
+
+export const benchCommand: CommandModule<GlobalArgs, GlobalArgs> = {
+  command: 'bench <benchmark>',
+  describe: 'benchmarks: dedup, restore, memory, sinks (result JSON in benchmarks/out, Markdown rows on stdout)',
+  builder: (y: Argv<GlobalArgs>) => y.command(dedupCommand).command(restoreCommand).command(memoryCommand).command(sinksCommand).demandCommand(1, 'which benchmark? dedup, restore, memory, sinks'),
+  handler: () => undefined,
+};
