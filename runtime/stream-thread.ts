@@ -43,6 +43,8 @@ interface ActiveTask {
   readonly stores: readonly { readonly spec: { name: string; logged: boolean; serde: Serde<unknown> | undefined }; readonly store: TaskStore<unknown> }[];
   readonly sinks: readonly Sink<unknown, unknown>[];
   dirty: boolean;
+  /** Records this task produced since the last commit (metrics count them once committed). */
+  readonly produced: { count: number };
 }
 
 export interface StreamThreadOptions {
@@ -250,9 +252,10 @@ export class StreamThread {
     metrics.deadLettered.inc({ topic, reason: 'processing' });
   }
 
-  #collector(): RecordCollector {
+  #collector(produced: { count: number }): RecordCollector {
     return {
       send: (out: OutgoingRecord) => {
+        produced.count++;
         this.#pending.push({
           topic: out.topic,
           ...(out.partition !== undefined ? { partition: out.partition } : {}),
@@ -323,8 +326,9 @@ export class StreamThread {
       }
       t.dirty = false;
     }
-    for (const [partition, n] of countBy(records, (r) => r.partition ?? -1)) {
-      metrics.recordsOut.inc({ task: partition < 0 ? `${sub.id}_unassigned` : `${sub.id}_${partition}` }, n);
+    for (const t of this.#tasks.values()) {
+      if (t.produced.count > 0) metrics.recordsOut.inc({ task: t.task.id }, t.produced.count);
+      t.produced.count = 0;
     }
     metrics.commits.inc({ subtopology: String(sub.id) });
     metrics.commitLatency.observe({ subtopology: String(sub.id) }, Number(process.hrtime.bigint() - started) / 1e9);
@@ -349,7 +353,10 @@ export class StreamThread {
     this.#pending = [];
     this.#offsets = new Map();
     this.#uncommitted = 0;
-    for (const t of this.#tasks.values()) for (const { store } of t.stores) store.abort();
+    for (const t of this.#tasks.values()) {
+      t.produced.count = 0;
+      for (const { store } of t.stores) store.abort();
+    }
   }
 
   async #onRevoked(partitions: readonly TopicPartition[]): Promise<void> {
@@ -413,17 +420,18 @@ export class StreamThread {
       await sink.open({ taskId, partition });
       sinks.set(node.name, sink);
     }
+    const produced = { count: 0 };
     const task = new StreamTask({
       applicationId: config.applicationId,
       subTopology: sub,
       partition,
       stores: storeMap,
-      collector: this.#collector(),
+      collector: this.#collector(produced),
       sinks,
       logger: this.#log,
     });
     await task.init();
-    return { partition, task, stores, sinks: [...sinks.values()], dirty: false };
+    return { partition, task, stores, sinks: [...sinks.values()], dirty: false, produced };
   }
 
   async #closeAllTasks(reason: string): Promise<void> {
