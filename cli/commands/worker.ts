@@ -46,7 +46,8 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
     const ctx = commandContext(argv);
     if (!Number.isInteger(argv.processes) || argv.processes < 1) throw new ConfigError(`--processes must be a positive integer, got ${argv.processes}`);
     if (argv.processes > 1) {
-      const passOn = process.argv.slice(2).filter((a, i, all) => a !== '--processes' && all[i - 1] !== '--processes' && !a.startsWith('--processes='));
+      // The supervisor sets these per child; everything else the operator gave is passed on as is.
+      const passOn = withoutOptions(process.argv.slice(2), ['processes', 'worker-index', 'instance-id', 'metrics-port']);
       process.exitCode = await superviseWorkers({
         processes: argv.processes,
         logger: ctx.log.child({ role: 'supervisor' }),
@@ -113,4 +114,16 @@ export async function runWorker(argv: WorkerArgs, config: VotestreamConfig): Pro
     logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'worker failed');
     process.exit(1);
   }
+}
+
+/** `args` without the given long options, in both `--name value` and `--name=value` forms. */
+export function withoutOptions(args: readonly string[], names: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const name = names.find((n) => arg === `--${n}` || arg.startsWith(`--${n}=`));
+    if (name === undefined) out.push(arg);
+    else if (arg === `--${name}`) i++;
+  }
+  return out;
 }

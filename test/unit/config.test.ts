@@ -53,3 +53,12 @@ describe('resolveConfig', () => {
     expect(() => resolveConfig({}, { env: {}, configFile: '/nonexistent.json' })).toThrow('config file /nonexistent.json does not exist');
   });
 });
+
+describe('worker supervisor arguments', () => {
+  it('drops the options it sets per child, in both forms, and keeps the rest', async () => {
+    const { withoutOptions } = await import('../../cli/commands/worker.js');
+    expect(
+      withoutOptions(['worker', '--processes', '2', '--state-dir', 's', '--metrics-port=0', '--instance-id', 'x', '--roles', 'dedup'], ['processes', 'instance-id', 'metrics-port']),
+    ).toEqual(['worker', '--state-dir', 's', '--roles', 'dedup']);
+  });
+});

@@ -60,5 +60,57 @@ describe('StreamsApp (exactly_once_v2) on the real broker', () => {
     expect((await readAll(driver, output, 1500)).length).toBe(1500);
     const restoredMetric = (await restarted.registry.getSingleMetricAsString('votestream_restored_records_total')).split('\n').filter((l) => !l.startsWith('#'));
     expect(restoredMetric).toEqual([]);
+    // Records in, per task, add up to exactly what the first run consumed.
+    const recordsIn = (await app.registry.getMetricsAsJSON()).find((m) => m.name === 'votestream_task_records_in_total')!;
+    const perTask = (recordsIn as unknown as { values: { value: number; labels: { task: string } }[] }).values;
+    expect(perTask.reduce((n, v) => n + v.value, 0)).toBe(2000);
+    expect(perTask.every((v) => /^0_[0-3]$/.test(v.labels.task))).toBe(true);
+  });
+
+  it('dead-letters a record whose processing throws, with its reason, and goes on', async () => {
+    const { brokers } = services();
+    const p = uniquePrefix('poison');
+    const [input, output] = [`${p}in`, `${p}out`];
+    const driver = testDriver(brokers);
+    const admin = driver.createAdmin();
+    await admin.ensureTopics([input, output, `${input}-dlq`].map((name) => ({ name, partitions: 2, replicationFactor: 1, configs: {} })));
+    await admin.close();
+    const builder = new StreamsBuilder();
+    builder
+      .stream(input, { key: Serdes.string(), value: Serdes.string() })
+      .mapValues((v) => {
+        if (v === 'poison') throw new Error('cannot digest poison');
+        return v.toUpperCase();
+      })
+      .to(output, { value: Serdes.string() });
+    await produce(driver, ['a', 'poison', 'b'].map((v, i) => ({ topic: input, partition: 0, key: Buffer.from(`k${i}`), value: Buffer.from(v) })));
+    const app = new StreamsApp(builder.build(), { applicationId: `${p}app`, brokers, stateDir, processingExceptionHandler: 'dead-letter' }, { logger: createLogger({ level: 'silent' }) });
+    await app.start();
+    const out = await readAll(driver, output, 2);
+    const dlq = await readAll(driver, `${input}-dlq`, 1);
+    await app.close();
+    expect(out.map((r) => r.value!.toString())).toEqual(['A', 'B']);
+    expect(dlq.map((r) => [r.key!.toString(), r.value!.toString(), Object.fromEntries(r.headers.map(([k, v]) => [k, v.toString()]))])).toEqual([
+      ['k1', 'poison', { error: 'cannot digest poison', 'source-topic': input, 'source-partition': '0', 'source-offset': '1' }],
+    ]);
+  });
+
+  it('refuses to start a sub-topology whose source topics are not co-partitioned', async () => {
+    const { brokers } = services();
+    const p = uniquePrefix('copart');
+    const driver = testDriver(brokers);
+    const admin = driver.createAdmin();
+    await admin.ensureTopics([
+      { name: `${p}a`, partitions: 2, replicationFactor: 1, configs: {} },
+      { name: `${p}b`, partitions: 3, replicationFactor: 1, configs: {} },
+    ]);
+    await admin.close();
+    const builder = new StreamsBuilder();
+    builder.stream([`${p}a`, `${p}b`], { key: Serdes.string(), value: Serdes.string() }).to(`${p}a`);
+    const app = new StreamsApp(builder.build(), { applicationId: `${p}app`, brokers, stateDir }, { logger: createLogger({ level: 'silent' }) });
+    await expect(app.start()).rejects.toThrow(
+      `sub-topology 0 reads topics that are not co-partitioned: ${p}a (2), ${p}b (3); give them the same partition count`,
+    );
+    expect(app.state).toBe('failed');
   });
 });

@@ -104,6 +104,23 @@ describe('votestream worker: exactly once through crashes', () => {
     );
   }, 400_000);
 
+  it('--processes 2 supervises two worker processes and restarts one killed with -9; the result is exact', async () => {
+    const s = await votingScenario(driver, services(), { votes: 60_000, duplicateRatio: 0.2, seed: 23 });
+    const w = startWorker({ brokers: services().brokers, prefix: s.prefix, stateDir: stateDir(), instanceId: 'sup', extraArgs: ['--roles', 'dedup', '--processes', '2'] });
+    workers.push(w);
+    await waitUntil(async () => w.logs.filter((l) => l.msg === 'worker process started').length === 2, 30_000, 'two worker processes');
+    await s.produceVotes(0, 30_000);
+    await waitUntil(async () => (await committedRecords(driver, s.topics.votesAccepted)) > 5_000, 120_000, 'progress');
+    const victim = w.logs.find((l) => l.msg === 'worker process started' && l.worker === 1)!.pid as number;
+    process.kill(victim, 'SIGKILL');
+    await w.waitForLog((l) => l.msg === 'worker process died; restarting' && l.worker === 1, 30_000);
+    await w.waitForLog((l) => l.msg === 'worker process started' && l.worker === 1 && l.pid !== victim, 30_000);
+    await s.produceVotes(30_000);
+    await expectExactDedup(driver, s);
+    expect(await stopWorker(w)).toBe(0);
+    expect(w.logs.filter((l) => l.msg === 'worker process exited').length).toBe(2);
+  }, 400_000);
+
   it('a lost LevelDB directory is restored from the changelog on restart; rebuild store agrees, then names an altered key', async () => {
     const s = await votingScenario(driver, services(), { votes: 60_000, duplicateRatio: 0.2, seed: 19 });
     const dir = stateDir();
