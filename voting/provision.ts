@@ -28,35 +28,39 @@ export async function provisionVoting(options: ProvisionOptions): Promise<Provis
   const names = tableNames(options.prefix);
   const created: string[] = [];
   const found: string[] = [];
-  // Both tables use the same key schema: pk (S) + sk (S) for votes; pk (S) alone for elections.
-  for (const [table, withSortKey] of [
+  // votes: pk (S) + sk (S), one hash chain per (election, partition); elections: pk (S) alone.
+  for (const [table, sortKey] of [
     [names.votes, true],
     [names.elections, false],
   ] as const) {
-    if (await tableExists(options.dynamodb, table)) {
-      found.push(table);
-      continue;
-    }
-    try {
-      await options.dynamodb.send(
-        new CreateTableCommand({
-          TableName: table,
-          BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [
-            { AttributeName: 'pk', AttributeType: 'S' },
-            ...(withSortKey ? [{ AttributeName: 'sk', AttributeType: 'S' as const }] : []),
-          ],
-          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, ...(withSortKey ? [{ AttributeName: 'sk', KeyType: 'RANGE' as const }] : [])],
-        }),
-      );
-      created.push(table);
-    } catch (err) {
-      if (!(err instanceof ResourceInUseException)) throw err;
-      found.push(table);
-    }
-    await waitUntilTableExists({ client: options.dynamodb, maxWaitTime: 60 }, { TableName: table });
+    ((await ensureTable(options.dynamodb, table, { sortKey })) === 'created' ? created : found).push(table);
   }
   return { topics, tables: { created, found } };
+}
+
+/** Creates a pay-per-request table keyed by `pk` (S) and optionally `sk` (S) unless it exists; waits until it is active. */
+export async function ensureTable(client: DynamoDBClient, table: string, options: { sortKey: boolean }): Promise<'created' | 'found'> {
+  if (await tableExists(client, table)) return 'found';
+  let outcome: 'created' | 'found' = 'created';
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: table,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          ...(options.sortKey ? [{ AttributeName: 'sk', AttributeType: 'S' as const }] : []),
+        ],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, ...(options.sortKey ? [{ AttributeName: 'sk', KeyType: 'RANGE' as const }] : [])],
+      }),
+    );
+  } catch (err) {
+    // Created by someone else in between: that is what we wanted.
+    if (!(err instanceof ResourceInUseException)) throw err;
+    outcome = 'found';
+  }
+  await waitUntilTableExists({ client, maxWaitTime: 60 }, { TableName: table });
+  return outcome;
 }
 
 async function tableExists(client: DynamoDBClient, table: string): Promise<boolean> {

@@ -13,6 +13,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoClient } from '../../infra/dynamo-client.js';
 import { ensureTopics } from '../../runtime/kafka/topic-admin.js';
+import { ensureTable } from '../../voting/provision.js';
 import { services, uniquePrefix } from '../support/services.js';
 
 /** Reads a one-partition topic from the start until `lastValue` arrives; returns the values seen. */
@@ -89,22 +90,7 @@ describe('smoke: the real services answer as the design needs', () => {
     const table = `${uniquePrefix('smoke')}txn`;
     beforeAll(async () => {
       dynamodb = dynamoClient(services().dynamodbEndpoint);
-      const { CreateTableCommand, waitUntilTableExists } = await import('@aws-sdk/client-dynamodb');
-      await dynamodb.send(
-        new CreateTableCommand({
-          TableName: table,
-          BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [
-            { AttributeName: 'pk', AttributeType: 'S' },
-            { AttributeName: 'sk', AttributeType: 'S' },
-          ],
-          KeySchema: [
-            { AttributeName: 'pk', KeyType: 'HASH' },
-            { AttributeName: 'sk', KeyType: 'RANGE' },
-          ],
-        }),
-      );
-      await waitUntilTableExists({ client: dynamodb, maxWaitTime: 30 }, { TableName: table });
+      await ensureTable(dynamodb, table, { sortKey: true });
     });
     afterAll(async () => {
       const { DeleteTableCommand } = await import('@aws-sdk/client-dynamodb');

@@ -1,22 +1,9 @@
 /** A throwaway `votestream-votes`-shaped table (pk S, sk S) for one test file. */
-import { CreateTableCommand, DeleteTableCommand, waitUntilTableExists, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ensureTable } from '../../../voting/provision.js';
 
 export async function createVotesTable(dynamodb: DynamoDBClient, table: string): Promise<void> {
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: table,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
-  await waitUntilTableExists({ client: dynamodb, maxWaitTime: 30 }, { TableName: table });
+  await ensureTable(dynamodb, table, { sortKey: true });
 }
 
 export async function deleteTable(dynamodb: DynamoDBClient, table: string): Promise<void> {
