@@ -152,24 +152,30 @@ const redisCommand: CommandModule<GlobalArgs, RebuildRedisArgs> = {
         if (err instanceof ResourceNotFoundException) throw new ConfigError(`DynamoDB table ${table} does not exist (run \`votestream init\`?)`);
         throw err;
       }
-      let partitions = argv.partitions;
-      if (partitions === undefined) {
-        const admin = driver.createAdmin({ clientId: 'votestream-rebuild-admin' });
-        try {
-          const topic = topicNames(prefix).votesAccepted;
-          partitions = (await admin.partitionCounts([topic]).catch((err: unknown) => {
-            throw new ConfigError(`topic ${topic} is missing (run \`votestream init\`?): ${(err as Error).message}`);
-          })).get(topic);
-        } finally {
-          await admin.close();
-        }
+      const topic = topicNames(prefix).votesAccepted;
+      const admin = driver.createAdmin({ clientId: 'votestream-rebuild-admin' });
+      const topicPartitions = await admin
+        .partitionCounts([topic])
+        .then((counts) => counts.get(topic) ?? 0)
+        .catch((err: unknown) => {
+          throw new ConfigError(`topic ${topic} is missing (run \`votestream init\`?): ${(err as Error).message}`);
+        })
+        .finally(() => admin.close());
+      const partitions = argv.partitions ?? topicPartitions;
+      if (partitions !== topicPartitions) {
+        ctx.log.warn({ partitions, topic, topicPartitions }, 'rebuild redis: --partitions differs from the topic; chains outside 0..partitions-1 are not counted');
       }
       // Offsets first: if the rebuild then fails, a rewound count group only replays, and the
       // fences still in Redis skip it; the other order could leave Redis rebuilt but never caught up.
       const reset = await resetCountOffsets({ brokers, driver, prefix });
-      const result = await rebuildRedis({ dynamodb, redis, tableName: table, electionId: election, partitions: partitions ?? 0 });
-      // A count worker that joined while we read DynamoDB may have written under our MULTI.
-      assertGroupIdle(await describeGroupActivity(brokers, countGroup));
+      const result = await rebuildRedis({ dynamodb, redis, tableName: table, electionId: election, partitions });
+      // A count worker that joined while DynamoDB was read may have written under the MULTI.
+      try {
+        assertGroupIdle(await describeGroupActivity(brokers, countGroup));
+      } catch (err) {
+        if (!(err instanceof CountPathRunningError)) throw err;
+        throw new CountPathRunningError(`a count worker joined during the rebuild, so Redis may mix old and rebuilt state; run the rebuild again. ${err.message}`);
+      }
       if (argv.json) {
         const steps = reset.steps.map((s) => ({ partition: s.partition, from: s.from?.toString() ?? null, persist: s.persist?.toString() ?? null, to: s.to?.toString() ?? null, moves: s.moves }));
         const { total, counts, regions, offsets: fences } = result;

@@ -9,12 +9,20 @@ export interface WorkerHandle {
 }
 
 /** Starts `votestream worker` (the built CLI) as a child process, as an operator would. */
-export function startWorker(options: { brokers: string; prefix: string; stateDir: string; instanceId: string; extraArgs?: string[] }): WorkerHandle {
+export function startWorker(options: {
+  brokers: string;
+  prefix: string;
+  stateDir: string;
+  instanceId: string;
+  extraArgs?: string[];
+  /** More environment, e.g. REDIS_URL and DYNAMODB_ENDPOINT of the services the sinks write to. */
+  env?: NodeJS.ProcessEnv;
+}): WorkerHandle {
   const child = spawn(
     process.execPath,
     ['dist/cli/main.js', 'worker', '--state-dir', options.stateDir, '--metrics-port', '0', '--instance-id', options.instanceId, ...(options.extraArgs ?? [])],
     {
-      env: { ...process.env, KAFKA_BROKERS: options.brokers, VOTESTREAM_TOPIC_PREFIX: options.prefix, LOG_LEVEL: 'info' },
+      env: { ...process.env, KAFKA_BROKERS: options.brokers, VOTESTREAM_TOPIC_PREFIX: options.prefix, LOG_LEVEL: 'info', ...options.env },
       stdio: ['ignore', 'ignore', 'pipe'],
     },
   );

@@ -1,0 +1,276 @@
+/**
+ * What the whole-pipeline tests share: a provisioned prefix (12 partitions, its own tables), votes
+ * and elections produced as the gateway would, workers as child processes, and the exact checks of
+ * DESIGN section 4's invariant: Redis, DynamoDB and `votes-accepted` all hold exactly the distinct
+ * first votes.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DeleteTableCommand, GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Redis } from 'ioredis';
+import { expect } from 'vitest';
+import { generateVotes, sampleElections } from '../../../benchmarks/vote-generator.js';
+import { dynamoClient } from '../../../infra/dynamo-client.js';
+import type { KafkaDriver } from '../../../runtime/kafka/driver.js';
+import { decodeHead } from '../../../sinks/chain-items.js';
+import type { Election } from '../../../voting/election.js';
+import { chainPk, HEAD_SK, verifyChain } from '../../../voting/hash-chain.js';
+import { provisionVoting } from '../../../voting/provision.js';
+import { readChain } from '../../../voting/rebuild-redis.js';
+import { countsKey, offsetsKey, regionField, regionsKey, TOTAL_FIELD } from '../../../voting/redis-keys.js';
+import { tableNames, topicNames, topicSpecs } from '../../../voting/topics.js';
+import { encodeJson, type AcceptedVote, type Vote } from '../../../voting/vote.js';
+import { produce, readAll, testDriver } from '../../support/kafka-io.js';
+import { services, uniquePrefix } from '../../support/services.js';
+import { startWorker, stopWorker, type WorkerHandle } from '../../support/worker-process.js';
+
+export const PARTITIONS = 12;
+
+export interface Pipeline {
+  readonly prefix: string;
+  readonly brokers: string;
+  readonly dynamodbEndpoint: string;
+  readonly driver: KafkaDriver;
+  readonly dynamodb: DynamoDBClient;
+  readonly table: string;
+  readonly stateDir: string;
+  readonly elections: Election[];
+  /** Workers started by runWorker; cleanup kills those still alive (a failed test leaves no orphans). */
+  readonly workers: Set<WorkerHandle>;
+  /** Kills leftover workers, deletes the tables, topics and state directory. */
+  cleanup(): Promise<void>;
+}
+
+export async function setupPipeline(label: string, electionCount = 1): Promise<Pipeline> {
+  const { brokers, dynamodbEndpoint } = services();
+  const prefix = uniquePrefix(label);
+  const driver = testDriver(brokers);
+  const dynamodb = dynamoClient(dynamodbEndpoint);
+  await provisionVoting({ brokers, dynamodb, prefix, partitions: PARTITIONS });
+  // Election ids carry the prefix too: the Redis of tests a and b is shared with other runs.
+  const elections = sampleElections(electionCount, { prefix: `${prefix}e` });
+  await produce(
+    driver,
+    elections.map((e) => ({ topic: topicNames(prefix).elections, key: Buffer.from(e.electionId), value: Buffer.from(JSON.stringify(e)) })),
+  );
+  const stateDir = mkdtempSync(join(tmpdir(), `vs-${label}-`));
+  const table = tableNames(prefix).votes;
+  const workers = new Set<WorkerHandle>();
+  return {
+    prefix,
+    brokers,
+    dynamodbEndpoint,
+    driver,
+    dynamodb,
+    table,
+    stateDir,
+    elections,
+    workers,
+    async cleanup() {
+      for (const w of workers) await stopWorker(w, 'SIGKILL');
+      rmSync(stateDir, { recursive: true, force: true });
+      for (const t of Object.values(tableNames(prefix))) await dynamodb.send(new DeleteTableCommand({ TableName: t })).catch(() => undefined);
+      const admin = driver.createAdmin();
+      await admin.deleteTopics(topicSpecs({ prefix }).map((s) => s.name)).catch(() => undefined);
+      await admin.close();
+      dynamodb.destroy();
+    },
+  };
+}
+
+/** The votes of one test and what each election must end with. */
+export interface VoteSet {
+  readonly votes: Vote[];
+  /** `electionId:voterId` -> voteId of the first vote: exactly what must be counted. */
+  readonly firstVoteIds: Map<string, string>;
+}
+
+export function makeVotes(p: Pipeline, count: number, seed: number, duplicateRatio = 0.15): VoteSet {
+  // Distinct voter ids per seed, so several sets of one test never collide.
+  const { votes, firstVoteIds } = generateVotes({ count, duplicateRatio, elections: p.elections, seed });
+  const rename = (v: Vote): Vote => ({ ...v, voterId: `s${seed}${v.voterId}` });
+  const renamed = votes.map(rename);
+  const first = new Map([...firstVoteIds].map(([k, id]) => [k.replace(/:(u\d+)$/, `:s${seed}$1`), id]));
+  return { votes: renamed, firstVoteIds: first };
+}
+
+export function mergeVoteSets(...sets: VoteSet[]): VoteSet {
+  return { votes: sets.flatMap((s) => s.votes), firstVoteIds: new Map(sets.flatMap((s) => [...s.firstVoteIds])) };
+}
+
+export async function produceVotes(p: Pipeline, votes: readonly Vote[]): Promise<void> {
+  await produce(
+    p.driver,
+    votes.map((v) => ({ topic: topicNames(p.prefix).votes, key: Buffer.from(v.voterId), value: encodeJson(v), timestamp: v.ts })),
+  );
+}
+
+export interface Expected {
+  readonly total: number;
+  /** HGETALL shapes. */
+  readonly counts: Record<string, string>;
+  readonly regions: Record<string, string>;
+  readonly voteIds: Set<string>;
+}
+
+/** What election `electionId` must end with: the first vote of each of its voters, counted once. */
+export function expectedFor(set: VoteSet, electionId: string): Expected {
+  const first = new Set([...set.firstVoteIds].filter(([k]) => k.startsWith(`${electionId}:`)).map(([, id]) => id));
+  const counts = new Map<string, number>();
+  const regions = new Map<string, number>();
+  for (const v of set.votes) {
+    if (v.electionId !== electionId || !first.has(v.voteId)) continue;
+    counts.set(v.candidateId, (counts.get(v.candidateId) ?? 0) + 1);
+    if (v.region !== undefined) regions.set(regionField(v.region, v.candidateId), (regions.get(regionField(v.region, v.candidateId)) ?? 0) + 1);
+  }
+  const str = (m: Map<string, number>) => Object.fromEntries([...m].map(([k, n]) => [k, String(n)]));
+  return { total: first.size, counts: { ...str(counts), [TOTAL_FIELD]: String(first.size) }, regions: str(regions), voteIds: first };
+}
+
+export interface WorkerOptions {
+  readonly instanceId?: string;
+  readonly roles?: readonly ('dedup' | 'count' | 'persist')[];
+  readonly redisUrl: string;
+}
+
+/** `votestream worker` as a child process; resolves once it logged that it started. */
+export async function runWorker(p: Pipeline, o: WorkerOptions): Promise<WorkerHandle> {
+  const w = startWorker({
+    brokers: p.brokers,
+    prefix: p.prefix,
+    stateDir: p.stateDir,
+    instanceId: o.instanceId ?? 'w1',
+    extraArgs: o.roles !== undefined ? ['--roles', ...o.roles] : [],
+    env: { REDIS_URL: o.redisUrl, DYNAMODB_ENDPOINT: p.dynamodbEndpoint },
+  });
+  p.workers.add(w);
+  void w.exited.then(() => p.workers.delete(w));
+  await Promise.race([
+    w.waitForLog((l) => l.msg === 'worker started', 60_000),
+    w.exited.then((code) => {
+      throw new Error(`worker exited with ${code} before it started:\n${w.logs.slice(-10).map((l) => JSON.stringify(l)).join('\n')}`);
+    }),
+  ]);
+  return w;
+}
+
+export async function killWorker(w: WorkerHandle): Promise<void> {
+  await stopWorker(w, 'SIGKILL');
+}
+
+/** SIGTERM (finish the batch, commit, leave the groups); must exit 0. */
+export async function stopWorkerCleanly(w: WorkerHandle): Promise<void> {
+  const code = await stopWorker(w, 'SIGTERM');
+  expect(code, `worker exit code; last lines:\n${w.logs.slice(-5).map((l) => JSON.stringify(l)).join('\n')}`).toBe(0);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Polls `_total` until it is exactly `total`. Fails at the deadline, and at once when it passes
+ * `total` (that is a vote counted twice).
+ */
+export async function waitForTotal(redis: Redis, electionId: string, total: number, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let seen = 0;
+  while (Date.now() < deadline) {
+    seen = Number((await redis.hget(countsKey(electionId), TOTAL_FIELD).catch(() => null)) ?? 0);
+    if (seen > total) throw new Error(`Redis _total of ${electionId} is ${seen}, more than the ${total} distinct voters`);
+    if (seen === total) return;
+    await sleep(200);
+  }
+  throw new Error(`Redis _total of ${electionId} reached ${seen} of ${total} within ${timeoutMs} ms`);
+}
+
+/** The chains' head items (consistent reads), partition -> head; chains without a head are absent. */
+async function heads(p: Pipeline, electionId: string): Promise<Map<number, ReturnType<typeof decodeHead>>> {
+  const out = new Map<number, ReturnType<typeof decodeHead>>();
+  for (let partition = 0; partition < PARTITIONS; partition++) {
+    const r = await p.dynamodb.send(
+      new GetItemCommand({ TableName: p.table, Key: { pk: { S: chainPk(electionId, partition) }, sk: { S: HEAD_SK } }, ConsistentRead: true }),
+    );
+    if (r.Item !== undefined) out.set(partition, decodeHead(r.Item));
+  }
+  return out;
+}
+
+/** Votes in the election's chains, by their heads. */
+export async function chainTotal(p: Pipeline, electionId: string): Promise<number> {
+  return [...(await heads(p, electionId)).values()].reduce((n, h) => n + h.lastSeq, 0);
+}
+
+/** Polls the chain heads until they hold `total` votes in all (fails when they hold more). */
+export async function waitForChains(p: Pipeline, electionId: string, total: number, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let seen = 0;
+  while (Date.now() < deadline) {
+    seen = await chainTotal(p, electionId);
+    if (seen > total) throw new Error(`DynamoDB chains of ${electionId} hold ${seen} votes, more than the ${total} distinct voters`);
+    if (seen === total) return;
+    await sleep(300);
+  }
+  throw new Error(`DynamoDB chains of ${electionId} reached ${seen} of ${total} votes within ${timeoutMs} ms`);
+}
+
+/**
+ * Every chain of the election: hashes recompute, seq runs 1..lastSeq without a gap and ends at the
+ * head, nothing lies beyond the head, and the votes are exactly the expected first votes. Returns
+ * the fences (partition -> head lastOffset), as strings like Redis keeps them.
+ */
+export async function checkChains(p: Pipeline, electionId: string, expected: Expected): Promise<Record<string, string>> {
+  const voteIds: string[] = [];
+  const fences: Record<string, string> = {};
+  for (let partition = 0; partition < PARTITIONS; partition++) {
+    const { head, votes } = await readChain(p.dynamodb, p.table, electionId, partition);
+    if (head === undefined) {
+      expect(votes, `chain ${electionId}/${partition} has votes but no head`).toEqual([]);
+      continue;
+    }
+    const verdict = verifyChain(votes, head);
+    expect(verdict, `chain ${electionId}/${partition}`).toEqual({ ok: true, count: head.lastSeq, lastSeq: head.lastSeq, lastHash: head.lastHash });
+    expect(votes.length, `chain ${electionId}/${partition}: items beyond the head`).toBe(head.lastSeq);
+    // A chain's offsets strictly grow: no vote was appended twice.
+    for (let i = 1; i < votes.length; i++) expect(votes[i].offset).toBeGreaterThan(votes[i - 1].offset);
+    expect(head.lastOffset).toBe(votes[votes.length - 1].offset);
+    fences[String(partition)] = String(head.lastOffset);
+    voteIds.push(...votes.map((v) => v.voteId));
+  }
+  expect(voteIds.length, `votes in the chains of ${electionId}`).toBe(expected.total);
+  expect(new Set(voteIds)).toEqual(expected.voteIds);
+  return fences;
+}
+
+/** Redis counts and regions exactly as expected; returns the fences hash. */
+export async function checkRedis(redis: Redis, electionId: string, expected: Expected): Promise<Record<string, string>> {
+  expect(await redis.hgetall(countsKey(electionId))).toEqual(expected.counts);
+  expect(await redis.hgetall(regionsKey(electionId))).toEqual(expected.regions);
+  return redis.hgetall(offsetsKey(electionId));
+}
+
+/** `votes-accepted` (read_committed) holds each (election, voter) once, with its first vote. */
+export async function checkAccepted(p: Pipeline, set: VoteSet): Promise<void> {
+  const records = await readAll(p.driver, topicNames(p.prefix).votesAccepted, set.firstVoteIds.size, 60_000);
+  const accepted = records.map((r) => JSON.parse(r.value!.toString('utf8')) as AcceptedVote);
+  const pairs = accepted.map((v) => `${v.electionId}:${v.voterId}`);
+  expect(pairs.length).toBe(set.firstVoteIds.size);
+  expect(new Set(pairs).size).toBe(pairs.length);
+  expect(new Map(accepted.map((v) => [`${v.electionId}:${v.voterId}`, v.voteId]))).toEqual(set.firstVoteIds);
+}
+
+/** The full invariant for every election of the pipeline, after the workers have stopped. */
+export async function checkEverything(p: Pipeline, redis: Redis, set: VoteSet): Promise<void> {
+  for (const e of p.elections) {
+    const expected = expectedFor(set, e.electionId);
+    const redisFences = await checkRedis(redis, e.electionId, expected);
+    const chainFences = await checkChains(p, e.electionId, expected);
+    // Both sinks consumed the same records: their fences agree partition by partition.
+    expect(redisFences).toEqual(chainFences);
+  }
+  await checkAccepted(p, set);
+}
+
+export async function deleteElectionKeys(redis: Redis, p: Pipeline): Promise<void> {
+  const keys = p.elections.flatMap((e) => [countsKey(e.electionId), regionsKey(e.electionId), offsetsKey(e.electionId)]);
+  if (keys.length > 0) await redis.del(...keys).catch(() => undefined);
+}
