@@ -91,6 +91,7 @@ export class StreamThread {
   #stopping = false;
   #running: Promise<void> | undefined;
   #lastLag = 0;
+  readonly #openingSinks = new Set<Sink<unknown, unknown>>();
 
   constructor(options: StreamThreadOptions) {
     this.#o = options;
@@ -120,10 +121,29 @@ export class StreamThread {
     return this.#running;
   }
 
-  /** Finishes the current batch, commits, closes tasks and leaves the group. */
-  async stop(): Promise<void> {
+  /**
+   * Finishes the current batch, commits, closes tasks and leaves the group. A sink that cannot
+   * write (its service is down) would retry forever inside the commit: after `graceMs` the sinks
+   * are closed, which ends their retries; nothing uncommitted is lost, it is replayed next time.
+   */
+  async stop(graceMs = 15_000): Promise<void> {
     this.#stopping = true;
-    await this.#running?.catch(() => undefined);
+    const running = this.#running?.catch(() => undefined);
+    if (running === undefined) return;
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      running.then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
+    ]);
+    clearTimeout(timer);
+    if (!finished) {
+      this.#log.warn({ graceMs }, 'still committing after the grace period; closing the sinks to end their retries');
+      const sinks = [...this.#openingSinks, ...[...this.#tasks.values()].flatMap((t) => t.sinks)];
+      for (const sink of sinks) await sink.close().catch(() => undefined);
+      // A sink whose client call never settles must not keep the process from stopping.
+      const ended = await Promise.race([running.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5_000))]);
+      if (!ended) this.#log.error('a sink did not end its write after being closed; abandoning this thread');
+    }
   }
 
   async #connect(): Promise<void> {
@@ -417,7 +437,13 @@ export class StreamThread {
     for (const node of sub.nodes) {
       if (node.kind !== 'external-sink') continue;
       const sink = node.sink.create();
-      await sink.open({ taskId, partition });
+      // Known before open() resolves: a sink whose service is down may retry its open until stop() closes it.
+      this.#openingSinks.add(sink);
+      try {
+        await sink.open({ taskId, partition });
+      } finally {
+        this.#openingSinks.delete(sink);
+      }
       sinks.set(node.name, sink);
     }
     const produced = { count: 0 };

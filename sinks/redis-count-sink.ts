@@ -15,7 +15,7 @@ import type { AcceptedVote } from '../voting/vote.js';
 import { aggregateDeltas, filterAboveFence, type ElectionDeltas } from './count-deltas.js';
 import { COUNT_SCRIPT, COUNT_SCRIPT_SHA, countScriptArgs, parseCountScriptReply } from './redis-count-script.js';
 import { createSinkRedisClient, isNoScriptError, isTransientRedisError } from './redis-connection.js';
-import { backoffDelay, DEFAULT_BACKOFF, SinkClosedError, sleep, type BackoffOptions } from './retry.js';
+import { backoffDelay, DEFAULT_BACKOFF, SinkClosedError, sleep, type BackoffOptions, abortable } from './retry.js';
 import type { Sink, SinkRecord, SinkTaskInfo } from './sink.js';
 import { SinkMetrics } from './sink-metrics.js';
 
@@ -81,7 +81,7 @@ export class RedisCountSink implements Sink<string, AcceptedVote> {
     try {
       while (pending.length > 0) {
         this.throwIfClosed();
-        const outcomes = await this.callScripts(pending);
+        const outcomes = await abortable(this.callScripts(pending), this.closing.signal);
         const next: ElectionDeltas[] = [];
         let transient: unknown;
         let noScript = false;
@@ -168,7 +168,7 @@ export class RedisCountSink implements Sink<string, AcceptedVote> {
     for (let attempt = 0; ; attempt++) {
       this.throwIfClosed();
       try {
-        await op();
+        await abortable(op(), this.closing.signal);
         return;
       } catch (err) {
         if (!isTransientRedisError(err)) throw err;

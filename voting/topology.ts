@@ -4,6 +4,8 @@ import type { Processor, ProcessorContext } from '../topology/processor.js';
 import type { StreamRecord } from '../topology/record.js';
 import { StreamsBuilder } from '../topology/streams-builder.js';
 import type { Topology } from '../topology/topology.js';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../runtime/logger.js';
 import { DynamoVoteSink } from '../sinks/dynamo-vote-sink.js';
 import { RedisCountSink } from '../sinks/redis-count-sink.js';
 import { decideVote } from './decide.js';
@@ -104,6 +106,9 @@ export interface VotingTopologyOptions {
   readonly redis?: string;
   /** Where the persist sink writes (default the local stack's DynamoDB Local). */
   readonly dynamodbEndpoint?: string;
+  /** The sinks meter into this registry (`votestream_sink_*`) and log through this logger. */
+  readonly registry?: Registry;
+  readonly logger?: Logger;
 }
 
 /**
@@ -126,14 +131,14 @@ export function votingTopology(options: VotingTopologyOptions = {}): Topology {
     const redis = options.redis ?? 'redis://127.0.0.1:16379';
     builder
       .stream(topics.votesAccepted, { key: Serdes.string(), value: acceptedVoteSerde, deadLetterTopic: topics.votesDlq, name: 'count-source' })
-      .to({ name: 'redis-counts', create: () => new RedisCountSink({ redis }) }, { name: 'redis-count-sink' });
+      .to({ name: 'redis-counts', create: () => new RedisCountSink({ redis, registry: options.registry, logger: options.logger }) }, { name: 'redis-count-sink' });
   }
   if (roles.has('persist')) {
     const dynamodb = options.dynamodbEndpoint ?? 'http://127.0.0.1:18000';
     const tableName = tableNames(prefix).votes;
     builder
       .stream(topics.votesAccepted, { key: Serdes.string(), value: acceptedVoteSerde, deadLetterTopic: topics.votesDlq, name: 'persist-source' })
-      .to({ name: 'dynamodb-vote-log', create: () => new DynamoVoteSink({ dynamodb, tableName }) }, { name: 'dynamodb-vote-sink' });
+      .to({ name: 'dynamodb-vote-log', create: () => new DynamoVoteSink({ dynamodb, tableName, registry: options.registry, logger: options.logger }) }, { name: 'dynamodb-vote-sink' });
   }
   return builder.build();
 }

@@ -4,6 +4,7 @@ import { ConfigError } from '../../runtime/errors.js';
 import { PROCESSING_GUARANTEES, type ProcessingGuarantee } from '../../runtime/streams-config.js';
 import { StreamsApp } from '../../runtime/streams-app.js';
 import { createLogger } from '../../runtime/logger.js';
+import { createMetricsRegistry } from '../../runtime/metrics.js';
 import { VOTING_ROLES, votingApplicationId, votingTopology, type VotingRole } from '../../voting/topology.js';
 import { topicNames } from '../../voting/topics.js';
 import type { VotestreamConfig } from '../config.js';
@@ -77,8 +78,9 @@ export async function runWorker(argv: WorkerArgs, config: VotestreamConfig): Pro
     name: 'votestream-worker',
     bindings: argv.workerIndex !== undefined ? { worker: argv.workerIndex } : {},
   });
+  const registry = createMetricsRegistry({ app: votingApplicationId(prefix), ...(argv.workerIndex !== undefined ? { worker: String(argv.workerIndex) } : {}) });
   const app = new StreamsApp(
-    votingTopology({ prefix, roles: argv.roles, redis: config.redis, dynamodbEndpoint: config.dynamodbEndpoint }),
+    votingTopology({ prefix, roles: argv.roles, redis: config.redis, dynamodbEndpoint: config.dynamodbEndpoint, registry, logger: logger.child({ component: 'sink' }) }),
     {
       applicationId: votingApplicationId(prefix),
       brokers,
@@ -92,7 +94,7 @@ export async function runWorker(argv: WorkerArgs, config: VotestreamConfig): Pro
       processingExceptionHandler: 'dead-letter',
       processingDeadLetterTopic: topicNames(prefix).votesDlq,
     },
-    { logger },
+    { logger, registry },
   );
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {

@@ -69,4 +69,29 @@ describe('Redis killed and restarted mid-stream', () => {
     await stopWorkerCleanly(worker);
     await checkEverything(p, redis, all);
   });
+
+  it('SIGTERM while Redis is down: the worker stops within its grace period, and a restart counts exactly', async () => {
+    const e = p.elections[0].electionId;
+    const before = Number((await redis.hget(countsKey(e), TOTAL_FIELD)) ?? 0);
+    const more = makeVotes(p, 300, 33);
+    await own.kill();
+    const worker = await runWorker(p, { redisUrl: own.url, instanceId: 'w2' });
+    await produceVotes(p, more.votes);
+    await worker.waitForLog((l) => l.msg === 'worker started', 30_000);
+    await new Promise((r) => setTimeout(r, 3_000));
+    const started = Date.now();
+    await stopWorkerCleanly(worker);
+    // 15 s of grace for the stuck count sink, then its retries are ended; the rest shut down cleanly.
+    expect(Date.now() - started).toBeLessThan(45_000);
+    expect(worker.logs.some((l) => l.msg === 'still committing after the grace period; closing the sinks to end their retries')).toBe(true);
+    await own.restart();
+    const again = await runWorker(p, { redisUrl: own.url, instanceId: 'w3' });
+    const first = makeVotes(p, 1200, 31);
+    const second = makeVotes(p, 1200, 32);
+    const all = mergeVoteSets(first, second, more);
+    await waitForTotal(redis, e, expectedFor(all, e).total);
+    expect(expectedFor(all, e).total).toBeGreaterThan(before);
+    await stopWorkerCleanly(again);
+    await checkEverything(p, redis, all);
+  });
 });
