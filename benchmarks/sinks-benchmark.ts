@@ -8,7 +8,7 @@
  * and not timed. Everything written goes to keys and a table unique to the run, removed at the end.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { CreateTableCommand, DeleteTableCommand, waitUntilTableExists, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { dynamoClient } from '../infra/dynamo-client.js';
@@ -17,6 +17,7 @@ import { batchWriteItems } from '../sinks/dynamo-batch-writer.js';
 import { DynamoVoteSink } from '../sinks/dynamo-vote-sink.js';
 import { RedisCountSink } from '../sinks/redis-count-sink.js';
 import type { SinkRecord } from '../sinks/sink.js';
+import { ensureTable } from '../voting/provision.js';
 import { countsKey, offsetsKey, regionsKey } from '../voting/redis-keys.js';
 import type { AcceptedVote } from '../voting/vote.js';
 import { machineInfo, type BenchmarkResult } from './result.js';
@@ -97,21 +98,7 @@ async function drive(perPartition: readonly VoteRecord[][], batchSize: number, m
 }
 
 async function createTable(dynamodb: DynamoDBClient, table: string): Promise<void> {
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: table,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
-  await waitUntilTableExists({ client: dynamodb, maxWaitTime: 60 }, { TableName: table });
+  await ensureTable(dynamodb, table, { sortKey: true });
 }
 
 /** The vote items the sink would write for these records (same shape, same sizes), chain by chain. */

@@ -4,7 +4,7 @@ import type { GlobalStoreSpec } from '../topology/topology-spec.js';
 import { GlobalStateStore } from './global-state-store.js';
 import type { ConsumedRecord, KafkaDriver, Reader } from './kafka/driver.js';
 import type { Logger } from './logger.js';
-import type { RawRecord } from './raw-record.js';
+import { toRawRecord } from './consumed-record.js';
 
 /**
  * Fills every global store from its whole topic (all partitions, read_committed) before any task
@@ -51,16 +51,7 @@ export class GlobalStoreThread {
 
   async #apply(batch: readonly ConsumedRecord[]): Promise<void> {
     for (const r of batch) {
-      const raw: RawRecord = {
-        topic: r.topic,
-        partition: r.partition,
-        offset: Number(r.offset),
-        timestamp: r.timestamp,
-        key: r.key,
-        value: r.value,
-        headers: Object.fromEntries(r.headers),
-      };
-      await this.#byTopic.get(r.topic)?.update(raw);
+      await this.#byTopic.get(r.topic)?.update(toRawRecord(r));
     }
   }
 

@@ -7,7 +7,6 @@ import { createTaskStore, type TaskStore } from '../statestores/store-stack.js';
 import type { Serde } from '../topology/serdes/serde.js';
 import { changelogTopicName as changelogTopic } from '../statestores/changelogging-store.js';
 import { resolveTopic, type SubTopologySpec } from '../topology/topology-spec.js';
-import type { Headers } from '../topology/record.js';
 import { FencedError, TransactionError } from './kafka/errors.js';
 import type {
   ConsumedRecord,
@@ -20,6 +19,7 @@ import type {
   TransactionalProducer,
 } from './kafka/driver.js';
 import type { Logger } from './logger.js';
+import { toRawRecord } from './consumed-record.js';
 import type { RawRecord } from './raw-record.js';
 import type { OutgoingRecord, RecordCollector } from './record-collector.js';
 import { restoreStore } from './restore.js';
@@ -58,14 +58,6 @@ export interface StreamThreadOptions {
 }
 
 const pkey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
-
-function toHeaders(pairs: ConsumedRecord['headers']): Headers {
-  if (pairs.length === 0) return EMPTY_HEADERS;
-  const out: Record<string, Buffer> = {};
-  for (const [name, value] of pairs) out[name] = value;
-  return out;
-}
-const EMPTY_HEADERS: Headers = Object.freeze({});
 
 /**
  * Runs one sub-topology in this process: one consumer-group member (group
@@ -226,15 +218,7 @@ export class StreamThread {
     for (const r of records) {
       const active = this.#tasks.get(r.partition);
       if (active === undefined) continue; // revoked in between: its records are not ours
-      const raw: RawRecord = {
-        topic: r.topic,
-        partition: r.partition,
-        offset: Number(r.offset),
-        timestamp: r.timestamp,
-        key: r.key,
-        value: r.value,
-        headers: toHeaders(r.headers),
-      };
+      const raw = toRawRecord(r);
       try {
         await active.task.process(raw);
       } catch (err) {
