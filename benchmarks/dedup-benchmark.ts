@@ -17,7 +17,7 @@ import { recordsInput, voteRecords } from './bench-input.js';
 import { summarizeCpuProfile, type ProfileSummary } from './cpu-profile.js';
 import { round2, runDedupOnce } from './dedup-run.js';
 import { machineInfo, type BenchmarkResult } from './result.js';
-import { generateVotes, sampleElections } from './vote-generator.js';
+import { generateVotes, sampleElections } from '../voting/vote-generator.js';
 
 export interface DedupBenchmarkOptions {
   readonly driver: KafkaDriver;

@@ -11,7 +11,7 @@ import type { ProcessingGuarantee } from '../runtime/streams-config.js';
 import { distinctVotesInput } from './bench-input.js';
 import { round2, runDedupOnce } from './dedup-run.js';
 import { machineInfo, type BenchmarkResult } from './result.js';
-import { sampleElections } from './vote-generator.js';
+import { sampleElections } from '../voting/vote-generator.js';
 
 export interface MemoryBenchmarkOptions {
   readonly driver: KafkaDriver;

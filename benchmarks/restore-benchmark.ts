@@ -14,7 +14,7 @@ import { topicNames } from '../voting/topics.js';
 import { recordsInput, voteRecords } from './bench-input.js';
 import { round2, runDedupOnce } from './dedup-run.js';
 import { machineInfo, type BenchmarkResult } from './result.js';
-import { generateVotes, sampleElections } from './vote-generator.js';
+import { generateVotes, sampleElections } from '../voting/vote-generator.js';
 import { failOnExit, startBenchWorker, stopBenchWorkers, type BenchWorker, type LogLine } from './worker-processes.js';
 
 export interface RestoreBenchmarkOptions {

@@ -10,6 +10,7 @@ import { describeCommand } from './commands/describe.js';
 import { devCommand } from './commands/dev.js';
 import { initCommand } from './commands/init.js';
 import { rebuildCommand } from './commands/rebuild.js';
+import { simulateCommand } from './commands/simulate.js';
 import { stackCommand } from './commands/stack.js';
 import { workerCommand } from './commands/worker.js';
 
@@ -39,6 +40,7 @@ await yargs(hideBin(process.argv))
   .command(stackCommand)
   .command(initCommand)
   .command(workerCommand)
+  .command(simulateCommand)
   .command(describeCommand)
   .command(rebuildCommand)
   .command(devCommand)

@@ -54,3 +54,29 @@ describe('votestream CLI', () => {
     expect(r.stderr).toContain('Unknown argument: nope');
   });
 });
+
+describe('votestream simulate', () => {
+  it('publishes the sample elections and sends exactly the votes asked for', async () => {
+    const prefix = uniquePrefix('sim');
+    expect(cli(['init', '--topic-prefix', prefix, '--partitions', '2']).status).toBe(0);
+    const r = cli(['simulate', '--topic-prefix', prefix, '--votes', '300', '--rate', '2000', '--duplicates', '0.2']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('300 votes sent\n');
+    const { testDriver, readAll } = await import('../support/kafka-io.js');
+    const driver = testDriver(services().brokers);
+    const votes = await readAll(driver, `${prefix}votes`, 300, 60_000);
+    const elections = await readAll(driver, `${prefix}elections`, 3, 60_000);
+    expect(votes.length).toBe(300);
+    expect(elections.map((e) => e.key!.toString()).sort()).toEqual(['e1', 'e2', 'e3']);
+    const parsed = votes.map((v) => JSON.parse(v.value!.toString()) as { voterId: string; electionId: string });
+    expect(parsed.every((v, i) => v.voterId === votes[i].key!.toString())).toBe(true);
+    expect(new Set(parsed.map((v) => `${v.electionId}:${v.voterId}`)).size).toBe(240);
+  });
+
+  it('refuses with exit 2 when the topics were never created', () => {
+    const r = cli(['simulate', '--topic-prefix', uniquePrefix('nosim'), '--votes', '10']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('run `votestream init` first');
+  });
+});

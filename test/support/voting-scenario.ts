@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { generateVotes, sampleElections, type GeneratedVotes } from '../../benchmarks/vote-generator.js';
+import { generateVotes, sampleElections, type GeneratedVotes } from '../../voting/vote-generator.js';
 import type { KafkaDriver } from '../../runtime/kafka/driver.js';
 import { dynamoClient } from '../../infra/dynamo-client.js';
 import { encodeElection } from '../../voting/election.js';

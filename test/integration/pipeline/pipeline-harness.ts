@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { DeleteTableCommand, GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Redis } from 'ioredis';
 import { expect } from 'vitest';
-import { generateVotes, sampleElections } from '../../../benchmarks/vote-generator.js';
+import { generateVotes, sampleElections } from '../../../voting/vote-generator.js';
 import { dynamoClient } from '../../../infra/dynamo-client.js';
 import type { KafkaDriver } from '../../../runtime/kafka/driver.js';
 import { decodeHead } from '../../../sinks/chain-items.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Election } from '../voting/election.js';
-import type { Vote } from '../voting/vote.js';
+import type { Election } from './election.js';
+import type { Vote } from './vote.js';
 
 export interface VoteGeneratorOptions {
   /** Votes in all, duplicates included. */
@@ -12,6 +12,8 @@ export interface VoteGeneratorOptions {
   readonly seed?: number;
   /** The `ts` of the first vote; later ones add 1 ms each. */
   readonly startTs?: number;
+  /** Voter ids are `<voterPrefix><n>` (default `u`): distinct prefixes give distinct voters. */
+  readonly voterPrefix?: string;
 }
 
 export interface GeneratedVotes {
@@ -34,8 +36,8 @@ function prng(seed: number): () => number {
 }
 
 /** A v4-shaped UUID derived from a counter and seed, so votes are reproducible. */
-function uuidFor(seed: number, n: number): string {
-  const h = createHash('sha1').update(`${seed}:${n}`).digest('hex');
+function uuidFor(seed: number, n: number, salt = ''): string {
+  const h = createHash('sha1').update(`${salt}${seed}:${n}`).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
@@ -57,7 +59,7 @@ export function generateVotes(o: VoteGeneratorOptions): GeneratedVotes {
     const candidate = election.candidates[Math.floor(rand() * election.candidates.length)];
     const region = election.regions.length > 0 && rand() < 0.8 ? election.regions[Math.floor(rand() * election.regions.length)] : undefined;
     const vote: Vote = {
-      voteId: uuidFor(o.seed ?? 42, n),
+      voteId: uuidFor(o.seed ?? 42, n, o.voterPrefix),
       electionId: election.electionId,
       voterId,
       candidateId: candidate.id,
@@ -69,7 +71,7 @@ export function generateVotes(o: VoteGeneratorOptions): GeneratedVotes {
   };
   for (let i = 0; i < distinct; i++) {
     const election = o.elections[i % o.elections.length];
-    const vote = make(election, `u${i}`);
+    const vote = make(election, `${o.voterPrefix ?? 'u'}${i}`);
     votes.push(vote);
     pairs.push(vote);
     firstVoteIds.set(`${vote.electionId}:${vote.voterId}`, vote.voteId);
