@@ -15,6 +15,7 @@ import {
   votingGroupId,
   type ResetCountOffsetsResult,
 } from '../../voting/count-offsets-reset.js';
+import { listElectionIds } from '../../voting/election-ids.js';
 import { rebuildRedis, type RebuildRedisResult } from '../../voting/rebuild-redis.js';
 import { votingApplicationId, votingTopology } from '../../voting/topology.js';
 import { tableNames, topicNames, VOTERS_STORE } from '../../voting/topics.js';
@@ -73,7 +74,8 @@ const storeCommand: CommandModule<GlobalArgs, RebuildStoreArgs> = {
 };
 
 interface RebuildRedisArgs extends GlobalArgs {
-  election: string;
+  election?: string;
+  all: boolean;
   partitions?: number;
   json: boolean;
 }
@@ -116,10 +118,11 @@ function describeRebuild(electionId: string, r: RebuildRedisResult, reset: Reset
 
 const redisCommand: CommandModule<GlobalArgs, RebuildRedisArgs> = {
   command: 'redis',
-  describe: "rebuild one election's Redis counts, regions and fences from the DynamoDB vote log (stop the count path first)",
+  describe: "rebuild an election's (or --all elections') Redis counts, regions and fences from the DynamoDB vote log (stop the count path first)",
   builder: (y: Argv<GlobalArgs>) =>
     y
-      .option('election', { type: 'string', demandOption: true, describe: 'the election id' })
+      .option('election', { type: 'string', describe: 'the election id' })
+      .option('all', { type: 'boolean', default: false, describe: 'every election on the elections topic (after a FLUSHALL, rebuild them all: the count group is rewound for all of them)' })
       .option('partitions', { type: 'number', describe: 'chains to read, 0..n-1 (default: the partitions of votes-accepted)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
       .epilog(
@@ -129,8 +132,9 @@ const redisCommand: CommandModule<GlobalArgs, RebuildRedisArgs> = {
       ) as unknown as Argv<RebuildRedisArgs>,
   handler: async (argv) => {
     const ctx = commandContext(argv);
-    const election = argv.election;
-    if (election.length > MAX_ELECTION_ID_LENGTH || !ID_PATTERN.test(election)) {
+    if ((argv.election === undefined) === !argv.all) throw new ConfigError('give exactly one of --election E and --all');
+    const election = argv.election ?? '';
+    if (!argv.all && (election.length > MAX_ELECTION_ID_LENGTH || !ID_PATTERN.test(election))) {
       throw new ConfigError(`--election must be an election id (letters and digits first, then letters, digits and . _ @ + -; at most ${MAX_ELECTION_ID_LENGTH}), got ${JSON.stringify(election)}`);
     }
     if (argv.partitions !== undefined && (!Number.isInteger(argv.partitions) || argv.partitions < 1 || argv.partitions > 1000)) {
@@ -168,7 +172,9 @@ const redisCommand: CommandModule<GlobalArgs, RebuildRedisArgs> = {
       // Offsets first: if the rebuild then fails, a rewound count group only replays, and the
       // fences still in Redis skip it; the other order could leave Redis rebuilt but never caught up.
       const reset = await resetCountOffsets({ brokers, driver, prefix });
-      const result = await rebuildRedis({ dynamodb, redis, tableName: table, electionId: election, partitions });
+      const elections = argv.all ? await listElectionIds(driver, prefix) : [election];
+      const results: [string, RebuildRedisResult][] = [];
+      for (const electionId of elections) results.push([electionId, await rebuildRedis({ dynamodb, redis, tableName: table, electionId, partitions })]);
       // A count worker that joined while DynamoDB was read may have written under the MULTI.
       try {
         assertGroupIdle(await describeGroupActivity(brokers, countGroup));
@@ -178,10 +184,11 @@ const redisCommand: CommandModule<GlobalArgs, RebuildRedisArgs> = {
       }
       if (argv.json) {
         const steps = reset.steps.map((s) => ({ partition: s.partition, from: s.from?.toString() ?? null, persist: s.persist?.toString() ?? null, to: s.to?.toString() ?? null, moves: s.moves }));
-        const { total, counts, regions, offsets: fences } = result;
-        process.stdout.write(`${JSON.stringify({ electionId: election, total, counts, regions, fences, countGroup: reset.countGroup, reset: steps })}\n`);
+        const rows = results.map(([electionId, { total, counts, regions, offsets: fences }]) => ({ electionId, total, counts, regions, fences, countGroup: reset.countGroup, reset: steps }));
+        process.stdout.write(`${JSON.stringify(argv.all ? rows : rows[0])}\n`);
       } else {
-        process.stdout.write(describeRebuild(election, result, reset));
+        for (const [electionId, result] of results) process.stdout.write(describeRebuild(electionId, result, reset));
+        if (argv.all) process.stdout.write(`${results.length} election(s) rebuilt\n`);
       }
     } catch (err) {
       if (!(err instanceof CountPathRunningError)) throw err;

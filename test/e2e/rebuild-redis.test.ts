@@ -40,7 +40,7 @@ describe('votestream rebuild redis', () => {
   it('exits 2 on bad arguments, naming them', () => {
     const missing = cli(['rebuild', 'redis']);
     expect(missing.status).toBe(2);
-    expect(missing.stderr).toContain('Missing required argument: election');
+    expect(missing.stderr).toBe('votestream: give exactly one of --election E and --all\n');
     const bad = cli(['rebuild', 'redis', '--election', 'no spaces']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('votestream: --election must be an election id');
