@@ -83,6 +83,8 @@ export class StreamThread {
   #stopping = false;
   #running: Promise<void> | undefined;
   #lastLag = 0;
+  /** The group generation the open tasks belong to. */
+  #generation: number | undefined;
   readonly #openingSinks = new Set<Sink<unknown, unknown>>();
 
   constructor(options: StreamThreadOptions) {
@@ -166,6 +168,7 @@ export class StreamThread {
     await this.#txProducer?.close().catch((err: unknown) => this.#log.warn({ err }, 'producer close failed'));
     await this.#producer?.close().catch((err: unknown) => this.#log.warn({ err }, 'producer close failed'));
     this.#consumer = undefined;
+    this.#generation = undefined;
     this.#txProducer = undefined;
     this.#producer = undefined;
   }
@@ -203,6 +206,7 @@ export class StreamThread {
     const { config } = this.#o;
     while (!this.#stopping) {
       const records = await consumer.poll({ maxWaitMs: Math.min(100, config.commitIntervalMs), maxRecords: config.maxBatchRecords });
+      if (await this.#generationChanged()) continue;
       if (records.length > 0) await this.#processBatch(records);
       for (const t of this.#tasks.values()) await t.task.punctuate('wall-clock');
       if (this.#uncommitted > 0 && (Date.now() - this.#lastCommit >= config.commitIntervalMs || this.#uncommitted >= config.maxBatchRecords)) {
@@ -210,6 +214,31 @@ export class StreamThread {
       }
       if (Date.now() - this.#lastLag >= config.lagRefreshMs) await this.#refreshLag();
     }
+  }
+
+  /**
+   * Eager safety: a new group generation may hide a round trip of our partitions through another
+   * member (we were kicked out while paused, or missed a rebalance), and the driver reports only
+   * the partitions that changed. So on any new generation every task is reopened: uncommitted work
+   * is dropped, stores catch up with their changelogs (which that other member may have written),
+   * positions come from the committed offsets, and the records of this poll are discarded.
+   */
+  async #generationChanged(): Promise<boolean> {
+    let generation: number;
+    try {
+      generation = this.#consumer!.groupMetadata().generationId;
+    } catch {
+      return false; // no assignment yet
+    }
+    const before = this.#generation;
+    this.#generation = generation;
+    if (before === undefined || before === generation) return false;
+    const partitions = [...this.#tasks.keys()].sort((a, b) => a - b);
+    this.#log.info({ from: before, to: generation, partitions }, 'group generation changed: reopening every task from committed state');
+    await this.#abortAndDrop('new generation');
+    await this.#closeAllTasks('new generation');
+    if (partitions.length > 0) await this.#openTasks(partitions);
+    return true;
   }
 
   async #processBatch(records: ConsumedRecord[]): Promise<void> {
