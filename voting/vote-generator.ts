@@ -24,7 +24,7 @@ export interface GeneratedVotes {
 }
 
 /** A small fast PRNG (mulberry32): deterministic, good enough to spread load. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -19,18 +19,10 @@ import {
   type Pipeline,
   type VoteSet,
 } from './pipeline-harness.js';
+import { prng } from '../../../voting/vote-generator.js';
 
-/** mulberry32, seeded, so a failing run can be repeated with VOTESTREAM_TEST_SEED. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded (mulberry32), so a failing run can be repeated with VOTESTREAM_TEST_SEED. */
+const random = prng;
 
 describe('kill -9 of the worker during sink writes', () => {
   let p: Pipeline;
