@@ -12,7 +12,7 @@
  *    election's shape (the same class as a schema failure); accepting it would let any client
  *    create arbitrary fields in `vs:{E}:regions` and make the regional counts disagree with the
  *    totals. A vote without a region is accepted (region is optional). An election with an empty
- *    `regions` list does not restrict regions: any region is accepted as given.
+ *    `regions` list does not restrict regions: every region is accepted as given.
  * 4. Time rule -> `closed` when `status` is `draft`, or `ts < opensAt`, or `ts > closesAt`.
  *    The window is inclusive on both ends: `ts == opensAt` and `ts == closesAt` are accepted
  *    (DESIGN: "a vote is late when its ts is past closesAt"). `status` 'open' vs 'closed' is NOT
