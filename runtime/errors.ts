@@ -31,3 +31,26 @@ export class ServiceUnavailableError extends VotestreamError {
     super('SERVICE_UNAVAILABLE', message, options);
   }
 }
+
+/**
+ * A service the work depends on (Kafka, Redis, DynamoDB, LevelDB) is unavailable or refused a
+ * request. Never a record error (DESIGN section 4): the runtime never dead-letters because of it;
+ * it drops the uncommitted work, backs off, replays from committed state and reports not ready.
+ */
+export class InfrastructureError extends VotestreamError {
+  constructor(message: string, options?: { cause?: unknown; code?: string }) {
+    super(options?.code ?? 'INFRASTRUCTURE', message, options);
+  }
+}
+
+/**
+ * A sink found that its store no longer holds what it had applied (Redis restarted empty or
+ * rolled back, a FLUSHALL, a DynamoDB table or chain gone). The runtime closes and reopens the
+ * task: the sink's `open()` then reports how far its store really got, and the task replays from
+ * there (DESIGN section 4: a sink never continues over lost state).
+ */
+export class SinkStateLostError extends InfrastructureError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, code: 'SINK_STATE_LOST' });
+  }
+}
