@@ -100,6 +100,26 @@ const LOG4J2 = [
   '',
 ].join('\n');
 
+/**
+ * A cluster id as Kafka's own `Uuid.randomUuid()` makes it: 16 random bytes in URL-safe base64
+ * without padding, drawn again while it starts with '-' (about 1 in 64), because the storage tool
+ * and people's shells read such an id as an option.
+ */
+export function kafkaClusterId(random: (size: number) => Buffer = randomBytes): string {
+  for (;;) {
+    const id = random(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+/**
+ * The storage tool's argv. `--cluster-id=<id>` keeps the id one token with its option, so even an
+ * id from elsewhere that starts with '-' cannot be taken for an option.
+ */
+export function storageFormatArgs(clusterId: string, propertiesFile: string): string[] {
+  return ['kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', propertiesFile];
+}
+
 export function kafkaService(config: StackConfig, log: (msg: string) => void): LocalService {
   const dir = join(config.dataDir, 'kafka');
   const address = `${config.kafka.host}:${config.kafka.port}`;
@@ -122,9 +142,7 @@ export function kafkaService(config: StackConfig, log: (msg: string) => void): L
       const classpath = `${libs}/*`;
       const jvm = [`-Xms256m`, `-Xmx${config.kafka.heapMb}m`, '-XX:+UseG1GC', `-Dlog4j2.configurationFile=${log4j}`, '-cp', classpath];
       if (!existsSync(join(dataDir, 'meta.properties'))) {
-        // Kafka's cluster ids are 16 random bytes in URL-safe base64 without padding.
-        const clusterId = randomBytes(16).toString('base64url');
-        const r = await runCommand('java', [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props]);
+        const r = await runCommand('java', [...jvm, ...storageFormatArgs(kafkaClusterId(), props)]);
         if (r.status !== 0) throw new ServiceUnavailableError(`formatting Kafka storage failed:\n${r.output}`);
       }
       return { command: 'java', args: [...jvm, 'kafka.Kafka', props] };
