@@ -1,5 +1,6 @@
 import type { Sink, SinkRecord } from '../sinks/sink.js';
 import type { RecordMetadata, StreamRecord } from '../topology/record.js';
+import { InfrastructureError } from './errors.js';
 import type { ChildNode } from './forwarding.js';
 
 /**
@@ -45,13 +46,30 @@ export class ExternalSinkNode implements ChildNode {
   /** At commit: the remaining records, then the sink's flush hook. */
   async commit(): Promise<void> {
     await this.#write();
-    await this.#sink.flush();
+    await asInfrastructure(this.name, this.#sink.flush());
   }
 
+  /**
+   * A failed write loses nothing: the runtime drops the uncommitted work (this buffer included)
+   * and replays it from the committed offsets, and the sink's fence skips what did land.
+   */
   async #write(): Promise<void> {
     if (this.#buffer.length === 0) return;
     const batch = this.#buffer;
     this.#buffer = [];
-    await this.#sink.write(batch);
+    await asInfrastructure(this.name, this.#sink.write(batch));
+  }
+}
+
+/**
+ * Whatever a sink throws is about its service, never about one record (DESIGN section 4), so the
+ * runtime must not dead-letter the batch: errors leave here as InfrastructureError.
+ */
+async function asInfrastructure(node: string, work: Promise<void>): Promise<void> {
+  try {
+    await work;
+  } catch (err) {
+    if (err instanceof InfrastructureError) throw err;
+    throw new InfrastructureError(`sink ${node} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
 }

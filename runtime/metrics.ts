@@ -19,8 +19,18 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** Serves `GET /metrics` (Prometheus text format) and `GET /healthz`. Port 0 picks a free port. */
-export async function startMetricsServer(registry: Registry, port = 0, host = '127.0.0.1'): Promise<MetricsServer> {
+/** What `/readyz` reports: ready, or not with the reasons (no secrets: shown to anyone who asks). */
+export interface Readiness {
+  readonly ready: boolean;
+  readonly reasons?: readonly string[];
+}
+
+/**
+ * Serves `GET /metrics` (Prometheus text format), `GET /healthz` (the process answers) and
+ * `GET /readyz` (200 when `readiness` says ready, else 503 with the reasons; always 200 without
+ * one). Port 0 picks a free port.
+ */
+export async function startMetricsServer(registry: Registry, port = 0, host = '127.0.0.1', readiness?: () => Readiness): Promise<MetricsServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/metrics') {
@@ -41,8 +51,14 @@ export async function startMetricsServer(registry: Registry, port = 0, host = '1
       res.end('ok');
       return;
     }
+    if (req.method === 'GET' && path === '/readyz') {
+      const state = readiness?.() ?? { ready: true };
+      res.writeHead(state.ready ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(state));
+      return;
+    }
     res.writeHead(404, { 'content-type': 'text/plain' });
-    res.end('not found: try /metrics');
+    res.end('not found: try /metrics, /healthz or /readyz');
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

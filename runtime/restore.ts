@@ -41,7 +41,15 @@ export async function restoreStore(o: RestoreOptions): Promise<RestoreResult> {
   try {
     const [end] = await reader.endOffsets();
     const to = end?.offset ?? from;
-    if (to <= from) {
+    if (to < from) {
+      // The store says it holds changelog records that the changelog does not have: the topic was
+      // deleted and recreated. What the store holds can no longer be trusted; rebuild it.
+      o.logger.warn({ ...labels, topic: o.topic, partition: o.partition, stored: String(from), end: String(to) }, 'store is ahead of its changelog (changelog recreated?): wiping it and restoring from the beginning');
+      await o.store.destroy();
+      await o.store.open();
+      return await restoreStore(o);
+    }
+    if (to === from) {
       o.metrics.restoreRemaining.set(labels, 0);
       return { records: 0, ms: 0, from, to };
     }

@@ -13,6 +13,7 @@ export class RuntimeMetrics {
   readonly restoreRate: Gauge<'store' | 'task'>;
   readonly restoredRecords: Counter<'store' | 'task'>;
   readonly deadLettered: Counter<'topic' | 'reason'>;
+  readonly sinkReplays: Counter<'subtopology'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -32,6 +33,12 @@ export class RuntimeMetrics {
     this.restoreRemaining = new Gauge({ name: 'votestream_restore_records_remaining', help: 'changelog records left to restore', labelNames: ['store', 'task'], registers });
     this.restoreRate = new Gauge({ name: 'votestream_restore_records_per_second', help: 'rate of the last restore', labelNames: ['store', 'task'], registers });
     this.restoredRecords = new Counter({ name: 'votestream_restored_records_total', help: 'changelog records restored', labelNames: ['store', 'task'], registers });
+    this.sinkReplays = new Counter({
+      name: 'votestream_sink_replays_total',
+      help: 'task partitions replayed from behind the committed offset because a sink store lost state',
+      labelNames: ['subtopology'],
+      registers,
+    });
     this.deadLettered = new Counter({ name: 'votestream_dead_lettered_total', help: 'records sent to a dead-letter topic', labelNames: ['topic', 'reason'], registers });
   }
 }

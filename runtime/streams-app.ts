@@ -6,7 +6,7 @@ import { GlobalStoreThread } from './global-store-thread.js';
 import type { KafkaDriver, TopicRequirement } from './kafka/driver.js';
 import { PlatformaticKafkaDriver } from './kafka/platformatic-driver.js';
 import { createLogger, type Logger } from './logger.js';
-import { createMetricsRegistry, startMetricsServer, type MetricsServer } from './metrics.js';
+import { createMetricsRegistry, startMetricsServer, type MetricsServer, type Readiness } from './metrics.js';
 import { RuntimeMetrics } from './runtime-metrics.js';
 import { parseStreamsConfig, type StreamsConfig, type StreamsConfigInput } from './streams-config.js';
 import { StreamThread } from './stream-thread.js';
@@ -61,6 +61,19 @@ export class StreamsApp {
     return this.#metricsServer?.url;
   }
 
+  /**
+   * Ready when running and every thread is connected, not recovering from a failure and not stuck
+   * in a commit (a sink waiting out its service's outage). Served on `/readyz`.
+   */
+  readiness(): Readiness {
+    if (this.#state !== 'running') return { ready: false, reasons: [`app is ${this.#state}`] };
+    const reasons = this.#threads.flatMap((t) => {
+      const r = t.readiness();
+      return r.ready ? [] : [`${t.name}: ${r.reason ?? 'not ready'}`];
+    });
+    return reasons.length === 0 ? { ready: true } : { ready: false, reasons };
+  }
+
   /** Partitions currently owned, per sub-topology. */
   assignment(): Record<number, number[]> {
     return Object.fromEntries(this.#threads.map((t, i) => [this.#topology.subTopologies[i].id, t.assignedPartitions]));
@@ -77,10 +90,10 @@ export class StreamsApp {
     try {
       const partitionCounts = await this.#prepareTopics();
       if (this.config.metricsPort !== undefined) {
-        this.#metricsServer = await startMetricsServer(this.registry, this.config.metricsPort, '0.0.0.0');
+        this.#metricsServer = await startMetricsServer(this.registry, this.config.metricsPort, '0.0.0.0', () => this.readiness());
         this.#log.info({ url: this.#metricsServer.url }, 'metrics served');
       }
-      this.#global = new GlobalStoreThread(this.#topology.globalStores, this.#driver, this.#log);
+      this.#global = new GlobalStoreThread(this.#topology.globalStores, this.#driver, this.#log, { registry: this.registry });
       await this.#global.start(partitionCounts);
       this.#failure = new Promise<never>((_, reject) => (this.#onFailure = reject));
       this.#failure.catch(() => undefined);

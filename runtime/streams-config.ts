@@ -23,6 +23,14 @@ const schema = z
     processingExceptionHandler: z.enum(['fail', 'dead-letter']).default('fail'),
     /** Where 'dead-letter' sends records whose processing threw; default `<source topic>-dlq`. */
     processingDeadLetterTopic: z.string().optional(),
+    /**
+     * The largest record batch a topic takes (the broker's and topics' `max.message.bytes`, 1 048 588
+     * by default): a commit sends at most this much per topic in one request, and an output record
+     * larger than this (less framing) is a record error, dead-lettered.
+     */
+    maxMessageBytes: z.number().int().min(16 * 1024).default(1_000_000),
+    /** The longest wait between two attempts to recover from an outage (Kafka, a sink, a store). */
+    maxRetryBackoffMs: z.number().int().min(100).default(10_000),
     /** How often consumer lag is refreshed for the metrics. */
     lagRefreshMs: z.number().int().min(100).default(5000),
   })

@@ -25,6 +25,19 @@ describe('metrics server', () => {
     server = await startMetricsServer(createMetricsRegistry(), 0);
     const res = await fetch(server.url.replace('/metrics', '/nope'));
     expect(res.status).toBe(404);
-    expect(await res.text()).toBe('not found: try /metrics');
+    expect(await res.text()).toBe('not found: try /metrics, /healthz or /readyz');
+  });
+
+  it('answers /readyz with 200 when ready and 503 with the reasons when not', async () => {
+    let state: { ready: boolean; reasons?: string[] } = { ready: false, reasons: ['dedup: kafka: connection refused'] };
+    server = await startMetricsServer(createMetricsRegistry(), 0, '127.0.0.1', () => state);
+    const url = server.url.replace('/metrics', '/readyz');
+    const down = await fetch(url);
+    expect(down.status).toBe(503);
+    expect(await down.json()).toEqual({ ready: false, reasons: ['dedup: kafka: connection refused'] });
+    state = { ready: true };
+    const up = await fetch(url);
+    expect(up.status).toBe(200);
+    expect(await up.json()).toEqual({ ready: true });
   });
 });

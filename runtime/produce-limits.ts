@@ -1,0 +1,58 @@
+import { VotestreamError } from './errors.js';
+import type { ProducerRecord } from './kafka/driver.js';
+
+/**
+ * Kafka refuses a record batch larger than the topic's `max.message.bytes` (1 MiB by default), and
+ * a produce request carries one batch per partition. These bound what one send may hold, so a large
+ * commit goes out in several sends of the same transaction instead of failing (and being retried)
+ * forever.
+ */
+
+/** Batch header (61 bytes in format v2) plus slack for the producer's own framing. */
+const BATCH_OVERHEAD = 128;
+/** Per-record framing: length, attributes, deltas and header counts as varints (at most ~30 bytes). */
+const RECORD_OVERHEAD = 32;
+
+/** An upper bound of the bytes `record` takes in an uncompressed v2 record batch. */
+export function recordBytes(record: Pick<ProducerRecord, 'key' | 'value' | 'headers'>): number {
+  let size = RECORD_OVERHEAD + (record.key?.length ?? 0) + (record.value?.length ?? 0);
+  for (const [name, value] of record.headers ?? []) size += 10 + Buffer.byteLength(name) + value.length;
+  return size;
+}
+
+/** The largest record that fits a batch of its own under `maxMessageBytes`. */
+export function maxRecordBytes(maxMessageBytes: number): number {
+  return maxMessageBytes - BATCH_OVERHEAD;
+}
+
+/** An output record that no topic with this limit can take: the input that made it is dead-lettered. */
+export class RecordTooLargeError extends VotestreamError {
+  constructor(topic: string, bytes: number, limit: number) {
+    super('RECORD_TOO_LARGE', `a record of ${bytes} bytes for "${topic}" exceeds the ${limit}-byte message limit (max.message.bytes)`);
+  }
+}
+
+/**
+ * Splits records, in order, into sends in which no topic receives more than `maxMessageBytes`.
+ * Bounding per topic bounds every partition's batch too, without knowing where keyed records land;
+ * order within a partition is kept because chunks are sent one after another.
+ */
+export function chunkByTopicBytes(records: readonly ProducerRecord[], maxMessageBytes: number): ProducerRecord[][] {
+  const budget = maxRecordBytes(maxMessageBytes);
+  const chunks: ProducerRecord[][] = [];
+  let chunk: ProducerRecord[] = [];
+  let perTopic = new Map<string, number>();
+  for (const record of records) {
+    const size = recordBytes(record);
+    const used = perTopic.get(record.topic) ?? 0;
+    if (chunk.length > 0 && used + size > budget) {
+      chunks.push(chunk);
+      chunk = [];
+      perTopic = new Map();
+    }
+    chunk.push(record);
+    perTopic.set(record.topic, (perTopic.get(record.topic) ?? 0) + size);
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
