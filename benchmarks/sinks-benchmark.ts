@@ -83,7 +83,7 @@ function batches<T>(records: readonly T[], size: number): T[][] {
 }
 
 /** Runs every partition's batches through its own sink, partitions concurrently; returns seconds. */
-async function drive(perPartition: readonly VoteRecord[][], batchSize: number, make: (p: number) => { write(b: VoteRecord[]): Promise<void>; open(t: { taskId: string; partition: number }): Promise<void>; close(): Promise<void> }): Promise<number> {
+async function drive(perPartition: readonly VoteRecord[][], batchSize: number, make: (p: number) => { write(b: VoteRecord[]): Promise<void>; open(t: { taskId: string; partition: number }): Promise<unknown>; close(): Promise<void> }): Promise<number> {
   const sinks = perPartition.map((_, p) => make(p));
   await Promise.all(sinks.map((s, p) => s.open({ taskId: `bench-${p}`, partition: p })));
   const start = process.hrtime.bigint();

@@ -19,10 +19,18 @@ export function redisService(config: StackConfig): LocalService {
     prepare() {
       requirePrerequisites([REDIS_SERVER]);
       mkdirSync(dir, { recursive: true });
-      // No persistence: the read model is rebuilt from DynamoDB (`votestream rebuild redis`).
+      // AOF with fsync every second (DESIGN section 5): a restart keeps the counts, and a kill -9 loses
+      // at most the last second, as a prefix of the log, watermark included, so the count sink sees the
+      // rollback and the task replays exactly what was lost. VOTESTREAM_REDIS_AOF=no turns it off (a
+      // restart then empties Redis, which the count sink also detects, at the cost of a full replay).
+      const aof = process.env.VOTESTREAM_REDIS_AOF !== 'no';
       return {
         command: 'redis-server',
-        args: ['--bind', host, '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--protected-mode', 'no'],
+        args: [
+          '--bind', host, '--port', String(port), '--save', '',
+          '--appendonly', aof ? 'yes' : 'no', ...(aof ? ['--appendfsync', 'everysec'] : []),
+          '--dir', dir, '--daemonize', 'no', '--protected-mode', 'no',
+        ],
       };
     },
   };

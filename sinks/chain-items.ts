@@ -5,6 +5,8 @@
  * Vote item: pk `ELECTION#<E>#P#<ppp>`, sk `VOTE#<seq 12 digits>`, voteId, voterId, candidateId,
  * region (absent when the vote has none), ts, offset (`votes-accepted`), sourceOffset (`votes`),
  * prevHash, hash. Head item: pk, sk `HEAD`, lastSeq, lastHash, lastOffset.
+ * Watermark item, one per `votes-accepted` partition: pk `PARTITION#<ppp>`, sk `WATERMARK`,
+ * lastOffset = the highest offset of the partition whose votes every chain holds (-1: none yet).
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { chainPk, GENESIS_HASH, HEAD_SK, voteHash, voteSk, type ChainLink } from '../voting/hash-chain.js';
@@ -35,8 +37,33 @@ export interface ChainInput {
   readonly vote: AcceptedVote;
 }
 
-/** Largest number of votes in one TransactWriteItems: 100 actions, one of which moves the head. */
-export const MAX_VOTES_PER_TRANSACTION = 99;
+/**
+ * Largest number of votes in one TransactWriteItems: 100 actions, one of which moves the head and
+ * one checks the partition's watermark.
+ */
+export const MAX_VOTES_PER_TRANSACTION = 98;
+
+export const WATERMARK_SK = 'WATERMARK';
+
+/** pk of a partition's watermark item. Cannot collide with a chain pk (those start `ELECTION#`). */
+export function watermarkPk(partition: number): string {
+  return `PARTITION#${String(partition).padStart(3, '0')}`;
+}
+
+export function watermarkKey(partition: number): Item {
+  return { pk: { S: watermarkPk(partition) }, sk: { S: WATERMARK_SK } };
+}
+
+/** The watermark's lastOffset, or undefined when the item is absent. */
+export function decodeWatermark(item: Item | undefined): number | undefined {
+  return item === undefined ? undefined : num(item, 'lastOffset');
+}
+
+/** A watermark the writer expects: the chain transaction fails unless it exists at `known` or above. */
+export interface WatermarkGuard {
+  readonly partition: number;
+  readonly known: number;
+}
 
 export class ChainItemError extends VotestreamError {
   constructor(message: string) {
@@ -153,7 +180,7 @@ export function decodeVoteItem(item: Item): StoredVote {
  * the first write). The head condition is what serializes writers: two sink instances racing on one
  * chain (a zombie after a rebalance) both compute seq N+1, and only one transaction can win.
  */
-export function chainTransaction(table: string, electionId: string, partition: number, state: ChainState, links: readonly StoredVote[]) {
+export function chainTransaction(table: string, electionId: string, partition: number, state: ChainState, links: readonly StoredVote[], guard?: WatermarkGuard) {
   if (links.length === 0 || links.length > MAX_VOTES_PER_TRANSACTION) {
     throw new ChainItemError(`a chain transaction holds 1..${MAX_VOTES_PER_TRANSACTION} votes, got ${links.length}`);
   }
@@ -172,5 +199,28 @@ export function chainTransaction(table: string, electionId: string, partition: n
             ExpressionAttributeValues: { ':prev': { N: String(state.lastSeq) } },
           },
         };
-  return [...votePuts, headPut];
+  // Last, so that a failed guard is the last cancellation reason (see watermarkGuardFailed).
+  const check =
+    guard === undefined
+      ? []
+      : [
+          {
+            ConditionCheck: {
+              TableName: table,
+              Key: watermarkKey(guard.partition),
+              ConditionExpression: 'lastOffset >= :known',
+              ExpressionAttributeValues: { ':known': { N: String(guard.known) } },
+            },
+          },
+        ];
+  return [...votePuts, headPut, ...check];
+}
+
+/**
+ * Whether a TransactionCanceledException came from the watermark guard of a chain transaction
+ * built with one (its last action): the table lost the watermark, so it lost state.
+ */
+export function watermarkGuardFailed(err: unknown, actions: number): boolean {
+  const reasons = (err as { CancellationReasons?: { Code?: string }[] } | null)?.CancellationReasons;
+  return Array.isArray(reasons) && reasons.length === actions && reasons[actions - 1]?.Code === 'ConditionalCheckFailed';
 }

@@ -8,10 +8,21 @@
  * replay cut into other batches, or a zombie writer that got there first) the sink re-reads the
  * head, skips what it covers and continues from it, so a chain never forks and no vote is written
  * twice. Chains are written in parallel (bounded); the order within a chain is the input order.
+ *
+ * Lost state (DESIGN section 4). Each partition has a watermark item (chain-items.ts): created at
+ * open with -1 when absent, raised after every batch whose chains are all written, never before.
+ * Every chain transaction carries a ConditionCheck that the watermark is still at least what this
+ * sink last saw, so a table that was emptied or recreated (DynamoDB Local restarted in memory)
+ * refuses the write before any vote lands; a head that moves backwards or a table that vanished
+ * means the same. Each throws SinkStateLostError: the runtime reopens the task, `open()` reports
+ * the watermark the table really holds (recreating a vanished table when allowed), and the task
+ * replays from there. A chain is a deterministic function of `votes-accepted`, so the replay
+ * rebuilds the same hashes.
  */
-import { GetItemCommand, TransactWriteItemsCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, TransactWriteItemsCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Registry } from 'prom-client';
 import { dynamoClient } from '../infra/dynamo-client.js';
+import { InfrastructureError, SinkStateLostError } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
 import { chainPk, HEAD_SK } from '../voting/hash-chain.js';
 import type { AcceptedVote } from '../voting/vote.js';
@@ -20,15 +31,18 @@ import {
   buildLinks,
   chainTransaction,
   decodeHead,
+  decodeWatermark,
   MAX_VOTES_PER_TRANSACTION,
   stateAfter,
+  watermarkGuardFailed,
+  watermarkKey,
   type ChainInput,
   type ChainState,
 } from './chain-items.js';
 import { UnfenceableRecordError } from './count-deltas.js';
 import { classifyDynamoError } from './dynamo-errors.js';
 import { backoffDelay, DEFAULT_BACKOFF, SinkClosedError, sleep, type BackoffOptions } from './retry.js';
-import type { Sink, SinkRecord, SinkTaskInfo } from './sink.js';
+import type { Sink, SinkProgress, SinkRecord, SinkTaskInfo } from './sink.js';
 import { SinkMetrics } from './sink-metrics.js';
 
 export interface DynamoVoteSinkOptions {
@@ -41,6 +55,17 @@ export interface DynamoVoteSinkOptions {
   readonly registry?: Registry;
   readonly logger?: Logger;
   readonly backoff?: BackoffOptions;
+  /**
+   * Called by `open()` when the table does not exist, to create it empty; the partition then
+   * replays from its beginning. Without it, a missing table fails `open()` (InfrastructureError).
+   */
+  readonly recreateLostTable?: (client: DynamoDBClient, table: string) => Promise<void>;
+  /**
+   * Raise the partitions' watermarks after each batch (default true). A writer that sees only part
+   * of a partition's records (a rebuild of one election) must not: the watermark would claim the
+   * other elections' votes too.
+   */
+  readonly advanceWatermark?: boolean;
 }
 
 export interface VoteWriteResult {
@@ -70,6 +95,13 @@ export class DynamoVoteSink implements Sink<string, AcceptedVote> {
   /** Last known head per chain pk; read (consistently) on first use, then moved by our own writes. */
   private readonly heads = new Map<string, ChainState>();
   private taskId = '';
+  /**
+   * partition -> the watermark this sink last saw (opened partitions only). Chain writes of other
+   * partitions are not guarded and do not move any watermark.
+   */
+  private readonly watermarks = new Map<number, number>();
+  private readonly recreateLostTable: ((client: DynamoDBClient, table: string) => Promise<void>) | undefined;
+  private readonly advanceWatermark: boolean;
 
   constructor(options: DynamoVoteSinkOptions) {
     this.ownsClient = typeof options.dynamodb === 'string';
@@ -79,12 +111,18 @@ export class DynamoVoteSink implements Sink<string, AcceptedVote> {
     this.metrics = new SinkMetrics('dynamodb', options.registry);
     this.logger = options.logger;
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.recreateLostTable = options.recreateLostTable;
+    this.advanceWatermark = options.advanceWatermark ?? true;
   }
 
-  async open(task: SinkTaskInfo): Promise<void> {
+  /** Reads (creating it at -1 when absent) the partition's watermark: how far the table holds it. */
+  async open(task: SinkTaskInfo): Promise<SinkProgress> {
     this.taskId = task.taskId;
     // A new owner must not trust heads cached by anyone: they are read on first use of each chain.
     this.heads.clear();
+    const watermark = await this.openWatermark(task.partition);
+    this.watermarks.set(task.partition, watermark);
+    return { appliedThrough: watermark < 0 ? null : watermark };
   }
 
   async write(batch: readonly SinkRecord<string, AcceptedVote>[]): Promise<void> {
@@ -105,6 +143,11 @@ export class DynamoVoteSink implements Sink<string, AcceptedVote> {
         total.retries += r.retries;
         total.conflicts += r.conflicts;
       });
+      if (this.advanceWatermark) {
+        const tops = new Map<number, number>();
+        for (const r of batch) if (this.watermarks.has(r.partition)) tops.set(r.partition, Math.max(tops.get(r.partition) ?? -1, r.offset));
+        for (const [partition, top] of tops) await this.raiseWatermark(partition, top);
+      }
     } finally {
       stopTimer();
       this.metrics.applied.inc(total.applied);
@@ -132,6 +175,7 @@ export class DynamoVoteSink implements Sink<string, AcceptedVote> {
     let retries = 0;
     let conflicts = 0;
     let attempt = 0;
+    let consecutiveConflicts = 0;
     for (;;) {
       this.throwIfClosed();
       // The fence: inputs are in offset order, so what the head covers is a prefix.
@@ -143,23 +187,40 @@ export class DynamoVoteSink implements Sink<string, AcceptedVote> {
       if (inputs.length === 0) break;
       const chunk = inputs.slice(0, MAX_VOTES_PER_TRANSACTION);
       const links = buildLinks(electionId, partition, state, chunk);
+      const known = this.watermarks.get(partition);
+      const actions = chainTransaction(this.table, electionId, partition, state, links, known === undefined ? undefined : { partition, known });
       try {
-        await this.client.send(
-          new TransactWriteItemsCommand({ TransactItems: chainTransaction(this.table, electionId, partition, state, links) }),
-          { abortSignal: this.closing.signal },
-        );
+        await this.client.send(new TransactWriteItemsCommand({ TransactItems: actions }), { abortSignal: this.closing.signal });
       } catch (err) {
         this.throwIfClosed();
-        const kind = classifyDynamoError(err);
-        if (kind === 'fatal') {
-          // Whatever happened, the cached head may be stale now: re-read it on the next write.
-          this.heads.delete(pk);
-          throw err;
+        // Whatever happened, the cached head may be stale now: re-read it on the next write.
+        this.heads.delete(pk);
+        if (known !== undefined && watermarkGuardFailed(err, actions.length)) {
+          throw new SinkStateLostError(
+            `dynamo vote sink ${this.taskId}: the watermark of partition ${partition} in ${this.table} is gone or below ${known}: ` +
+              'the table lost votes this sink saw written; nothing of this transaction was applied',
+            { cause: err },
+          );
         }
+        const kind = this.classify(err, `chain ${pk}`);
         if (kind === 'conflict') {
           conflicts++;
-          this.logger?.debug({ task: this.taskId, chain: pk, lastSeq: state.lastSeq }, 'dynamo vote sink: head moved, re-reading it');
-          state = await this.readHead(pk);
+          // A head another writer moved is worth re-reading at once; a conflict that persists is
+          // not (the head did not move, or keeps losing the race): back off before the next try.
+          if (consecutiveConflicts > 0) {
+            this.logger?.warn({ task: this.taskId, chain: pk, lastSeq: state.lastSeq, conflicts: consecutiveConflicts }, 'dynamo vote sink: head condition keeps failing, backing off');
+            await sleep(backoffDelay(consecutiveConflicts - 1, this.backoff), this.closing.signal);
+          } else {
+            this.logger?.debug({ task: this.taskId, chain: pk, lastSeq: state.lastSeq }, 'dynamo vote sink: head moved, re-reading it');
+          }
+          consecutiveConflicts++;
+          const reread = await this.readHead(pk);
+          if (reread.lastSeq < state.lastSeq) {
+            throw new SinkStateLostError(
+              `dynamo vote sink ${this.taskId}: chain ${pk} in ${this.table} went back from seq ${state.lastSeq} to ${reread.lastSeq}: the table lost votes`,
+            );
+          }
+          state = reread;
           this.heads.set(pk, state);
           continue;
         }
@@ -170,12 +231,28 @@ export class DynamoVoteSink implements Sink<string, AcceptedVote> {
         continue;
       }
       attempt = 0;
+      consecutiveConflicts = 0;
       state = stateAfter(state, links);
       this.heads.set(pk, state);
       applied += chunk.length;
       inputs = inputs.slice(chunk.length);
     }
     return { applied, fenced, retries, conflicts };
+  }
+
+  /**
+   * Transient failures are for the caller to retry and conflicts to resolve; anything else is an
+   * infrastructure failure the runtime must handle by replaying, never by dead-lettering: a vanished
+   * table is lost state, the rest (ValidationException, ExpiredToken, AccessDenied...) a refusal.
+   */
+  private classify(err: unknown, what: string): 'conflict' | 'transient' {
+    const kind = classifyDynamoError(err);
+    if (kind !== 'fatal') return kind;
+    if (err instanceof Error && err.name === 'ResourceNotFoundException') {
+      throw new SinkStateLostError(`dynamo vote sink ${this.taskId}: table ${this.table} is gone (${what})`, { cause: err });
+    }
+    const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    throw new InfrastructureError(`dynamo vote sink ${this.taskId}: DynamoDB refused ${what}: ${message}`, { cause: err });
   }
 
   /** The chain's head by a consistent read (an eventually consistent one could be behind the fence). */
@@ -190,10 +267,102 @@ export class DynamoVoteSink implements Sink<string, AcceptedVote> {
         return decodeHead(out.Item);
       } catch (err) {
         this.throwIfClosed();
-        if (classifyDynamoError(err) !== 'transient') throw err;
+        if (this.classify(err, `reading the head of ${pk}`) === 'conflict') throw new InfrastructureError(`dynamo vote sink: a GetItem reported a condition failure`, { cause: err });
         this.metrics.retries.inc();
         await sleep(backoffDelay(attempt, this.backoff), this.closing.signal);
       }
+    }
+  }
+
+  /** Reads the watermark item consistently; undefined when absent. */
+  private async readWatermark(partition: number): Promise<number | undefined> {
+    const out = await this.client.send(new GetItemCommand({ TableName: this.table, Key: watermarkKey(partition), ConsistentRead: true }), {
+      abortSignal: this.closing.signal,
+    });
+    return decodeWatermark(out.Item);
+  }
+
+  /** One DynamoDB call of the watermark protocol, with transient failures retried and a missing table left to `onMissingTable`. */
+  private async watermarkCall<T>(what: string, op: () => Promise<T>, onMissingTable: (err: unknown) => Promise<void>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      this.throwIfClosed();
+      try {
+        return await op();
+      } catch (err) {
+        this.throwIfClosed();
+        if (err instanceof Error && err.name === 'ResourceNotFoundException') {
+          await onMissingTable(err);
+          continue;
+        }
+        if (this.classify(err, what) === 'conflict') throw err;
+        this.metrics.retries.inc();
+        await sleep(backoffDelay(attempt, this.backoff), this.closing.signal);
+      }
+    }
+  }
+
+  private async openWatermark(partition: number): Promise<number> {
+    const onMissingTable = async (err: unknown): Promise<void> => {
+      if (this.recreateLostTable === undefined) throw new InfrastructureError(`dynamo vote sink ${this.taskId}: table ${this.table} does not exist`, { cause: err });
+      this.logger?.warn({ task: this.taskId, table: this.table }, 'dynamo vote sink: the table is gone; recreating it empty, the partition replays from its beginning');
+      await this.recreateLostTable(this.client, this.table);
+    };
+    for (;;) {
+      const stored = await this.watermarkCall(`reading the watermark of partition ${partition}`, () => this.readWatermark(partition), onMissingTable);
+      if (stored !== undefined) return stored;
+      // -1 claims nothing, so it may be written before any vote: from now on every chain write of the
+      // partition requires it, and a table that loses it refuses them.
+      try {
+        await this.watermarkCall(
+          `creating the watermark of partition ${partition}`,
+          () =>
+            this.client.send(
+              new PutItemCommand({ TableName: this.table, Item: { ...watermarkKey(partition), lastOffset: { N: '-1' } }, ConditionExpression: 'attribute_not_exists(pk)' }),
+              { abortSignal: this.closing.signal },
+            ),
+          onMissingTable,
+        );
+        return -1;
+      } catch (err) {
+        // Another owner created it in between: read what it holds.
+        if (classifyDynamoError(err) !== 'conflict') throw err;
+      }
+    }
+  }
+
+  /** Raises the partition's watermark to `top` once every chain of the batch is written; never lowers it. */
+  private async raiseWatermark(partition: number, top: number): Promise<void> {
+    const known = this.watermarks.get(partition);
+    if (known === undefined || known >= top) return;
+    const lost = (stored: number | undefined, err?: unknown) =>
+      new SinkStateLostError(
+        `dynamo vote sink ${this.taskId}: the watermark of partition ${partition} in ${this.table} is ${stored ?? 'gone'}, below ${known} that this sink saw: the table lost votes`,
+        { cause: err },
+      );
+    const onMissingTable = (err: unknown): Promise<void> => Promise.reject(lost(undefined, err));
+    try {
+      await this.watermarkCall(
+        `raising the watermark of partition ${partition}`,
+        () =>
+          this.client.send(
+            new UpdateItemCommand({
+              TableName: this.table,
+              Key: watermarkKey(partition),
+              UpdateExpression: 'SET lastOffset = :top',
+              ConditionExpression: 'lastOffset >= :known AND lastOffset < :top',
+              ExpressionAttributeValues: { ':known': { N: String(known) }, ':top': { N: String(top) } },
+            }),
+            { abortSignal: this.closing.signal },
+          ),
+        onMissingTable,
+      );
+      this.watermarks.set(partition, top);
+    } catch (err) {
+      if (classifyDynamoError(err) !== 'conflict') throw err;
+      const stored = await this.watermarkCall(`reading the watermark of partition ${partition}`, () => this.readWatermark(partition), onMissingTable);
+      if (stored === undefined || stored < known) throw lost(stored, err);
+      // Another writer of the partition (a zombie, a rebuild) got at least as far.
+      this.watermarks.set(partition, stored);
     }
   }
 

@@ -6,6 +6,7 @@
  * retry loop then owns the wait, so it can count retries, log, and stop when the sink is closed.
  */
 import { Redis, type RedisOptions } from 'ioredis';
+import { InfrastructureError } from '../runtime/errors.js';
 
 /** Reconnect delay: exponential from 50 ms, capped at 1 s, plus jitter so many tasks do not sync up. */
 export function reconnectDelay(times: number): number {
@@ -23,11 +24,25 @@ export function createSinkRedisClient(url: string, overrides: RedisOptions = {})
   });
 }
 
-/** Redis error replies that mean "try again later", not "this command is wrong". */
-const TRANSIENT_REPLIES = ['LOADING', 'BUSY', 'TRYAGAIN', 'CLUSTERDOWN', 'MASTERDOWN', 'READONLY', 'MOVED', 'ASK'];
+/**
+ * Redis error replies that mean "try again later", not "this command is wrong". READONLY is not one:
+ * it means we now talk to a replica (a failover), whose data may be stale, so the runtime must
+ * reopen the task and the sink re-read its watermark rather than retry blindly.
+ */
+const TRANSIENT_REPLIES = ['LOADING', 'BUSY', 'TRYAGAIN', 'CLUSTERDOWN', 'MASTERDOWN', 'MOVED', 'ASK'];
 
 export function isNoScriptError(err: unknown): boolean {
   return err instanceof Error && err.message.startsWith('NOSCRIPT');
+}
+
+/**
+ * A Redis failure that is not worth retrying in place (OOM, MISCONF, READONLY, NOAUTH, WRONGTYPE, a
+ * script error) as the InfrastructureError the runtime handles by replaying, never by dead-lettering.
+ */
+export function redisInfrastructureError(err: unknown, what: string): InfrastructureError {
+  if (err instanceof InfrastructureError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new InfrastructureError(`${what}: Redis refused: ${message}`, { cause: err });
 }
 
 /**

@@ -1,27 +1,37 @@
 /**
  * RedisCountSink: the live counts of the voting system (DESIGN sections 3 and 4).
  *
- * One write = one Lua script call per election in the batch, pipelined. Each call adds the batch's
- * deltas to `vs:{E}:counts` / `vs:{E}:regions` only above the fence `vs:{E}:offsets[partition]`,
- * moves the fence and publishes on `vs:{E}:updates`, atomically (redis-count-script.ts). The fence
- * makes every retry and every replay harmless, so the sink retries transient failures forever
- * with backoff until the write succeeds or the sink is closed.
+ * One write = one Lua script call covering every election of the batch. It adds the batch's deltas
+ * to `vs:{E}:counts` / `vs:{E}:regions` only above the fence `vs:{E}:offsets[partition]`, moves the
+ * fence, publishes on `vs:{E}:updates` and raises the partition's watermark (`vs:watermarks`),
+ * atomically (redis-count-script.ts). The fences make every retry and every replay harmless, so the
+ * sink retries transient failures forever with backoff until the write succeeds or it is closed.
+ *
+ * Lost state (DESIGN section 4): the sink remembers the watermark of each partition it saw (read at
+ * open, then raised by its own writes). A Redis that restarted empty, rolled back its AOF, was
+ * flushed or failed over to a stale replica holds a lower or no watermark: the script then writes
+ * nothing and the write throws SinkStateLostError. The runtime reopens the task; `open()` reports
+ * the watermark Redis really holds, and the task replays from just after it (from the beginning of
+ * the partition when it is gone), the surviving fences skipping what Redis still has.
  */
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../runtime/logger.js';
-import { countsKey, offsetsKey, regionsKey, updatesChannel } from '../voting/redis-keys.js';
+import { InfrastructureError, SinkStateLostError } from '../runtime/errors.js';
+import { countsKey, offsetField, offsetsKey, regionsKey, updatesChannel, watermarksKey } from '../voting/redis-keys.js';
 import type { AcceptedVote } from '../voting/vote.js';
 import { aggregateDeltas, filterAboveFence, type ElectionDeltas } from './count-deltas.js';
-import { COUNT_SCRIPT, COUNT_SCRIPT_SHA, countScriptArgs, parseCountScriptReply } from './redis-count-script.js';
-import { createSinkRedisClient, isNoScriptError, isTransientRedisError } from './redis-connection.js';
+import { COUNT_SCRIPT, COUNT_SCRIPT_SHA, countScriptArgs, parseCountScriptReply, type WatermarkArg } from './redis-count-script.js';
+import { createSinkRedisClient, isNoScriptError, isTransientRedisError, redisInfrastructureError } from './redis-connection.js';
 import { backoffDelay, DEFAULT_BACKOFF, SinkClosedError, sleep, type BackoffOptions, abortable } from './retry.js';
-import type { Sink, SinkRecord, SinkTaskInfo } from './sink.js';
+import type { Sink, SinkProgress, SinkRecord, SinkTaskInfo } from './sink.js';
 import { SinkMetrics } from './sink-metrics.js';
 
 export interface RedisCountSinkOptions {
   /** A URL (the sink opens and closes its own connection) or a client the caller owns and closes. */
   readonly redis: string | Redis;
+  /** The deployment prefix in front of every key and channel (DESIGN section 3). Default none. */
+  readonly prefix?: string;
   readonly registry?: Registry;
   readonly logger?: Logger;
   readonly backoff?: BackoffOptions;
@@ -34,7 +44,6 @@ export interface CountWriteResult {
   readonly retries: number;
 }
 
-type CallOutcome = { ok: true; reply: unknown } | { ok: false; error: unknown };
 
 export class RedisCountSink implements Sink<string, AcceptedVote> {
   private readonly client: Redis;
@@ -43,8 +52,14 @@ export class RedisCountSink implements Sink<string, AcceptedVote> {
   private readonly logger: Logger | undefined;
   private readonly backoff: BackoffOptions;
   private readonly closing = new AbortController();
+  private readonly prefix: string;
   private scriptLoaded = false;
   private taskId = '';
+  /**
+   * partition -> the watermark this sink last saw in Redis (null: none, and none expected). A
+   * partition missing from the map was never opened nor written by this sink: nothing is expected.
+   */
+  private readonly known = new Map<number, number | null>();
 
   constructor(options: RedisCountSinkOptions) {
     this.ownsClient = typeof options.redis === 'string';
@@ -52,6 +67,7 @@ export class RedisCountSink implements Sink<string, AcceptedVote> {
     this.metrics = new SinkMetrics('redis', options.registry);
     this.logger = options.logger;
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.prefix = options.prefix ?? '';
     if (this.ownsClient) {
       // Connection errors surface (and are retried) through the commands; without a listener ioredis
       // would also print every failed reconnect attempt as an unhandled error.
@@ -59,10 +75,21 @@ export class RedisCountSink implements Sink<string, AcceptedVote> {
     }
   }
 
-  async open(task: SinkTaskInfo): Promise<void> {
+  /** Reads the partition's watermark: how far Redis really holds this partition's effects. */
+  async open(task: SinkTaskInfo): Promise<SinkProgress> {
     this.taskId = task.taskId;
     // Loading early surfaces a wrong address at open; a failure here is retried like a write.
     await this.retrying(() => this.loadScript());
+    let stored: string | null = null;
+    await this.retrying(async () => {
+      stored = await this.client.hget(watermarksKey(this.prefix), offsetField(task.partition));
+    });
+    const appliedThrough = stored === null ? null : Number(stored);
+    if (appliedThrough !== null && !Number.isSafeInteger(appliedThrough)) {
+      throw new InfrastructureError(`redis count sink: watermark of partition ${task.partition} is ${JSON.stringify(stored)}, not an offset`);
+    }
+    this.known.set(task.partition, appliedThrough);
+    return { appliedThrough };
   }
 
   async write(batch: readonly SinkRecord<string, AcceptedVote>[]): Promise<void> {
@@ -78,45 +105,56 @@ export class RedisCountSink implements Sink<string, AcceptedVote> {
     let fenced = 0;
     let retries = 0;
     let pending = aggregateDeltas(batch);
+    const raiseTo = new Map<number, number>();
+    for (const r of batch) raiseTo.set(r.partition, Math.max(raiseTo.get(r.partition) ?? -1, r.offset));
     try {
       while (pending.length > 0) {
         this.throwIfClosed();
-        const outcomes = await abortable(this.callScripts(pending), this.closing.signal);
-        const next: ElectionDeltas[] = [];
-        let transient: unknown;
-        let noScript = false;
-        for (let i = 0; i < pending.length; i++) {
-          const deltas = pending[i];
-          const outcome = outcomes[i];
-          if (!outcome.ok) {
-            if (isNoScriptError(outcome.error)) noScript = true;
-            else if (isTransientRedisError(outcome.error)) transient = outcome.error;
-            else throw outcome.error;
-            next.push(deltas);
+        const watermarks: WatermarkArg[] = [...raiseTo].map(([partition, to]) => ({ partition, known: this.known.get(partition) ?? null, raiseTo: to }));
+        let reply: unknown;
+        try {
+          reply = await abortable(this.callScript(watermarks, pending), this.closing.signal);
+        } catch (err) {
+          this.throwIfClosed();
+          if (isNoScriptError(err)) {
+            // Redis restarted (or SCRIPT FLUSH): the script cache is empty. Reload, then resend.
+            this.scriptLoaded = false;
+            await this.retrying(() => this.loadScript());
             continue;
           }
-          const reply = parseCountScriptReply(outcome.reply);
-          if (reply.kind === 'done') {
-            applied += reply.applied;
-            fenced += reply.skipped;
-            continue;
-          }
-          // A replay cut differently: keep only what is above the fences the script reported.
-          const kept = filterAboveFence(deltas, reply.fences);
-          fenced += kept.dropped;
-          if (kept.deltas.segments.length > 0) next.push(kept.deltas);
-        }
-        pending = next;
-        if (noScript) {
-          // Redis restarted (or SCRIPT FLUSH): the script cache is empty. Reload, then resend.
-          this.scriptLoaded = false;
-          await this.retrying(() => this.loadScript());
-        }
-        if (transient !== undefined && pending.length > 0) {
-          this.logger?.warn({ err: transient, task: this.taskId, attempt: retries }, 'redis count sink: transient failure, retrying');
+          if (!isTransientRedisError(err)) throw redisInfrastructureError(err, `redis count sink ${this.taskId}: count script`);
+          this.logger?.warn({ err, task: this.taskId, attempt: retries }, 'redis count sink: transient failure, retrying');
           this.metrics.retries.inc();
           await sleep(backoffDelay(retries++, this.backoff), this.closing.signal);
+          continue;
         }
+        const parsed = parseCountScriptReply(reply);
+        if (parsed.kind === 'lost') {
+          const expected = this.known.get(parsed.partition);
+          throw new SinkStateLostError(
+            `redis count sink ${this.taskId}: Redis lost counted state of partition ${parsed.partition}: its watermark is ` +
+              `${parsed.stored ?? 'gone'}, this sink saw ${expected ?? 'none'}; nothing of this batch was applied`,
+          );
+        }
+        if (parsed.kind === 'done') {
+          applied += parsed.applied;
+          fenced += parsed.skipped;
+          for (const w of watermarks) this.known.set(w.partition, Math.max(w.known ?? -1, w.raiseTo ?? -1));
+          break;
+        }
+        // A replay cut differently: keep only what is above the fences the script reported.
+        const next: ElectionDeltas[] = [];
+        pending.forEach((deltas, i) => {
+          const fences = parsed.fences.get(i);
+          if (fences === undefined) {
+            next.push(deltas);
+            return;
+          }
+          const kept = filterAboveFence(deltas, fences);
+          fenced += kept.dropped;
+          if (kept.deltas.segments.length > 0) next.push(kept.deltas);
+        });
+        pending = next;
       }
     } finally {
       stopTimer();
@@ -139,28 +177,20 @@ export class RedisCountSink implements Sink<string, AcceptedVote> {
     }
   }
 
-  /** One EVALSHA per election, in one pipeline; a failure of the whole pipeline fails every call. */
-  private async callScripts(pending: readonly ElectionDeltas[]): Promise<CallOutcome[]> {
-    const pipeline = this.client.pipeline();
-    for (const d of pending) {
-      const e = d.electionId;
-      pipeline.evalsha(COUNT_SCRIPT_SHA, 3, countsKey(e), regionsKey(e), offsetsKey(e), ...countScriptArgs(updatesChannel(e), e, d.segments));
-    }
-    try {
-      const results = (await pipeline.exec()) ?? [];
-      return pending.map((_, i) => {
-        const [error, reply] = results[i] ?? [new Error('pipeline returned no result'), undefined];
-        return error ? { ok: false, error } : { ok: true, reply };
-      });
-    } catch (error) {
-      return pending.map(() => ({ ok: false, error }));
-    }
+  /** One EVALSHA for the whole batch: the watermarks key, then each election's three keys. */
+  private callScript(watermarks: readonly WatermarkArg[], pending: readonly ElectionDeltas[]): Promise<unknown> {
+    const keys = [watermarksKey(this.prefix), ...pending.flatMap((d) => [countsKey(d.electionId, this.prefix), regionsKey(d.electionId, this.prefix), offsetsKey(d.electionId, this.prefix)])];
+    const args = countScriptArgs(
+      watermarks,
+      pending.map((d) => ({ channel: updatesChannel(d.electionId, this.prefix), electionId: d.electionId, segments: d.segments })),
+    );
+    return this.client.evalsha(COUNT_SCRIPT_SHA, keys.length, ...keys, ...args);
   }
 
   private async loadScript(): Promise<void> {
     if (this.scriptLoaded) return;
     const sha = await this.client.script('LOAD', COUNT_SCRIPT);
-    if (sha !== COUNT_SCRIPT_SHA) throw new Error(`SCRIPT LOAD returned ${String(sha)}, expected ${COUNT_SCRIPT_SHA}`);
+    if (sha !== COUNT_SCRIPT_SHA) throw new InfrastructureError(`SCRIPT LOAD returned ${String(sha)}, expected ${COUNT_SCRIPT_SHA}`);
     this.scriptLoaded = true;
   }
 
@@ -171,7 +201,7 @@ export class RedisCountSink implements Sink<string, AcceptedVote> {
         await abortable(op(), this.closing.signal);
         return;
       } catch (err) {
-        if (!isTransientRedisError(err)) throw err;
+        if (!isTransientRedisError(err)) throw redisInfrastructureError(err, `redis count sink ${this.taskId}`);
         this.metrics.retries.inc();
         await sleep(backoffDelay(attempt, this.backoff), this.closing.signal);
       }

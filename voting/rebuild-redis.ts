@@ -25,6 +25,8 @@ export interface RebuildRedisOptions {
   readonly electionId: string;
   /** The partition count (chains 0..n-1) or the partitions to read. */
   readonly partitions: number | readonly number[];
+  /** The deployment prefix in front of every Redis key (DESIGN section 3). Default none. */
+  readonly prefix?: string;
 }
 
 export interface RebuildRedisResult {
@@ -43,6 +45,7 @@ function bump(map: Record<string, number>, field: string): void {
 
 export async function rebuildRedis(options: RebuildRedisOptions): Promise<RebuildRedisResult> {
   const { electionId } = options;
+  const prefix = options.prefix ?? '';
   const partitions = typeof options.partitions === 'number' ? Array.from({ length: options.partitions }, (_, p) => p) : [...options.partitions];
   const counts: Record<string, number> = Object.create(null) as Record<string, number>;
   const regions: Record<string, number> = Object.create(null) as Record<string, number>;
@@ -60,10 +63,13 @@ export async function rebuildRedis(options: RebuildRedisOptions): Promise<Rebuil
       if (vote.region !== undefined) bump(regions, regionField(vote.region, vote.candidateId));
     }
   });
-  const multi = options.redis.multi().del(countsKey(electionId), regionsKey(electionId), offsetsKey(electionId));
-  if (total > 0) multi.hset(countsKey(electionId), { ...counts, [TOTAL_FIELD]: total });
-  if (Object.keys(regions).length > 0) multi.hset(regionsKey(electionId), regions);
-  if (Object.keys(offsets).length > 0) multi.hset(offsetsKey(electionId), offsets);
+  const keys = { counts: countsKey(electionId, prefix), regions: regionsKey(electionId, prefix), offsets: offsetsKey(electionId, prefix) };
+  // The partitions' watermarks (`vs:watermarks`) are left alone: they only ever claim what the
+  // count sink applied, and the count group is rewound below what DynamoDB covers anyway.
+  const multi = options.redis.multi().del(keys.counts, keys.regions, keys.offsets);
+  if (total > 0) multi.hset(keys.counts, { ...counts, [TOTAL_FIELD]: total });
+  if (Object.keys(regions).length > 0) multi.hset(keys.regions, regions);
+  if (Object.keys(offsets).length > 0) multi.hset(keys.offsets, offsets);
   const results = await multi.exec();
   const failed = results?.find(([err]) => err !== null);
   if (results === null) throw new Error('rebuildRedis: MULTI was discarded');

@@ -2,31 +2,46 @@
  * Redis key and field names (DESIGN section 3). Every key of election E carries the hash tag `{E}`,
  * so one election lives in one Redis Cluster slot and a Lua script may touch all of its keys.
  * Election ids follow `ID_PATTERN` (no `{`, `}` or `:`), so the tag is always exactly the id.
+ *
+ * Every key and channel starts with the deployment's prefix (the topic prefix, empty by default):
+ * two deployments sharing one Redis must never share fences, or one would skip the other's votes.
  */
 
 /** `vs:{E}:counts` hash: candidateId -> count, and TOTAL_FIELD -> total. */
-export function countsKey(electionId: string): string {
-  return `vs:{${electionId}}:counts`;
+export function countsKey(electionId: string, prefix = ''): string {
+  return `${prefix}vs:{${electionId}}:counts`;
 }
 
 /** `vs:{E}:regions` hash: `region:candidateId` -> count. */
-export function regionsKey(electionId: string): string {
-  return `vs:{${electionId}}:regions`;
+export function regionsKey(electionId: string, prefix = ''): string {
+  return `${prefix}vs:{${electionId}}:regions`;
 }
 
 /** `vs:{E}:offsets` hash: `<partition>` -> last applied `votes-accepted` offset (the fence). */
-export function offsetsKey(electionId: string): string {
-  return `vs:{${electionId}}:offsets`;
+export function offsetsKey(electionId: string, prefix = ''): string {
+  return `${prefix}vs:{${electionId}}:offsets`;
 }
 
 /** `vs:{E}:official` hash: the audited result (candidate -> count, `_total`, `_verifiedAt`, `_root`). */
-export function officialKey(electionId: string): string {
-  return `vs:{${electionId}}:official`;
+export function officialKey(electionId: string, prefix = ''): string {
+  return `${prefix}vs:{${electionId}}:official`;
 }
 
 /** `vs:{E}:updates` pub/sub channel, published after every applied batch. */
-export function updatesChannel(electionId: string): string {
-  return `vs:{${electionId}}:updates`;
+export function updatesChannel(electionId: string, prefix = ''): string {
+  return `${prefix}vs:{${electionId}}:updates`;
+}
+
+/**
+ * `vs:watermarks` hash: `<partition>` -> the highest `votes-accepted` offset of that partition whose
+ * effects (on every election) the count sink applied, or skipped as already applied. Moved by the
+ * count script in the same atomic call as the counts, only upwards. It is how the count sink knows
+ * that Redis lost state (the watermark it last saw is gone or lower) and how far to replay
+ * (`SinkProgress.appliedThrough`). Not hash-tagged: the script touches it together with several
+ * elections' keys, which a Redis Cluster would refuse (cross-slot); single-node Redis only.
+ */
+export function watermarksKey(prefix = ''): string {
+  return `${prefix}vs:watermarks`;
 }
 
 /** Field of the counts and official hashes holding the total. */

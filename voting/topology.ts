@@ -5,9 +5,11 @@ import type { StreamRecord } from '../topology/record.js';
 import { StreamsBuilder } from '../topology/streams-builder.js';
 import type { Topology } from '../topology/topology.js';
 import type { Registry } from 'prom-client';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Logger } from '../runtime/logger.js';
 import { DynamoVoteSink } from '../sinks/dynamo-vote-sink.js';
 import { RedisCountSink } from '../sinks/redis-count-sink.js';
+import { ensureTable } from './provision.js';
 import { decideVote } from './decide.js';
 import { decodeElection, type Election } from './election.js';
 import { dedupeKey, tableNames, topicNames, VOTERS_STORE } from './topics.js';
@@ -131,14 +133,19 @@ export function votingTopology(options: VotingTopologyOptions = {}): Topology {
     const redis = options.redis ?? 'redis://127.0.0.1:16379';
     builder
       .stream(topics.votesAccepted, { key: Serdes.string(), value: acceptedVoteSerde, deadLetterTopic: topics.votesDlq, name: 'count-source' })
-      .to({ name: 'redis-counts', create: () => new RedisCountSink({ redis, registry: options.registry, logger: options.logger }) }, { name: 'redis-count-sink' });
+      .to({ name: 'redis-counts', create: () => new RedisCountSink({ redis, prefix, registry: options.registry, logger: options.logger }) }, { name: 'redis-count-sink' });
   }
   if (roles.has('persist')) {
     const dynamodb = options.dynamodbEndpoint ?? 'http://127.0.0.1:18000';
     const tableName = tableNames(prefix).votes;
+    // DynamoDB Local keeps its tables in memory: after a restart the table is recreated empty and
+    // the task replays the partition from its beginning, rebuilding the same chains.
+    const recreateVotesTable = async (client: DynamoDBClient, table: string): Promise<void> => {
+      await ensureTable(client, table, { sortKey: true });
+    };
     builder
       .stream(topics.votesAccepted, { key: Serdes.string(), value: acceptedVoteSerde, deadLetterTopic: topics.votesDlq, name: 'persist-source' })
-      .to({ name: 'dynamodb-vote-log', create: () => new DynamoVoteSink({ dynamodb, tableName, registry: options.registry, logger: options.logger }) }, { name: 'dynamodb-vote-sink' });
+      .to({ name: 'dynamodb-vote-log', create: () => new DynamoVoteSink({ dynamodb, tableName, recreateLostTable: recreateVotesTable, registry: options.registry, logger: options.logger }) }, { name: 'dynamodb-vote-sink' });
   }
   return builder.build();
 }

@@ -53,7 +53,7 @@ export const devCommand: CommandModule<GlobalArgs, DevArgs> = {
       simulateVoters({ driver, prefix: ctx.config.topicPrefix, rate: argv.simulateRate, votes: 0, duplicateRatio: 0.1, logger: ctx.log }).catch((err: unknown) =>
         ctx.log.error({ err: (err as Error).message }, 'simulated voters stopped'),
       );
-      printTotals(ctx.config.redis, ['e1', 'e2', 'e3']);
+      printTotals(ctx.config.redis, ['e1', 'e2', 'e3'], ctx.config.topicPrefix);
     }
     await runWorker(
       {
@@ -72,11 +72,11 @@ export const devCommand: CommandModule<GlobalArgs, DevArgs> = {
 };
 
 /** Every 5 s, one line of live totals per election from the Redis read model. */
-function printTotals(url: string, elections: readonly string[]): void {
+function printTotals(url: string, elections: readonly string[], prefix: string): void {
   const redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 1 });
   redis.on('error', () => undefined);
   const timer = setInterval(() => {
-    void Promise.all(elections.map((e) => redis.hgetall(countsKey(e))))
+    void Promise.all(elections.map((e) => redis.hgetall(countsKey(e, prefix))))
       .then((all) => {
         const parts = all.map((counts, i) => {
           const candidates = Object.entries(counts)

@@ -16,6 +16,8 @@ import {
   type ResetCountOffsetsResult,
 } from '../../voting/count-offsets-reset.js';
 import { listElectionIds } from '../../voting/election-ids.js';
+import { createProgress } from '../../runtime/progress.js';
+import { rebuildDynamo } from '../../voting/rebuild-dynamodb.js';
 import { rebuildRedis, type RebuildRedisResult } from '../../voting/rebuild-redis.js';
 import { votingApplicationId, votingTopology } from '../../voting/topology.js';
 import { tableNames, topicNames, VOTERS_STORE } from '../../voting/topics.js';
@@ -174,7 +176,7 @@ const redisCommand: CommandModule<GlobalArgs, RebuildRedisArgs> = {
       const reset = await resetCountOffsets({ brokers, driver, prefix });
       const elections = argv.all ? await listElectionIds(driver, prefix) : [election];
       const results: [string, RebuildRedisResult][] = [];
-      for (const electionId of elections) results.push([electionId, await rebuildRedis({ dynamodb, redis, tableName: table, electionId, partitions })]);
+      for (const electionId of elections) results.push([electionId, await rebuildRedis({ dynamodb, redis, tableName: table, electionId, partitions, prefix })]);
       // A count worker that joined while DynamoDB was read may have written under the MULTI.
       try {
         assertGroupIdle(await describeGroupActivity(brokers, countGroup));
@@ -202,9 +204,82 @@ const redisCommand: CommandModule<GlobalArgs, RebuildRedisArgs> = {
   },
 };
 
+interface RebuildDynamoArgs extends GlobalArgs {
+  election?: string;
+  all: boolean;
+  json: boolean;
+}
+
+const dynamodbCommand: CommandModule<GlobalArgs, RebuildDynamoArgs> = {
+  command: 'dynamodb',
+  describe: "rebuild an election's (or --all elections') DynamoDB hash chains from votes-accepted (a lost table is recreated)",
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .option('election', { type: 'string', describe: 'the election id' })
+      .option('all', { type: 'boolean', default: false, describe: 'every election: every record of votes-accepted' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
+      .epilog(
+        'Reads every partition of votes-accepted from its beginning (read_committed) and writes it through the persist ' +
+          "path's own sink: the chain heads fence what the table still holds, so the rebuilt chains have the same hashes " +
+          'and running it again writes nothing. Safe while the persist path runs.',
+      ) as unknown as Argv<RebuildDynamoArgs>,
+  handler: async (argv) => {
+    const ctx = commandContext(argv);
+    if ((argv.election === undefined) === !argv.all) throw new ConfigError('give exactly one of --election E and --all');
+    const election = argv.election;
+    if (election !== undefined && (election.length > MAX_ELECTION_ID_LENGTH || !ID_PATTERN.test(election))) {
+      throw new ConfigError(`--election must be an election id (letters and digits first, then letters, digits and . _ @ + -; at most ${MAX_ELECTION_ID_LENGTH}), got ${JSON.stringify(election)}`);
+    }
+    const { brokers, dynamodbEndpoint, topicPrefix: prefix } = ctx.config;
+    const [kafka, dynamo] = await Promise.all([kafkaHealthy(brokers, 5_000), dynamodbHealthy(dynamodbEndpoint, 5_000)]);
+    const down = [...(kafka ? [] : [`Kafka at ${brokers}`]), ...(dynamo ? [] : [`DynamoDB at ${dynamodbEndpoint}`])];
+    if (down.length > 0) throw new ServiceUnavailableError(`not answering: ${down.join(', ')}`);
+    const driver = new PlatformaticKafkaDriver({ brokers, clientId: 'votestream-rebuild' });
+    const dynamodb = dynamoClient(dynamodbEndpoint);
+    const progress = createProgress(election === undefined ? 'rebuild dynamodb' : `rebuild dynamodb ${election}`, 0);
+    try {
+      const topic = topicNames(prefix).votesAccepted;
+      const admin = driver.createAdmin({ clientId: 'votestream-rebuild-admin' });
+      await admin
+        .partitionCounts([topic])
+        .catch((err: unknown) => {
+          throw new ConfigError(`topic ${topic} is missing (run \`votestream init\`?): ${(err as Error).message}`);
+        })
+        .finally(() => admin.close());
+      const result = await rebuildDynamo({
+        driver,
+        dynamodb,
+        tableName: tableNames(prefix).votes,
+        prefix,
+        ...(election === undefined ? {} : { electionId: election }),
+        logger: ctx.log,
+        onProgress: (read, total) => {
+          progress.setTotal(total);
+          progress.update(read);
+        },
+      });
+      progress.stop();
+      const sum = (k: 'read' | 'applied' | 'fenced' | 'undecodable') => result.partitions.reduce((n, r) => n + r[k], 0);
+      const summary = { election: election ?? null, table: tableNames(prefix).votes, tableCreated: result.tableCreated, read: sum('read'), applied: sum('applied'), fenced: sum('fenced'), undecodable: sum('undecodable'), partitions: result.partitions };
+      ctx.log.info({ ...summary, partitions: result.partitions.length }, 'rebuild dynamodb: done');
+      if (argv.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+      else {
+        process.stdout.write(
+          `${election === undefined ? 'every election' : `election ${election}`}: read ${summary.read} record(s) of ${topic}, ` +
+            `wrote ${summary.applied} missing vote(s), ${summary.fenced} already in ${summary.table}` +
+            `${summary.tableCreated ? ' (the table was missing and was created)' : ''}${summary.undecodable > 0 ? `, ${summary.undecodable} undecodable skipped` : ''}\n`,
+        );
+      }
+    } finally {
+      progress.stop();
+      dynamodb.destroy();
+    }
+  },
+};
+
 export const rebuildCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'rebuild <what>',
-  describe: 'rebuild derived state: a state store from its changelog, an election\'s Redis counts from DynamoDB',
-  builder: (y: Argv<GlobalArgs>) => y.command(storeCommand).command(redisCommand).demandCommand(1, 'rebuild what? store | redis'),
+  describe: "rebuild derived state: a state store from its changelog, an election's Redis counts from DynamoDB, its DynamoDB chains from Kafka",
+  builder: (y: Argv<GlobalArgs>) => y.command(storeCommand).command(redisCommand).command(dynamodbCommand).demandCommand(1, 'rebuild what? store | redis | dynamodb'),
   handler: () => undefined,
 };

@@ -28,7 +28,7 @@ async function subscribe(url: string, elections: readonly string[]) {
   const sub = new Redis(url);
   const messages: Update[] = [];
   sub.on('message', (_channel: string, message: string) => messages.push(JSON.parse(message) as Update));
-  await sub.subscribe(...elections.map(updatesChannel));
+  await sub.subscribe(...elections.map((e) => updatesChannel(e)));
   return {
     messages,
     async take(expected: number): Promise<Update[]> {

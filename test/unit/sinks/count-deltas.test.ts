@@ -68,16 +68,29 @@ describe('filterAboveFence', () => {
 describe('count script encoding', () => {
   it('lays ARGV out as documented', () => {
     const [e1] = aggregateDeltas(batch);
-    expect(countScriptArgs('vs:{e1}:updates', 'e1', e1.segments)).toEqual([
-      'vs:{e1}:updates', 'e1', '2',
+    const watermarks = [
+      { partition: 3, known: 9, raiseTo: 13 },
+      { partition: 4, known: null, raiseTo: 7 },
+    ];
+    expect(countScriptArgs(watermarks, [{ channel: 'vs:{e1}:updates', electionId: 'e1', segments: e1.segments }])).toEqual([
+      '2', '3', '9', '13', '4', '', '7',
+      '1', 'vs:{e1}:updates', 'e1', '2',
       '3', '10', '13', '3', '2', '2', 'c1', '2', 'c2', '1', 'SP:c1', '1', 'SP:c2', '1',
       '4', '7', '7', '1', '1', '1', 'c1', '1', 'RJ:c1', '1',
     ]);
   });
 
-  it('parses both reply shapes', () => {
+  it('parses every reply shape', () => {
     expect(parseCountScriptReply([0, 5, 2])).toEqual({ kind: 'done', applied: 5, skipped: 2 });
-    expect(parseCountScriptReply([1, '3', '12', '4', '9007199254740991'])).toEqual({ kind: 'straddled', fences: new Map([[3, 12], [4, 9007199254740991]]) });
+    expect(parseCountScriptReply([1, 1, '3', '12', 2, '4', '9007199254740991'])).toEqual({
+      kind: 'straddled',
+      fences: new Map([
+        [0, new Map([[3, 12]])],
+        [1, new Map([[4, 9007199254740991]])],
+      ]),
+    });
+    expect(parseCountScriptReply([2, '3', ''])).toEqual({ kind: 'lost', partition: 3, stored: null });
+    expect(parseCountScriptReply([2, '3', '41'])).toEqual({ kind: 'lost', partition: 3, stored: 41 });
     expect(() => parseCountScriptReply('OK')).toThrow(TypeError);
   });
 });
