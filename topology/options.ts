@@ -53,9 +53,20 @@ export interface StoreOptions<V> {
   readonly logged?: boolean;
 }
 
-export interface GlobalTableOptions<K, V> extends Named {
+/**
+ * `VIn` is what a record of the topic decodes to, `V` what the store keeps per key; they differ only
+ * with `merge`.
+ */
+export interface GlobalTableOptions<K, V, VIn = V> extends Named {
   readonly key: Serde<K>;
-  readonly value: Serde<V>;
+  readonly value: Serde<VIn>;
+  /**
+   * Keeps more than the latest record per key (e.g. every version of an entity): called with the
+   * stored value (undefined for a new key) and the decoded record, in topic order; its result is
+   * stored. A tombstone still deletes the key. Throwing skips that record. Without it, the record
+   * replaces the stored value, as in Kafka Streams.
+   */
+  readonly merge?: (stored: V | undefined, incoming: VIn, key: K) => V;
   /** Defaults to `<topic>-STATE-STORE-<n>`. */
   readonly storeName?: string;
   /** A global table has no task to dead-letter from, so it fails (default) or skips. */

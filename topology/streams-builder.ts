@@ -3,7 +3,9 @@ import { TopologyGraph } from './internal/topology-graph.js';
 import { KStream } from './kstream.js';
 import type { GlobalTableOptions, SourceOptions, StoreOptions } from './options.js';
 import type { Topology } from './topology.js';
+import type { Serde } from './serdes/serde.js';
 import { TopologyError } from './topology-error.js';
+import type { GlobalStoreMerge } from './topology-spec.js';
 
 const POLICIES = new Set(['dead-letter', 'fail', 'skip-and-log']);
 
@@ -31,7 +33,9 @@ export class StreamsBuilder {
     return new KStream<K, V>(this.#graph, name, { key: options.key, value: options.value }, false);
   }
 
-  globalTable<K extends string, V>(topic: string, options: GlobalTableOptions<K, V>): GlobalKTable<K, V> {
+  globalTable<K extends string, V>(topic: string, options: GlobalTableOptions<K, V, V>): GlobalKTable<K, V>;
+  globalTable<K extends string, V, VIn>(topic: string, options: GlobalTableOptions<K, V, VIn> & { readonly merge: (stored: V | undefined, incoming: VIn, key: K) => V }): GlobalKTable<K, V>;
+  globalTable<K extends string, V, VIn>(topic: string, options: GlobalTableOptions<K, V, VIn>): GlobalKTable<K, V> {
     if (options.key === undefined || options.value === undefined) {
       throw new TopologyError(`Global table on topic "${topic}" needs key and value serdes`);
     }
@@ -50,8 +54,11 @@ export class StreamsBuilder {
       keySerde: options.key,
       valueSerde: options.value,
       onDeserializationError: policy,
+      merge: options.merge as GlobalStoreMerge | undefined,
     });
-    return new GlobalKTable(storeName, topic, options.key, options.value);
+    // With merge, the store holds V while records decode to VIn: the table's value serde is only
+    // a description then, never used to read the store.
+    return new GlobalKTable(storeName, topic, options.key, options.value as unknown as Serde<V>);
   }
 
   /** A key-value store for `process(supplier, name)` and `dedupe({ store: name })`. */

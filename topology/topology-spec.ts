@@ -76,6 +76,12 @@ export interface SubTopologySpec {
   readonly globalStores: readonly string[];
 }
 
+/**
+ * Folds one decoded record into what a global store holds for its key. Throwing rejects that record
+ * alone (it is logged, counted and skipped); the store keeps its previous value.
+ */
+export type GlobalStoreMerge = (stored: unknown, incoming: unknown, key: string) => unknown;
+
 export interface GlobalStoreSpec {
   readonly id: number;
   readonly storeName: string;
@@ -85,6 +91,8 @@ export interface GlobalStoreSpec {
   readonly keySerde: Serde<string>;
   readonly valueSerde: Serde<unknown>;
   readonly onDeserializationError: Exclude<DeserializationErrorPolicy, 'dead-letter'>;
+  /** Undefined: each record replaces the stored value (a tombstone deletes it). */
+  readonly merge: GlobalStoreMerge | undefined;
 }
 
 /** A repartition topic's real name is prefixed with the application id, as in Kafka Streams. */

@@ -2,7 +2,7 @@ import type { KafkaDriver } from '../runtime/kafka/driver.js';
 import { topicNames } from './topics.js';
 
 /**
- * The ids of every election currently on the compacted `elections` topic (read to its end,
+ * The ids of every election on the `elections` topic (every version is kept; read to its end,
  * read_committed; a tombstone removes an id), sorted.
  */
 export async function listElectionIds(driver: KafkaDriver, prefix = ''): Promise<string[]> {

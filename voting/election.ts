@@ -1,6 +1,6 @@
 /**
- * The election record (DESIGN section 3): the value of the compacted `elections` topic and of the
- * `votestream-elections` table. Pure: no I/O, no clock.
+ * Election versions (DESIGN section 3): the values of the `elections` topic (never compacted: the
+ * full history) and the items of the `votestream-elections` table. Pure: no I/O, no clock.
  *
  * Unknown fields are stripped, not rejected (unlike votes): every process reads `elections`, and a
  * worker that could not read an election written by a newer admin would turn all of its votes into
@@ -16,9 +16,6 @@ export const MAX_CANDIDATE_NAME_LENGTH = 256;
 export const MAX_CANDIDATES = 10_000;
 export const MAX_REGIONS = 10_000;
 
-export const ELECTION_STATUSES = ['draft', 'open', 'closed'] as const;
-export type ElectionStatus = (typeof ELECTION_STATUSES)[number];
-
 export const CandidateSchema = z.object({
   id: idSchema(MAX_CANDIDATE_ID_LENGTH),
   name: z.string().min(1, { abort: true }).max(MAX_CANDIDATE_NAME_LENGTH),
@@ -27,9 +24,18 @@ export type Candidate = z.infer<typeof CandidateSchema>;
 
 const msInstant = () => z.int().min(0);
 
+/**
+ * One version of an election (DESIGN section 3). There is no status: a draft is an election whose
+ * window does not include now, and closing early is a new version whose `closesAt` is the closing
+ * instant, so a vote's fate depends only on its own `ts` and the version in force then.
+ */
 export const ElectionSchema = z
   .object({
     electionId: idSchema(MAX_ELECTION_ID_LENGTH),
+    /** 1 for the first version, +1 per change. */
+    version: z.int().min(1),
+    /** When this version starts to apply (ms): the moment the admin published it. */
+    effectiveAt: msInstant(),
     title: z.string().min(1).max(MAX_TITLE_LENGTH),
     candidates: z.array(CandidateSchema).min(1).max(MAX_CANDIDATES),
     regions: z.array(idSchema(MAX_REGION_LENGTH)).max(MAX_REGIONS),
@@ -37,7 +43,6 @@ export const ElectionSchema = z
     opensAt: msInstant(),
     /** Last millisecond (inclusive) at which a vote's `ts` counts. */
     closesAt: msInstant(),
-    status: z.enum(ELECTION_STATUSES),
   })
   .superRefine((e, ctx) => {
     const seen = new Set<string>();
@@ -56,6 +61,7 @@ export const ElectionSchema = z
       ctx.addIssue({ code: 'custom', path: ['closesAt'], message: 'must be greater than opensAt' });
     }
   });
+/** An election version: the value of an `elections` record and of a `votestream-elections` item. */
 export type Election = z.infer<typeof ElectionSchema>;
 
 export type DecodeElectionResult = { ok: true; election: Election } | { ok: false; error: string };
@@ -86,19 +92,73 @@ export function decodeElection(bytes: Uint8Array | string | null | undefined): D
   return parseElection(value);
 }
 
-/** Encodes an election as UTF-8 JSON (schema field order). */
+/** Encodes an election version as UTF-8 JSON (DESIGN field order). */
 export function encodeElection(election: Election): Buffer {
-  const { electionId, title, candidates, regions, opensAt, closesAt, status } = election;
+  const { electionId, version, effectiveAt, title, candidates, regions, opensAt, closesAt } = election;
   return Buffer.from(
     JSON.stringify({
       electionId,
+      version,
+      effectiveAt,
       title,
       candidates: candidates.map(({ id, name }) => ({ id, name })),
       regions,
       opensAt,
       closesAt,
-      status,
     }),
     'utf8',
   );
+}
+
+/**
+ * Every version of one election, in version order (what the workers' `elections` table keeps per
+ * key; `elections` is never compacted, so the whole history is always there to rebuild it).
+ */
+export type ElectionHistory = readonly Election[];
+
+export class ElectionVersionError extends Error {}
+
+function sameVersion(a: Election, b: Election): boolean {
+  return encodeElection(a).equals(encodeElection(b));
+}
+
+/**
+ * Folds the next record of an election into its history, in `elections` order. Deterministic: the
+ * topic has one partition, so every worker folds the same records in the same order. Throws
+ * ElectionVersionError for a record that cannot be part of the history (the caller skips it):
+ * another election's id, a version number already used with other content, or an effectiveAt
+ * earlier than the previous version's (that would change decisions retroactively). Republishing an
+ * identical version is a no-op. A gap in version numbers is accepted: a skipped bad record must not
+ * freeze the election at an old version.
+ */
+export function mergeElectionVersion(history: ElectionHistory | undefined, incoming: Election, key?: string): ElectionHistory {
+  if (key !== undefined && key !== incoming.electionId) {
+    throw new ElectionVersionError(`record key "${key}" is not its electionId "${incoming.electionId}"`);
+  }
+  const versions = history ?? [];
+  const last = versions.at(-1);
+  if (last === undefined) return [incoming];
+  if (incoming.version <= last.version) {
+    const same = versions.find((v) => v.version === incoming.version);
+    if (same !== undefined && sameVersion(same, incoming)) return versions;
+    throw new ElectionVersionError(`version ${incoming.version} of "${incoming.electionId}" conflicts with the history (latest is ${last.version})`);
+  }
+  if (incoming.effectiveAt < last.effectiveAt) {
+    throw new ElectionVersionError(
+      `version ${incoming.version} of "${incoming.electionId}" is effective at ${incoming.effectiveAt}, before version ${last.version} (${last.effectiveAt})`,
+    );
+  }
+  return [...versions, incoming];
+}
+
+/** The version in force at `ts`: the greatest effectiveAt <= ts (the later version on a tie), if any. */
+export function versionAt(history: ElectionHistory | undefined, ts: number): Election | undefined {
+  if (history === undefined) return undefined;
+  for (let i = history.length - 1; i >= 0; i--) if (history[i].effectiveAt <= ts) return history[i];
+  return undefined;
+}
+
+/** The next version of `current` with the given changes, effective at `at` (never before `current`). */
+export function nextVersion(current: Election, changes: Partial<Omit<Election, 'electionId' | 'version' | 'effectiveAt'>>, at: number): Election {
+  return { ...current, ...changes, version: current.version + 1, effectiveAt: Math.max(at, current.effectiveAt) };
 }

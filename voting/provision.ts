@@ -6,8 +6,10 @@ import {
   waitUntilTableExists,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { Admin, ConfigResourceTypes, IncrementalAlterConfigOperationTypes } from '@platformatic/kafka';
+import { ConfigError } from '../runtime/errors.js';
 import { ensureTopics, type EnsureTopicsResult } from '../runtime/kafka/topic-admin.js';
-import { tableNames, topicSpecs } from './topics.js';
+import { ELECTIONS_TOPIC_CONFIGS, tableNames, topicNames, topicSpecs } from './topics.js';
 
 export interface ProvisionOptions {
   readonly brokers: string;
@@ -17,14 +19,19 @@ export interface ProvisionOptions {
 }
 
 export interface ProvisionResult {
-  readonly topics: EnsureTopicsResult;
+  readonly topics: EnsureTopicsResult & {
+    /** Topic configs changed on existing topics (`elections` made non-compacted), as `name=value`. */
+    readonly migrated: string[];
+  };
   readonly tables: { readonly created: string[]; readonly found: string[] };
 }
 
 /** Creates the voting system's topics (DESIGN section 3) and DynamoDB tables; idempotent. */
 export async function provisionVoting(options: ProvisionOptions): Promise<ProvisionResult> {
   const specs = topicSpecs({ prefix: options.prefix, partitions: options.partitions });
-  const topics = await ensureTopics(options.brokers, specs);
+  const ensured = await ensureTopics(options.brokers, specs);
+  const migrated = ensured.found.includes(topicNames(options.prefix).elections) ? await migrateElectionsTopic(options.brokers, topicNames(options.prefix).elections) : [];
+  const topics = { ...ensured, migrated };
   const names = tableNames(options.prefix);
   const created: string[] = [];
   const found: string[] = [];
@@ -70,5 +77,46 @@ async function tableExists(client: DynamoDBClient, table: string): Promise<boole
   } catch (err) {
     if (err instanceof ResourceNotFoundException) return false;
     throw err;
+  }
+}
+
+/**
+ * Before election versions, `elections` was compacted: compaction would delete the old versions that
+ * a replay needs to judge old votes. Makes an existing topic `cleanup.policy=delete` with infinite
+ * retention; returns what it changed (`name=value`), or throws ConfigError saying what to do when the
+ * broker refuses. Versions already removed by compaction cannot be brought back; a topic from before
+ * versions holds records without `version`, which every worker skips (and counts): republish those
+ * elections as versions.
+ */
+export async function migrateElectionsTopic(brokers: string, topic: string): Promise<string[]> {
+  const admin = new Admin({ clientId: 'votestream-init', bootstrapBrokers: brokers.split(','), timeout: 15_000 });
+  try {
+    const [description] = await admin.describeConfigs({
+      resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic, configurationKeys: Object.keys(ELECTIONS_TOPIC_CONFIGS) }],
+    });
+    const current = new Map((description?.configs ?? []).map((c) => [c.name, c.value]));
+    const changes = Object.entries(ELECTIONS_TOPIC_CONFIGS).filter(([name, value]) => current.get(name) !== value);
+    if (changes.length === 0) return [];
+    try {
+      await admin.incrementalAlterConfigs({
+        resources: [
+          {
+            resourceType: ConfigResourceTypes.TOPIC,
+            resourceName: topic,
+            configs: changes.map(([name, value]) => ({ name, value, configOperation: IncrementalAlterConfigOperationTypes.SET })),
+          },
+        ],
+      });
+    } catch (err) {
+      const wanted = changes.map(([name, value]) => `${name}=${value}`).join(',');
+      throw new ConfigError(
+        `topic "${topic}" has ${changes.map(([name]) => `${name}=${String(current.get(name))}`).join(', ')}, but election versions must be kept forever ` +
+          `(compaction or retention would delete versions that replays need) and changing it failed: ${(err as Error).message}. ` +
+          `Change it by hand (kafka-configs.sh --alter --entity-type topics --entity-name ${topic} --add-config ${wanted}) and run init again.`,
+      );
+    }
+    return changes.map(([name, value]) => `${name}=${value}`);
+  } finally {
+    await admin.close();
   }
 }

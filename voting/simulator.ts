@@ -2,7 +2,8 @@ import { generateVotes, sampleElections } from './vote-generator.js';
 import { ConfigError } from '../runtime/errors.js';
 import type { KafkaDriver } from '../runtime/kafka/driver.js';
 import type { Logger } from '../runtime/logger.js';
-import { encodeElection, type Election } from './election.js';
+import type { Election } from './election.js';
+import { electionRecord } from './election-publisher.js';
 import { topicNames } from './topics.js';
 import { encodeJson } from './vote.js';
 
@@ -25,7 +26,7 @@ const TICK_MS = 100;
 
 /**
  * Simulated voters, straight into `votes` (until the gateway exists, this is how votes arrive
- * locally): publishes the elections, then sends votes at a steady rate, a share of them repeats of
+ * locally): publishes the election versions, then sends votes at a steady rate, a share of them repeats of
  * earlier voters. Votes carry the current time as `ts`, as the gateway will stamp them.
  */
 export async function simulateVoters(o: SimulatorOptions): Promise<number> {
@@ -42,7 +43,9 @@ export async function simulateVoters(o: SimulatorOptions): Promise<number> {
   const producer = await o.driver.createProducer({ clientId: 'votestream-simulator' });
   let sent = 0;
   try {
-    await producer.send(elections.map((e) => ({ topic: topics.elections, key: Buffer.from(e.electionId), value: encodeElection(e) })));
+    // Versions of the sample elections are fixed (effective from their opening), so a second run
+    // republishes identical versions, which the workers ignore.
+    await producer.send(elections.map((e) => electionRecord(e, o.prefix)));
     const round = `r${Date.now().toString(36)}-`;
     const perTick = Math.max(1, Math.round((o.rate * TICK_MS) / 1000));
     let chunk = 0;

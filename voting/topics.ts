@@ -76,12 +76,22 @@ export interface TopicSpecOptions {
 const KEEP_FOREVER: Record<string, string> = { 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.bytes': '-1' };
 /** Compacted: the latest value per key is kept forever. */
 const COMPACTED: Record<string, string> = { 'cleanup.policy': 'compact' };
+/**
+ * The broker refuses a `votes` record stamped more than this far in the future. Judging a vote waits
+ * until the elections table is complete up to its `ts`, and `ts` may run at most MAX_VOTE_AHEAD_MS
+ * (topology.ts) past its record's timestamp, so this bounds how long any record can hold a partition.
+ */
+export const VOTES_MAX_FUTURE_TIMESTAMP_MS = 60_000;
+const VOTES: Record<string, string> = { ...KEEP_FOREVER, 'message.timestamp.after.max.ms': String(VOTES_MAX_FUTURE_TIMESTAMP_MS) };
+/** What `elections` must be: every version kept forever (replays judge with old versions). */
+export const ELECTIONS_TOPIC_CONFIGS: Readonly<Record<string, string>> = KEEP_FOREVER;
 
 /**
  * The topics to create. `votes`, `votes-accepted`, `votes-rejected`, the changelog and `votes-dlq`
  * share one partition count, so partition p of one is partition p of the others. `elections` has
  * one partition: it is small, read in full by every process, and one partition gives all election
- * updates one order. The changelog and `elections` are compacted; the rest are kept forever.
+ * updates one order. The changelog is compacted; the rest, `elections` included (the full version
+ * history), are kept forever.
  */
 export function topicSpecs(options: TopicSpecOptions = {}): TopicSpec[] {
   const names = topicNames(options.prefix ?? '');
@@ -100,11 +110,11 @@ export function topicSpecs(options: TopicSpecOptions = {}): TopicSpec[] {
     configs: { ...configs },
   });
   return [
-    spec(names.votes, partitions, KEEP_FOREVER),
+    spec(names.votes, partitions, VOTES),
     spec(names.votesAccepted, partitions, KEEP_FOREVER),
     spec(names.votesRejected, partitions, KEEP_FOREVER),
     spec(names.votesDlq, partitions, KEEP_FOREVER),
     spec(names.votersChangelog, partitions, COMPACTED),
-    spec(names.elections, 1, COMPACTED),
+    spec(names.elections, 1, ELECTIONS_TOPIC_CONFIGS),
   ];
 }

@@ -2,6 +2,7 @@ import { SerdeError, type Serde } from '../topology/serdes/serde.js';
 import { Serdes } from '../topology/serdes/serdes.js';
 import type { Processor, ProcessorContext } from '../topology/processor.js';
 import type { StreamRecord } from '../topology/record.js';
+import type { KeyValueStore } from '../statestores/key-value-store.js';
 import { StreamsBuilder } from '../topology/streams-builder.js';
 import type { Topology } from '../topology/topology.js';
 import type { Registry } from 'prom-client';
@@ -10,8 +11,9 @@ import type { Logger } from '../runtime/logger.js';
 import { DynamoVoteSink } from '../sinks/dynamo-vote-sink.js';
 import { RedisCountSink } from '../sinks/redis-count-sink.js';
 import { ensureTable } from './provision.js';
+import { hasCompleteness } from '../topology/global-store-completeness.js';
 import { decideVote } from './decide.js';
-import { decodeElection, type Election } from './election.js';
+import { decodeElection, mergeElectionVersion, versionAt, type Election, type ElectionHistory } from './election.js';
 import { dedupeKey, tableNames, topicNames, VOTERS_STORE } from './topics.js';
 import {
   decodeAcceptedVote,
@@ -50,7 +52,10 @@ export const incomingVoteSerde: Serde<IncomingVote> = {
   },
 };
 
-/** Election values of the compacted `elections` topic; an invalid one stops the worker (fail fast). */
+/**
+ * Election versions on `elections`. What does not decode is skipped by the global table (logged and
+ * counted), never fatal: one bad record must not stop every worker nor hide the versions after it.
+ */
 export const electionSerde: Serde<Election> = {
   serialize: (_topic, value) => Buffer.from(JSON.stringify(value)),
   deserialize: (topic, data) => {
@@ -68,6 +73,48 @@ const outputSerde = <T extends Vote | AcceptedVote | RejectedVote | MalformedRej
 interface Judged {
   readonly vote: Vote;
   readonly reason: RejectReason | undefined;
+}
+
+/** The global store of election histories (every version per election id). */
+export const ELECTIONS_STORE = 'elections';
+
+/**
+ * How far a vote's `ts` may be ahead of its own Kafka record's timestamp. Judging waits until the
+ * elections table is complete up to `ts`, so a `ts` in the far future (a wrong client clock, a
+ * hostile producer) would stall the partition until that instant. Both numbers are part of the
+ * record, so the rule gives the same answer on every replay: such a vote is rejected `malformed`.
+ * The gateway stamps `ts` just before it produces, so honest votes are behind their record's
+ * timestamp; the record's timestamp itself is bounded by the broker
+ * (`message.timestamp.after.max.ms` on `votes`, see topics.ts).
+ */
+export const MAX_VOTE_AHEAD_MS = 10_000;
+
+/**
+ * Judges one schema-valid vote (DESIGN section 3, judging rule): the key must be its voterId (dedup
+ * is per partition, so a vote keyed otherwise could be accepted once per partition), its `ts` must
+ * not run ahead of its record (MAX_VOTE_AHEAD_MS), and then it is decided against the version in
+ * force at `ts`, read only once the elections table is known complete up to `ts`. While it waits,
+ * the task waits: later votes of the partition must not be decided first.
+ */
+class JudgeVote implements Processor<string | null, Vote, string, Judged> {
+  #context!: ProcessorContext<string, Judged>;
+  #elections!: KeyValueStore<ElectionHistory>;
+  init(context: ProcessorContext<string, Judged>): void {
+    this.#context = context;
+    this.#elections = context.getStateStore<ElectionHistory>(ELECTIONS_STORE);
+  }
+  async process(record: StreamRecord<string | null, Vote>): Promise<void> {
+    const vote = record.value;
+    let reason: RejectReason | undefined;
+    if (record.key !== vote.voterId || vote.ts > record.timestamp + MAX_VOTE_AHEAD_MS) {
+      reason = 'malformed';
+    } else {
+      if (hasCompleteness(this.#elections)) await this.#elections.waitUntilCompleteUpTo(vote.ts);
+      reason = decideVote(vote, versionAt(await this.#elections.get(vote.electionId), vote.ts));
+    }
+    // Keyed by voterId from here on, as every output topic is (DESIGN section 3).
+    return this.#context.forward({ key: vote.voterId, value: { vote, reason }, timestamp: record.timestamp, headers: record.headers });
+  }
 }
 
 /**
@@ -152,13 +199,20 @@ export function votingTopology(options: VotingTopologyOptions = {}): Topology {
 
 function addDedup(builder: StreamsBuilder, prefix: string): void {
   const topics = topicNames(prefix);
-  const elections = builder.globalTable(topics.elections, { key: Serdes.string(), value: electionSerde, storeName: 'elections' });
+  builder.globalTable<string, ElectionHistory, Election>(topics.elections, {
+    key: Serdes.string(),
+    value: electionSerde,
+    storeName: ELECTIONS_STORE,
+    onDeserializationError: 'skip-and-log',
+    merge: (stored, incoming, key) => mergeElectionVersion(stored, incoming, key),
+  });
   builder.addStateStore<string>({ name: VOTERS_STORE, valueSerde: Serdes.string() });
   const rejected = outputSerde<RejectedVote | MalformedRejection>();
 
   const decoded = builder
     .stream(topics.votes, {
-      key: Serdes.string(),
+      // A null key is a vote like any other until judged (then rejected `malformed`), not undecodable.
+      key: Serdes.nullable(Serdes.string()),
       value: incomingVoteSerde,
       onDeserializationError: 'dead-letter',
       deadLetterTopic: topics.votesDlq,
@@ -170,18 +224,18 @@ function addDedup(builder: StreamsBuilder, prefix: string): void {
 
   decoded.malformed
     .mapValues((v): RejectedVote | MalformedRejection => malformedRejection((v as Extract<IncomingVote, { ok: false }>).raw), { name: 'reject-malformed' })
-    .to(topics.votesRejected, { value: rejected, name: 'rejected-malformed-sink' });
+    .to(topics.votesRejected, { key: Serdes.nullable(Serdes.string()), value: rejected, name: 'rejected-malformed-sink' });
 
   const judged = decoded.valid
     .mapValues((v) => (v as Extract<IncomingVote, { ok: true }>).vote, { name: 'vote' })
-    .leftJoin(elections, (_k, vote) => vote.electionId, (vote, election): Judged => ({ vote, reason: decideVote(vote, election) }), { name: 'judge' })
+    .process(() => new JudgeVote(), { name: 'judge' }, ELECTIONS_STORE)
     .split({ name: 'decide' })
     .branch((_k, j) => j.reason === undefined, 'eligible')
     .defaultBranch('ineligible');
 
   judged.ineligible
     .mapValues((j): RejectedVote | MalformedRejection => toRejectedVote(j.vote, j.reason!), { name: 'reject-ineligible' })
-    .to(topics.votesRejected, { value: rejected, name: 'rejected-ineligible-sink' });
+    .to(topics.votesRejected, { key: Serdes.string(), value: rejected, name: 'rejected-ineligible-sink' });
 
   const { accepted, duplicates } = judged.eligible
     .mapValues((j) => j.vote, { name: 'eligible-vote' })
@@ -189,7 +243,7 @@ function addDedup(builder: StreamsBuilder, prefix: string): void {
 
   duplicates
     .mapValues((vote): RejectedVote | MalformedRejection => toRejectedVote(vote, 'duplicate'), { name: 'reject-duplicate' })
-    .to(topics.votesRejected, { value: rejected, name: 'rejected-duplicate-sink' });
+    .to(topics.votesRejected, { key: Serdes.string(), value: rejected, name: 'rejected-duplicate-sink' });
 
   accepted
     .process(() => new AttachSource(), { name: 'attach-source' })

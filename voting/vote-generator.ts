@@ -88,15 +88,20 @@ export function generateVotes(o: VoteGeneratorOptions): GeneratedVotes {
   return { votes, firstVoteIds, duplicates: votes.length - distinct };
 }
 
-/** Open elections for tests and benchmarks: candidates c1..cN, regions, a window covering the votes. */
+/**
+ * Open elections for tests and benchmarks: version 1 of each, effective from its opening, with
+ * candidates c1..cN, regions and a window covering the votes. Fixed values, so publishing them
+ * again (another `simulate` run) republishes identical versions, which the workers ignore.
+ */
 export function sampleElections(count: number, options: { candidates?: number; prefix?: string } = {}): Election[] {
   return Array.from({ length: count }, (_, i) => ({
     electionId: `${options.prefix ?? 'e'}${i + 1}`,
     title: `Election ${i + 1}`,
     candidates: Array.from({ length: options.candidates ?? 4 }, (_, c) => ({ id: `c${c + 1}`, name: `Candidate ${c + 1}` })),
     regions: ['N', 'S', 'E', 'W'],
+    version: 1,
+    effectiveAt: 1_700_000_000_000,
     opensAt: 1_700_000_000_000,
     closesAt: 1_900_000_000_000,
-    status: 'open' as const,
   }));
 }

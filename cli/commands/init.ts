@@ -32,6 +32,7 @@ export const initCommand: CommandModule<GlobalArgs, InitArgs> = {
         [
           `topics created: ${list(result.topics.created)}`,
           `topics found:   ${list(result.topics.found)}`,
+          ...(result.topics.migrated.length > 0 ? [`topics migrated (election versions are kept forever): ${result.topics.migrated.join(', ')}`] : []),
           `tables created: ${list(result.tables.created)}`,
           `tables found:   ${list(result.tables.found)}`,
           '',

@@ -1,6 +1,7 @@
 import type { SinkSupplier } from '../../sinks/sink.js';
 import type { DeserializationErrorPolicy } from '../options.js';
 import type { ProcessorSupplier } from '../processor.js';
+import type { GlobalStoreMerge } from '../topology-spec.js';
 import type { Serde } from '../serdes/serde.js';
 import { Topology } from '../topology.js';
 import { TopologyError } from '../topology-error.js';
@@ -65,6 +66,7 @@ interface GlobalStoreDraft {
   readonly keySerde: Serde<string>;
   readonly valueSerde: Serde<unknown>;
   readonly onDeserializationError: 'fail' | 'skip-and-log';
+  readonly merge: GlobalStoreMerge | undefined;
   /** Creation position, for numbering sub-topologies in declaration order. */
   readonly position: number;
 }

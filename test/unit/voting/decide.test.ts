@@ -5,6 +5,8 @@ const OPENS = 1763790000000;
 const CLOSES = 1763810000000;
 const election: Election = {
   electionId: 'e1',
+  version: 1,
+  effectiveAt: OPENS - 1000,
   title: 'Mayor',
   candidates: [
     { id: 'c1', name: 'Ana' },
@@ -13,7 +15,6 @@ const election: Election = {
   regions: ['SP', 'RJ'],
   opensAt: OPENS,
   closesAt: CLOSES,
-  status: 'open',
 };
 const vote: Vote = { voteId: '6f1c3a2e-8b4d-4c1e-9f2a-3b4c5d6e7f80', electionId: 'e1', voterId: 'u42', candidateId: 'c3', region: 'SP', ts: 1763800000000 };
 const { region: _r, ...noRegion } = vote;
@@ -34,15 +35,14 @@ describe('decideVote', () => {
     ['ts == closesAt (inclusive)', { ...vote, ts: CLOSES }, election, undefined],
     ['ts == closesAt + 1', { ...vote, ts: CLOSES + 1 }, election, 'closed'],
     ['ts 0', { ...vote, ts: 0 }, election, 'closed'],
-    ['status draft, ts in window', vote, { ...election, status: 'draft' }, 'closed'],
-    ['status closed, ts in window (decided by ts only)', vote, { ...election, status: 'closed' }, undefined],
-    ['status closed, ts == closesAt', { ...vote, ts: CLOSES }, { ...election, status: 'closed' }, undefined],
-    ['status closed, ts past closesAt', { ...vote, ts: CLOSES + 1 }, { ...election, status: 'closed' }, 'closed'],
+    ['draft (window not yet including ts)', vote, { ...election, opensAt: vote.ts + 1, closesAt: vote.ts + 10 }, 'closed'],
+    ['closed early (closesAt moved to before ts)', vote, { ...election, version: 2, closesAt: vote.ts - 1 }, 'closed'],
+    ['closed early at exactly ts', vote, { ...election, version: 2, closesAt: vote.ts }, undefined],
     // Order of rules: unknown-candidate before region before closed.
     ['unknown candidate and late', { ...vote, candidateId: 'cX', ts: CLOSES + 1 }, election, 'unknown-candidate'],
     ['unknown candidate and bad region', { ...vote, candidateId: 'cX', region: 'MG' }, election, 'unknown-candidate'],
     ['bad region and late', { ...vote, region: 'MG', ts: CLOSES + 1 }, election, 'malformed'],
-    ['bad region and draft', { ...vote, region: 'MG' }, { ...election, status: 'draft' }, 'malformed'],
+    ['bad region and draft', { ...vote, region: 'MG' }, { ...election, opensAt: vote.ts + 1 }, 'malformed'],
   ];
   it.each(table)('%s', (_name, v, e, expected) => {
     expect(decideVote(v, e)).toBe(expected);

@@ -72,16 +72,16 @@ describe('topics, tables, store', () => {
     expect(() => tableNames('a/b')).toThrow('table prefix "a/b" is not valid in a DynamoDB table name');
   });
 
-  it('topic specs: long retention, compacted changelog and elections, co-partitioned', () => {
+  it('topic specs: long retention (elections too: every version), compacted changelog, co-partitioned', () => {
     const forever = { 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.bytes': '-1' };
     const compact = { 'cleanup.policy': 'compact' };
     expect(topicSpecs({ prefix: 'p-' })).toStrictEqual([
-      { name: 'p-votes', partitions: 12, replicationFactor: 1, configs: forever },
+      { name: 'p-votes', partitions: 12, replicationFactor: 1, configs: { ...forever, 'message.timestamp.after.max.ms': '60000' } },
       { name: 'p-votes-accepted', partitions: 12, replicationFactor: 1, configs: forever },
       { name: 'p-votes-rejected', partitions: 12, replicationFactor: 1, configs: forever },
       { name: 'p-votes-dlq', partitions: 12, replicationFactor: 1, configs: forever },
       { name: 'p-votestream-voters-changelog', partitions: 12, replicationFactor: 1, configs: compact },
-      { name: 'p-elections', partitions: 1, replicationFactor: 1, configs: compact },
+      { name: 'p-elections', partitions: 1, replicationFactor: 1, configs: forever },
     ]);
     expect(topicSpecs({ partitions: 3, replicationFactor: 3 }).map((s) => [s.name, s.partitions, s.replicationFactor])).toStrictEqual([
       ['votes', 3, 3],

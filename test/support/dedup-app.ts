@@ -1,0 +1,129 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ConsumedRecord, KafkaDriver, ProducerRecord } from '../../runtime/kafka/driver.js';
+import { createLogger } from '../../runtime/logger.js';
+import { StreamsApp } from '../../runtime/streams-app.js';
+import { topicNames, topicSpecs } from '../../voting/topics.js';
+import { votingTopology } from '../../voting/topology.js';
+import { waitUntil } from './poll.js';
+
+/**
+ * The dedup sub-topology of the voting system run in this process (a StreamsApp with its own
+ * application id), for tests that need the real broker but not the sinks.
+ */
+export interface DedupApp {
+  readonly app: StreamsApp;
+  readonly applicationId: string;
+  /** Waits until the dedup group has committed every `votes` record, then closes the app. */
+  drainAndClose(driver: KafkaDriver, timeoutMs?: number): Promise<void>;
+}
+
+/** Creates the voting topics under `prefix` (DESIGN section 3 configs) with `partitions` partitions. */
+export async function createVotingTopics(driver: KafkaDriver, prefix: string, partitions: number): Promise<void> {
+  const admin = driver.createAdmin();
+  try {
+    await admin.ensureTopics(topicSpecs({ prefix, partitions }));
+  } finally {
+    await admin.close();
+  }
+}
+
+/** `driver` replaces the app's own (a test double around the real one). */
+export async function startDedupApp(brokers: string, prefix: string, applicationId: string, driver?: KafkaDriver): Promise<DedupApp> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'vs-dedup-'));
+  const app = new StreamsApp(votingTopology({ prefix, roles: ['dedup'] }), { applicationId, brokers, stateDir, commitIntervalMs: 100 }, { logger: createLogger({ level: 'warn' }), driver });
+  await app.start();
+  const votes = topicNames(prefix).votes;
+  return {
+    app,
+    applicationId,
+    drainAndClose: async (driver, timeoutMs = 120_000) => {
+      const admin = driver.createAdmin();
+      try {
+        let progress = '';
+        await waitUntil(
+          async () => {
+            const ends = await admin.endOffsets([votes], 'read_committed');
+            const committed = new Map((await admin.committedOffsets(`${applicationId}-votes-source`, [votes])).map((c) => [c.partition, c.offset]));
+            progress = ends.map((e) => `${e.partition}:${committed.get(e.partition) ?? 'none'}/${e.offset}`).join(' ');
+            return ends.every((e) => e.offset === 0n || committed.get(e.partition) === e.offset);
+          },
+          () => `the dedup group ${applicationId} to commit all of ${votes} (${progress})`,
+          { timeoutMs },
+        );
+      } finally {
+        await admin.close();
+      }
+      await app.close();
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Every record of a topic (read_committed), partition by partition in offset order. */
+export async function readTopic(driver: KafkaDriver, topic: string): Promise<ConsumedRecord[]> {
+  const admin = driver.createAdmin();
+  const partitions = await admin.partitionCounts([topic]).finally(() => admin.close());
+  const reader = await driver.createReader({
+    partitions: Array.from({ length: partitions.get(topic) ?? 1 }, (_, partition) => ({ topic, partition, from: 'earliest' as const })),
+    isolation: 'read_committed',
+  });
+  const out: ConsumedRecord[] = [];
+  try {
+    await reader.readToEnd((batch) => {
+      out.push(...batch);
+    });
+  } finally {
+    await reader.close();
+  }
+  return out.sort((a, b) => a.partition - b.partition || (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
+}
+
+/** A record as the tests compare it: where it is and exactly what it holds. */
+export function describeRecord(r: ConsumedRecord): string {
+  return `${r.partition}@${r.offset} ${describeContent(r)}`;
+}
+
+/**
+ * Partition, key and value without the offset: outputs written in transactions have offsets that
+ * depend on where the commits fell (each commit marker takes one), which is not a decision.
+ */
+export function describeContent(r: ConsumedRecord): string {
+  return `${r.partition} ${r.key === null ? '<null>' : r.key.toString('utf8')} ${r.value === null ? '<null>' : r.value.toString('utf8')}`;
+}
+
+/** Copies records to another topic unchanged: same partition, key, value, timestamp and headers. */
+export function copyTo(records: readonly ConsumedRecord[], topic: string): ProducerRecord[] {
+  return records.map((r) => ({ topic, partition: r.partition, key: r.key, value: r.value, timestamp: r.timestamp, headers: r.headers }));
+}
+
+/**
+ * The real driver, except that the global store reader hands over every non-empty batch `lagMs`
+ * late: a process whose elections table lags behind the topic (a slow or reconnecting reader).
+ */
+export function laggingGlobalReader(driver: KafkaDriver, lagMs: number): KafkaDriver {
+  return {
+    createAdmin: (o) => driver.createAdmin(o),
+    createGroupConsumer: (o) => driver.createGroupConsumer(o),
+    createTransactionalProducer: (o) => driver.createTransactionalProducer(o),
+    createProducer: (o) => driver.createProducer(o),
+    createReader: async (o) => {
+      const reader = await driver.createReader(o);
+      if (o.clientId !== 'global-stores') return reader;
+      return {
+        poll: async (p) => {
+          const records = await reader.poll(p);
+          // Fault injection, not synchronisation: the lag is the point.
+          if (records.length > 0) await new Promise((r) => setTimeout(r, lagMs));
+          return records;
+        },
+        readToEnd: (onBatch, t) => reader.readToEnd(onBatch, t),
+        endOffsets: () => reader.endOffsets(),
+        position: (tp) => reader.position(tp),
+        seek: (tp) => reader.seek(tp),
+        close: () => reader.close(),
+      };
+    },
+  };
+}
