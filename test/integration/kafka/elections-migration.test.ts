@@ -10,7 +10,7 @@ async function topicConfigs(brokers: string, topic: string, names: string[]): Pr
   const admin = new Admin({ clientId: 'test', bootstrapBrokers: brokers.split(',') });
   try {
     const [d] = await admin.describeConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic, configurationKeys: names }] });
-    return Object.fromEntries(d.configs.map((c) => [c.name, c.value]));
+    return Object.fromEntries(d.configs.map((c) => [c.name, c.value ?? null]));
   } finally {
     await admin.close();
   }
