@@ -21,10 +21,10 @@ describe('votestream CLI', () => {
     expect(first.status).toBe(0);
     const names = ['votes', 'votes-accepted', 'votes-rejected', 'votes-dlq', 'votestream-voters-changelog', 'elections'].map((t) => prefix + t);
     const tables = [`${prefix}votestream-votes`, `${prefix}votestream-elections`];
-    expect(JSON.parse(first.stdout)).toEqual({ topics: { created: names, found: [] }, tables: { created: tables, found: [] } });
+    expect(JSON.parse(first.stdout)).toEqual({ topics: { created: names, found: [], migrated: [] }, tables: { created: tables, found: [] } });
     const second = cli(['init', '--topic-prefix', prefix, '--partitions', '3', '--json']);
     expect(second.status).toBe(0);
-    expect(JSON.parse(second.stdout)).toEqual({ topics: { created: [], found: names }, tables: { created: [], found: tables } });
+    expect(JSON.parse(second.stdout)).toEqual({ topics: { created: [], found: names, migrated: [] }, tables: { created: [], found: tables } });
     const mismatch = cli(['init', '--topic-prefix', prefix, '--partitions', '4']);
     expect(mismatch.status).toBe(1);
     expect(mismatch.stderr).toContain(`votestream: existing topics do not match:\n  - ${prefix}votes has 3 partitions, expected 4`);
