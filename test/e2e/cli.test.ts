@@ -1,16 +1,11 @@
-import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { cliEnv, runCli } from '../support/cli.js';
 import { services, uniquePrefix } from '../support/services.js';
 
-/** Runs the built CLI (npm test builds it first) against the test services. */
+/** The built CLI against the test services. */
 function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
   const { brokers, redis, dynamodbEndpoint } = services();
-  const r = spawnSync(process.execPath, ['dist/cli/main.js', ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, KAFKA_BROKERS: brokers, REDIS_URL: redis, DYNAMODB_ENDPOINT: dynamodbEndpoint, LOG_LEVEL: 'warn', ...env },
-    timeout: 120_000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCli(args, cliEnv({ brokers, redis, dynamodbEndpoint }, env), 120_000);
 }
 
 describe('votestream CLI', () => {

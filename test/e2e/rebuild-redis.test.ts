@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoClient } from '../../infra/dynamo-client.js';
@@ -6,17 +5,13 @@ import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { provisionVoting } from '../../voting/provision.js';
 import { countsKey, offsetsKey, regionsKey } from '../../voting/redis-keys.js';
 import { tableNames } from '../../voting/topics.js';
+import { cliEnv, runCli } from '../support/cli.js';
 import { services, uniquePrefix } from '../support/services.js';
 
-/** The built CLI (npm test builds it first) against the test services. */
+/** The built CLI against the test services. */
 function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
   const { brokers, redis, dynamodbEndpoint } = services();
-  const r = spawnSync(process.execPath, ['dist/cli/main.js', ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, KAFKA_BROKERS: brokers, REDIS_URL: redis, DYNAMODB_ENDPOINT: dynamodbEndpoint, LOG_LEVEL: 'warn', ...env },
-    timeout: 60_000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCli(args, cliEnv({ brokers, redis, dynamodbEndpoint }, env), 60_000);
 }
 
 describe('votestream rebuild redis', () => {

@@ -71,6 +71,46 @@ export function startWorker(options: {
   };
 }
 
+/** A worker's `/metrics` address, from its 'metrics served' log line (its port is picked by the OS). */
+export async function metricsUrl(w: WorkerHandle): Promise<string> {
+  const line = await w.waitForLog((l) => l.msg === 'metrics served', 60_000);
+  return String(line.url).replace('//0.0.0.0:', '//127.0.0.1:');
+}
+
+/** One Prometheus sample: its metric name, labels and value. */
+export interface Sample {
+  readonly name: string;
+  readonly labels: Record<string, string>;
+  readonly value: number;
+}
+
+/** The samples of a Prometheus text exposition (comments skipped). */
+export function parseMetrics(text: string): Sample[] {
+  const out: Sample[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (m === null) continue;
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]] = l[2];
+    out.push({ name: m[1], labels, value: Number(m[3]) });
+  }
+  return out;
+}
+
+/** Scrapes a worker's `/metrics` now. */
+export async function scrapeMetrics(w: WorkerHandle): Promise<Sample[]> {
+  const r = await fetch(await metricsUrl(w));
+  if (!r.ok) throw new Error(`GET /metrics answered ${r.status}`);
+  return parseMetrics(await r.text());
+}
+
+/** The sum of a metric's samples whose labels include `labels`; 0 when none exists yet. */
+export function metricSum(samples: readonly Sample[], name: string, labels: Record<string, string> = {}): number {
+  return samples
+    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+    .reduce((n, s) => n + s.value, 0);
+}
+
 export async function stopWorker(w: WorkerHandle, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
   if (w.child.exitCode !== null || w.child.signalCode !== null) return w.child.exitCode;
   w.child.kill(signal);

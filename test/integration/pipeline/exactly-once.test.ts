@@ -7,13 +7,14 @@ import {
   expectedFor,
   makeVotes,
   produceVotes,
+  redisKeyPrefix,
   runWorker,
   setupPipeline,
   stopWorkerCleanly,
   waitForChains,
   waitForTotal,
   type Pipeline,
-} from './pipeline-harness.js';
+} from '../../support/scenario.js';
 
 describe('the whole pipeline: votes -> dedup -> Redis counts and DynamoDB chains', () => {
   let p: Pipeline;
@@ -35,7 +36,7 @@ describe('the whole pipeline: votes -> dedup -> Redis counts and DynamoDB chains
     const worker = await runWorker(p, { redisUrl: services().redis });
     for (const e of p.elections) {
       const { total } = expectedFor(set, e.electionId);
-      await waitForTotal(redis, e.electionId, total);
+      await waitForTotal(redis, e.electionId, total, 90_000, redisKeyPrefix(p));
       await waitForChains(p, e.electionId, total);
     }
     await stopWorkerCleanly(worker);

@@ -1,23 +1,24 @@
-import { spawnSync } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countsKey, offsetsKey, regionsKey } from '../../../voting/redis-keys.js';
 import { votingGroupId } from '../../../voting/count-offsets-reset.js';
-import { topicNames } from '../../../voting/topics.js';
+import { cliEnv, runCli } from '../../support/cli.js';
+import { redisSnapshot } from '../../support/redis-snapshot.js';
 import {
   checkEverything,
   expectedFor,
   makeVotes,
   mergeVoteSets,
   produceVotes,
+  redisKeyPrefix,
   runWorker,
   setupPipeline,
+  sinkGroupOffsets,
   stopWorkerCleanly,
   waitForChains,
   waitForTotal,
   type Pipeline,
-} from './pipeline-harness.js';
-import { startOwnRedis, type OwnRedis } from './redis-server.js';
+} from '../../support/scenario.js';
+import { startOwnRedis, type OwnRedis } from '../../support/redis-server.js';
 
 describe('FLUSHALL, then `votestream rebuild redis`', () => {
   let p: Pipeline;
@@ -34,19 +35,9 @@ describe('FLUSHALL, then `votestream rebuild redis`', () => {
     await p.cleanup();
   });
 
-  /** The built CLI, as an operator runs it. */
-  function rebuild(electionId: string, extra: string[] = []) {
-    const r = spawnSync(process.execPath, ['dist/cli/main.js', 'rebuild', 'redis', '--election', electionId, ...extra], {
-      encoding: 'utf8',
-      env: { ...process.env, KAFKA_BROKERS: p.brokers, REDIS_URL: own.url, DYNAMODB_ENDPOINT: p.dynamodbEndpoint, VOTESTREAM_TOPIC_PREFIX: p.prefix, LOG_LEVEL: 'warn' },
-      timeout: 60_000,
-    });
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-  }
-
-  async function snapshot(e: string) {
-    return { counts: await redis.hgetall(countsKey(e)), regions: await redis.hgetall(regionsKey(e)), offsets: await redis.hgetall(offsetsKey(e)) };
-  }
+  const rebuild = (electionId: string, extra: string[] = []) =>
+    runCli(['rebuild', 'redis', '--election', electionId, ...extra], cliEnv({ brokers: p.brokers, redis: own.url, dynamodbEndpoint: p.dynamodbEndpoint, prefix: p.prefix }), 60_000);
+  const snapshot = (e: string) => redisSnapshot(redis, e, redisKeyPrefix(p));
 
   it('restores the counts exactly, refuses while the count path runs, and catches up when Redis was ahead of DynamoDB', async () => {
     const e = p.elections[0].electionId;
@@ -54,7 +45,7 @@ describe('FLUSHALL, then `votestream rebuild redis`', () => {
     await produceVotes(p, first.votes);
     let worker = await runWorker(p, { redisUrl: own.url });
     const { total } = expectedFor(first, e);
-    await waitForTotal(redis, e, total);
+    await waitForTotal(redis, e, total, 90_000, redisKeyPrefix(p));
     await waitForChains(p, e, total);
 
     const refused = rebuild(e);
@@ -81,25 +72,32 @@ describe('FLUSHALL, then `votestream rebuild redis`', () => {
     const all = mergeVoteSets(first, second);
     const { total: allTotal } = expectedFor(all, e);
     worker = await runWorker(p, { redisUrl: own.url, roles: ['dedup', 'count'] });
-    await waitForTotal(redis, e, allTotal);
+    await waitForTotal(redis, e, allTotal, 90_000, redisKeyPrefix(p));
     await stopWorkerCleanly(worker);
+    // Where the count group is ahead of the persist group is exactly what the rebuild must rewind.
+    const countAhead = await sinkGroupOffsets(p, 'count');
+    const persistBehind = await sinkGroupOffsets(p, 'persist');
+    const moves = [...countAhead]
+      .filter(([partition, offset]) => offset !== persistBehind.get(partition))
+      .sort(([a], [b]) => a - b)
+      .map(([partition, offset]) => `${partition}:${offset}->${persistBehind.get(partition)}`);
+    // The second wave reached partitions the persist path never saw in that life: something to rewind.
+    expect(moves.length).toBeGreaterThan(0);
+    expect([...persistBehind.keys()].sort((a, b) => a - b)).toEqual([...countAhead.keys()].sort((a, b) => a - b));
     await redis.flushall();
     const text = rebuild(e);
     expect(text.status, text.stderr).toBe(0);
-    // Redis holds what DynamoDB holds, and the count group was rewound where it was ahead.
+    // Redis holds what DynamoDB holds, and the count group was rewound exactly where it was ahead.
     expect(text.stdout).toContain(`election ${e}: total ${total}\n`);
-    expect(text.stdout).toMatch(new RegExp(`count group ${votingGroupId(p.prefix, 'count')}: rewound \\d+ partition\\(s\\)`));
+    expect(text.stdout).toContain(
+      `  count group ${votingGroupId(p.prefix, 'count')}: rewound ${moves.length} partition(s) to re-read what DynamoDB lacked: ${moves.join(' ')}\n`,
+    );
     expect(await snapshot(e)).toEqual(before);
-    const admin = p.driver.createAdmin();
-    const topic = topicNames(p.prefix).votesAccepted;
-    const countOffsets = await admin.committedOffsets(votingGroupId(p.prefix, 'count'), [topic]);
-    const persistOffsets = await admin.committedOffsets(votingGroupId(p.prefix, 'persist'), [topic]);
-    await admin.close();
-    expect(countOffsets).toEqual(persistOffsets);
+    expect(await sinkGroupOffsets(p, 'count')).toEqual(persistBehind);
 
     // The count path re-reads what DynamoDB lacked (the fences skip the rest), the persist path catches up.
     worker = await runWorker(p, { redisUrl: own.url });
-    await waitForTotal(redis, e, allTotal);
+    await waitForTotal(redis, e, allTotal, 90_000, redisKeyPrefix(p));
     await waitForChains(p, e, allTotal);
     await stopWorkerCleanly(worker);
     await checkEverything(p, redis, all);

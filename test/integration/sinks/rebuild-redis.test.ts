@@ -6,13 +6,12 @@ import { DynamoVoteSink } from '../../../sinks/dynamo-vote-sink.js';
 import { RedisCountSink } from '../../../sinks/redis-count-sink.js';
 import { countsKey, offsetsKey, regionsKey } from '../../../voting/redis-keys.js';
 import { rebuildRedis } from '../../../voting/rebuild-redis.js';
+import { redisSnapshot } from '../../support/redis-snapshot.js';
 import { services, uniquePrefix } from '../../support/services.js';
 import { createVotesTable, deleteTable } from './dynamo-table.js';
 import { countModel, cut, voteStream } from './vote-stream.js';
 
-async function snapshot(redis: Redis, e: string) {
-  return { counts: await redis.hgetall(countsKey(e)), regions: await redis.hgetall(regionsKey(e)), offsets: await redis.hgetall(offsetsKey(e)) };
-}
+const snapshot = redisSnapshot;
 
 describe('rebuildRedis from the DynamoDB chains', () => {
   let dynamodb: DynamoDBClient;

@@ -1,29 +1,33 @@
 /**
- * What the whole-pipeline tests share: a provisioned prefix (12 partitions, its own tables), votes
+ * The one scenario harness of the integration tests. What the whole-pipeline tests share: a provisioned prefix (12 partitions, its own tables), votes
  * and elections produced as the gateway would, workers as child processes, and the exact checks of
  * DESIGN section 4's invariant: Redis, DynamoDB and `votes-accepted` all hold exactly the distinct
  * first votes.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteTableCommand, GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Redis } from 'ioredis';
 import { expect } from 'vitest';
-import { generateVotes, sampleElections } from '../../../voting/vote-generator.js';
-import { dynamoClient } from '../../../infra/dynamo-client.js';
-import type { KafkaDriver } from '../../../runtime/kafka/driver.js';
-import { decodeHead } from '../../../sinks/chain-items.js';
-import type { Election } from '../../../voting/election.js';
-import { chainPk, HEAD_SK, verifyChain } from '../../../voting/hash-chain.js';
-import { provisionVoting } from '../../../voting/provision.js';
-import { readChain } from '../../../voting/rebuild-redis.js';
-import { countsKey, offsetsKey, regionField, regionsKey, TOTAL_FIELD } from '../../../voting/redis-keys.js';
-import { tableNames, topicNames, topicSpecs } from '../../../voting/topics.js';
-import { encodeJson, type AcceptedVote, type Vote } from '../../../voting/vote.js';
-import { produce, readAll, testDriver } from '../../support/kafka-io.js';
-import { services, uniquePrefix } from '../../support/services.js';
-import { startWorker, stopWorker, type WorkerHandle } from '../../support/worker-process.js';
+import { generateVotes, sampleElections } from '../../voting/vote-generator.js';
+import { dynamoClient } from '../../infra/dynamo-client.js';
+import type { KafkaDriver } from '../../runtime/kafka/driver.js';
+import { decodeHead } from '../../sinks/chain-items.js';
+import type { Election } from '../../voting/election.js';
+import { chainPk, HEAD_SK, verifyChain } from '../../voting/hash-chain.js';
+import { provisionVoting } from '../../voting/provision.js';
+import { readChain } from '../../voting/rebuild-redis.js';
+import { countsKey, offsetsKey, regionField, regionsKey, TOTAL_FIELD, watermarksKey } from '../../voting/redis-keys.js';
+import { tableNames, topicNames, topicSpecs } from '../../voting/topics.js';
+import { encodeJson, type AcceptedVote, type Vote } from '../../voting/vote.js';
+import { votingGroupId } from '../../voting/count-offsets-reset.js';
+import type { VotingRole } from '../../voting/topology.js';
+import { produce, readAll, testDriver } from './kafka-io.js';
+import { waitUntil } from './poll.js';
+import { redisSnapshot } from './redis-snapshot.js';
+import { services, uniquePrefix } from './services.js';
+import { startWorker, stopWorker, type WorkerHandle } from './worker-process.js';
 
 export const PARTITIONS = 12;
 
@@ -35,6 +39,8 @@ export interface Pipeline {
   readonly dynamodb: DynamoDBClient;
   readonly table: string;
   readonly stateDir: string;
+  /** A fresh state directory of its own under stateDir, for a worker that must not share LevelDB. */
+  newStateDir(name: string): string;
   readonly elections: Election[];
   /** Workers started by runWorker; cleanup kills those still alive (a failed test leaves no orphans). */
   readonly workers: Set<WorkerHandle>;
@@ -65,6 +71,11 @@ export async function setupPipeline(label: string, electionCount = 1): Promise<P
     dynamodb,
     table,
     stateDir,
+    newStateDir(name: string) {
+      const dir = join(stateDir, name);
+      mkdirSync(dir);
+      return dir;
+    },
     elections,
     workers,
     async cleanup() {
@@ -130,8 +141,12 @@ export function expectedFor(set: VoteSet, electionId: string): Expected {
 
 export interface WorkerOptions {
   readonly instanceId?: string;
-  readonly roles?: readonly ('dedup' | 'count' | 'persist')[];
-  readonly redisUrl: string;
+  readonly roles?: readonly VotingRole[];
+  /** The shared test Redis unless given (a test's own redis-server). */
+  readonly redisUrl?: string;
+  /** The pipeline's state directory unless given. */
+  readonly stateDir?: string;
+  readonly extraArgs?: readonly string[];
 }
 
 /** `votestream worker` as a child process; resolves once it logged that it started. */
@@ -139,20 +154,25 @@ export async function runWorker(p: Pipeline, o: WorkerOptions): Promise<WorkerHa
   const w = startWorker({
     brokers: p.brokers,
     prefix: p.prefix,
-    stateDir: p.stateDir,
+    stateDir: o.stateDir ?? p.stateDir,
     instanceId: o.instanceId ?? 'w1',
-    extraArgs: o.roles !== undefined ? ['--roles', ...o.roles] : [],
-    env: { REDIS_URL: o.redisUrl, DYNAMODB_ENDPOINT: p.dynamodbEndpoint },
+    extraArgs: [...(o.roles !== undefined ? ['--roles', ...o.roles] : []), ...(o.extraArgs ?? [])],
+    env: { REDIS_URL: o.redisUrl ?? services().redis, DYNAMODB_ENDPOINT: p.dynamodbEndpoint },
   });
   p.workers.add(w);
   void w.exited.then(() => p.workers.delete(w));
+  await untilStarted(w);
+  return w;
+}
+
+/** Resolves once the worker logged that it started; fails at once if it exits first. */
+export async function untilStarted(w: WorkerHandle): Promise<void> {
   await Promise.race([
     w.waitForLog((l) => l.msg === 'worker started', 60_000),
     w.exited.then((code) => {
       throw new Error(`worker exited with ${code} before it started:\n${w.logs.slice(-10).map((l) => JSON.stringify(l)).join('\n')}`);
     }),
   ]);
-  return w;
 }
 
 export async function killWorker(w: WorkerHandle): Promise<void> {
@@ -165,22 +185,26 @@ export async function stopWorkerCleanly(w: WorkerHandle): Promise<void> {
   expect(code, `worker exit code; last lines:\n${w.logs.slice(-5).map((l) => JSON.stringify(l)).join('\n')}`).toBe(0);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The Redis key prefix of the pipeline's deployment: its topic prefix (DESIGN section 3). */
+export function redisKeyPrefix(p: Pipeline): string {
+  return p.prefix;
+}
 
 /**
  * Polls `_total` until it is exactly `total`. Fails at the deadline, and at once when it passes
  * `total` (that is a vote counted twice).
  */
-export async function waitForTotal(redis: Redis, electionId: string, total: number, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+export async function waitForTotal(redis: Redis, electionId: string, total: number, timeoutMs = 90_000, keyPrefix = ''): Promise<void> {
   let seen = 0;
-  while (Date.now() < deadline) {
-    seen = Number((await redis.hget(countsKey(electionId), TOTAL_FIELD).catch(() => null)) ?? 0);
-    if (seen > total) throw new Error(`Redis _total of ${electionId} is ${seen}, more than the ${total} distinct voters`);
-    if (seen === total) return;
-    await sleep(200);
-  }
-  throw new Error(`Redis _total of ${electionId} reached ${seen} of ${total} within ${timeoutMs} ms`);
+  await waitUntil(
+    async () => {
+      seen = Number((await redis.hget(keyPrefix + countsKey(electionId), TOTAL_FIELD).catch(() => null)) ?? 0);
+      if (seen > total) throw new Error(`Redis _total of ${electionId} is ${seen}, more than the ${total} distinct voters`);
+      return seen === total;
+    },
+    () => `Redis _total of ${electionId} to reach ${total} (at ${seen})`,
+    { timeoutMs, intervalMs: 200 },
+  );
 }
 
 /** The chains' head items (consistent reads), partition -> head; chains without a head are absent. */
@@ -202,15 +226,16 @@ export async function chainTotal(p: Pipeline, electionId: string): Promise<numbe
 
 /** Polls the chain heads until they hold `total` votes in all (fails when they hold more). */
 export async function waitForChains(p: Pipeline, electionId: string, total: number, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
   let seen = 0;
-  while (Date.now() < deadline) {
-    seen = await chainTotal(p, electionId);
-    if (seen > total) throw new Error(`DynamoDB chains of ${electionId} hold ${seen} votes, more than the ${total} distinct voters`);
-    if (seen === total) return;
-    await sleep(300);
-  }
-  throw new Error(`DynamoDB chains of ${electionId} reached ${seen} of ${total} votes within ${timeoutMs} ms`);
+  await waitUntil(
+    async () => {
+      seen = await chainTotal(p, electionId);
+      if (seen > total) throw new Error(`DynamoDB chains of ${electionId} hold ${seen} votes, more than the ${total} distinct voters`);
+      return seen === total;
+    },
+    () => `DynamoDB chains of ${electionId} to hold ${total} votes (at ${seen})`,
+    { timeoutMs, intervalMs: 300 },
+  );
 }
 
 /**
@@ -242,10 +267,11 @@ export async function checkChains(p: Pipeline, electionId: string, expected: Exp
 }
 
 /** Redis counts and regions exactly as expected; returns the fences hash. */
-export async function checkRedis(redis: Redis, electionId: string, expected: Expected): Promise<Record<string, string>> {
-  expect(await redis.hgetall(countsKey(electionId))).toEqual(expected.counts);
-  expect(await redis.hgetall(regionsKey(electionId))).toEqual(expected.regions);
-  return redis.hgetall(offsetsKey(electionId));
+export async function checkRedis(redis: Redis, electionId: string, expected: Expected, keyPrefix = ''): Promise<Record<string, string>> {
+  const now = await redisSnapshot(redis, electionId, keyPrefix);
+  expect(now.counts, `Redis counts of ${electionId}`).toEqual(expected.counts);
+  expect(now.regions, `Redis regions of ${electionId}`).toEqual(expected.regions);
+  return now.offsets;
 }
 
 /** `votes-accepted` (read_committed) holds each (election, voter) once, with its first vote. */
@@ -262,7 +288,7 @@ export async function checkAccepted(p: Pipeline, set: VoteSet): Promise<void> {
 export async function checkEverything(p: Pipeline, redis: Redis, set: VoteSet): Promise<void> {
   for (const e of p.elections) {
     const expected = expectedFor(set, e.electionId);
-    const redisFences = await checkRedis(redis, e.electionId, expected);
+    const redisFences = await checkRedis(redis, e.electionId, expected, redisKeyPrefix(p));
     const chainFences = await checkChains(p, e.electionId, expected);
     // Both sinks consumed the same records: their fences agree partition by partition.
     expect(redisFences).toEqual(chainFences);
@@ -271,6 +297,82 @@ export async function checkEverything(p: Pipeline, redis: Redis, set: VoteSet): 
 }
 
 export async function deleteElectionKeys(redis: Redis, p: Pipeline): Promise<void> {
-  const keys = p.elections.flatMap((e) => [countsKey(e.electionId), regionsKey(e.electionId), offsetsKey(e.electionId)]);
+  const keys = [
+    ...p.elections.flatMap((e) => [countsKey(e.electionId), regionsKey(e.electionId), offsetsKey(e.electionId)].map((k) => redisKeyPrefix(p) + k)),
+    watermarksKey(redisKeyPrefix(p)),
+  ];
   if (keys.length > 0) await redis.del(...keys).catch(() => undefined);
+}
+
+/**
+ * DESIGN section 4's invariant on the Kafka side: `votes-accepted` (read_committed) holds exactly
+ * the first vote of every (election, voter) of `set`, each once and with `source` on its own
+ * partition; every other vote is on `votes-rejected` as a duplicate, each once. Read it only once
+ * nothing can still write (see waitForGroupCaughtUp), or a late duplicate could slip past.
+ */
+export async function checkDedup(p: Pipeline, set: VoteSet): Promise<void> {
+  const topics = topicNames(p.prefix);
+  const acceptedIds = new Set(set.firstVoteIds.values());
+  const expectedRejected = set.votes.filter((v) => !acceptedIds.has(v.voteId)).map((v) => v.voteId).sort();
+  const accepted = await readAll(p.driver, topics.votesAccepted, set.firstVoteIds.size, 240_000);
+  const rejected = await readAll(p.driver, topics.votesRejected, expectedRejected.length, 240_000);
+  const acceptedValues = accepted.map((r) => JSON.parse(r.value!.toString()) as AcceptedVote);
+  expect(acceptedValues.length, 'records on votes-accepted').toBe(set.firstVoteIds.size);
+  expect(new Map(acceptedValues.map((v) => [`${v.electionId}:${v.voterId}`, v.voteId]))).toEqual(set.firstVoteIds);
+  const misplaced = acceptedValues.filter((v, i) => v.source.partition !== accepted[i].partition);
+  expect(misplaced, 'accepted votes whose source is another partition').toEqual([]);
+  const rejectedValues = rejected.map((r) => JSON.parse(r.value!.toString()) as Vote & { reason: string });
+  expect(rejectedValues.length, 'records on votes-rejected').toBe(expectedRejected.length);
+  expect(new Set(rejectedValues.map((v) => v.reason))).toEqual(new Set(expectedRejected.length > 0 ? ['duplicate'] : []));
+  expect(rejectedValues.map((v) => v.voteId).sort()).toEqual(expectedRejected);
+}
+
+/** Sum of the read_committed end offsets of a topic: a cheap progress gauge while workers run. */
+export async function committedRecords(p: Pipeline, topic: string): Promise<number> {
+  const admin = p.driver.createAdmin();
+  try {
+    const ends = await admin.endOffsets([topic], 'read_committed');
+    return ends.reduce((n, e) => n + Number(e.offset), 0);
+  } finally {
+    await admin.close();
+  }
+}
+
+/**
+ * Waits until the dedup group's committed offsets on `votes` equal that topic's end on every
+ * partition. The group commits its offsets in the transaction of its outputs, so from then on
+ * `votes-accepted` and `votes-rejected` are complete for everything produced so far; reading them
+ * earlier would let a duplicate written later slip past the check.
+ */
+export async function waitForDedupCaughtUp(p: Pipeline, timeoutMs = 240_000): Promise<void> {
+  const votes = topicNames(p.prefix).votes;
+  const group = votingGroupId(p.prefix, 'dedup');
+  let behind = '';
+  await waitUntil(
+    async () => {
+      const admin = p.driver.createAdmin();
+      try {
+        const ends = await admin.endOffsets([votes]);
+        const committed = new Map((await admin.committedOffsets(group, [votes])).map((c) => [c.partition, c.offset]));
+        const lagging = ends.filter((e) => (committed.get(e.partition) ?? 0n) !== e.offset);
+        behind = lagging.map((e) => `p${e.partition} ${committed.get(e.partition) ?? 'none'}/${e.offset}`).join(', ');
+        return lagging.length === 0;
+      } finally {
+        await admin.close();
+      }
+    },
+    () => `group ${group} to commit the end of ${votes} (behind: ${behind})`,
+    { timeoutMs, intervalMs: 250 },
+  );
+}
+
+/** A sink group's committed offsets on `votes-accepted`, partition -> next offset to read. */
+export async function sinkGroupOffsets(p: Pipeline, role: Exclude<VotingRole, 'dedup'>): Promise<Map<number, bigint>> {
+  const admin = p.driver.createAdmin();
+  try {
+    const topic = topicNames(p.prefix).votesAccepted;
+    return new Map((await admin.committedOffsets(votingGroupId(p.prefix, role), [topic])).map((c) => [c.partition, c.offset]));
+  } finally {
+    await admin.close();
+  }
 }

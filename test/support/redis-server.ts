@@ -1,10 +1,11 @@
 /**
- * A private redis-server for the tests that FLUSHALL or kill Redis: the shared one serves other
- * tests (and people), so it is never touched like that.
+ * A private redis-server for the tests that FLUSHALL, kill or restart Redis: the shared one serves
+ * other tests (and people), so it is never touched like that.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
+import { waitUntil } from './poll.js';
 
 export interface OwnRedis {
   readonly port: number;
@@ -18,8 +19,13 @@ export interface OwnRedis {
 }
 
 export interface OwnRedisOptions {
-  /** With a directory: AOF on, fsync on every write, so a kill -9 loses nothing acknowledged. */
+  /** With a directory: an AOF there, so a restart finds what was synced before a kill -9. */
   readonly persistDir?: string;
+  /**
+   * `everysec` is what the local stack runs (DESIGN section 5): a kill -9 may lose the last second
+   * of acknowledged writes, which the sinks must detect and repair. `always` loses nothing.
+   */
+  readonly appendfsync?: 'always' | 'everysec';
 }
 
 /** A port that was free a moment ago (the OS picks it). */
@@ -35,35 +41,31 @@ export function freePort(): Promise<number> {
   });
 }
 
-async function waitForPing(url: string, child: ChildProcess, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
-    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      if ((await client.ping()) === 'PONG') return;
-    } catch {
-      // not up yet (or still loading the AOF)
-    } finally {
-      client.disconnect();
-    }
-    await new Promise((r) => setTimeout(r, 100));
+async function answersPing(url: string, child: ChildProcess): Promise<boolean> {
+  if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return (await client.ping()) === 'PONG';
+  } catch {
+    return false; // not up yet, or still loading the AOF
+  } finally {
+    client.disconnect();
   }
-  throw new Error(`redis-server at ${url} did not answer within ${timeoutMs} ms`);
 }
 
 export async function startOwnRedis(options: OwnRedisOptions = {}): Promise<OwnRedis> {
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', ''];
-  if (options.persistDir !== undefined) args.push('--appendonly', 'yes', '--appendfsync', 'always', '--dir', options.persistDir);
+  if (options.persistDir !== undefined) args.push('--appendonly', 'yes', '--appendfsync', options.appendfsync ?? 'everysec', '--dir', options.persistDir);
   else args.push('--appendonly', 'no');
   let child: ChildProcess | undefined;
   const launch = async (): Promise<void> => {
-    child = spawn('redis-server', args, { stdio: 'ignore' });
-    await waitForPing(url, child);
+    const c = spawn('redis-server', args, { stdio: 'ignore' });
+    child = c;
+    await waitUntil(() => answersPing(url, c), `redis-server at ${url} to answer PING`, { timeoutMs: 15_000 });
   };
   const kill = async (): Promise<void> => {
     const c = child;
