@@ -223,10 +223,8 @@ describe('output values', () => {
     expect(() => toOffset('042')).toThrow('offset "042" is not a decimal integer');
     expect(() => toOffset(1.5)).toThrow('offset 1.5 is not a safe integer >= 0');
     expect(() => toAcceptedVote(base, -1, 0)).toThrow('partition -1 is not an integer >= 0');
-    try {
-      toOffset(-1);
-    } catch (err) {
-      expect((err as VoteFormatError).code).toBe('VOTE_FORMAT');
-    }
+    // Must throw at all: an expect inside a catch passes when nothing is thrown.
+    expect(() => toOffset(-1)).toThrow(expect.objectContaining({ name: VoteFormatError.name, code: 'VOTE_FORMAT' }));
+    expect(() => toOffset(-1)).toThrow(VoteFormatError);
   });
 });
