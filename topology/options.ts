@@ -69,7 +69,11 @@ export interface GlobalTableOptions<K, V, VIn = V> extends Named {
   readonly merge?: (stored: V | undefined, incoming: VIn, key: K) => V;
   /** Defaults to `<topic>-STATE-STORE-<n>`. */
   readonly storeName?: string;
-  /** A global table has no task to dead-letter from, so it fails (default) or skips. */
+  /**
+   * A global table has no task to dead-letter from, so it fails (default) or skips. `fail` stops
+   * the app only while the table is first loaded; once following, a bad record is logged, counted
+   * and skipped whatever the policy, since stopping there would freeze every later update.
+   */
   readonly onDeserializationError?: Exclude<DeserializationErrorPolicy, 'dead-letter'>;
 }
 

@@ -20,7 +20,7 @@ export interface ProvisionOptions {
 
 export interface ProvisionResult {
   readonly topics: EnsureTopicsResult & {
-    /** Topic configs changed on existing topics (`elections` made non-compacted), as `name=value`. */
+    /** Configs changed on existing topics (`elections` made non-compacted), as `<topic>: name=value`. */
     readonly migrated: string[];
   };
   readonly tables: { readonly created: string[]; readonly found: string[] };
@@ -30,7 +30,13 @@ export interface ProvisionResult {
 export async function provisionVoting(options: ProvisionOptions): Promise<ProvisionResult> {
   const specs = topicSpecs({ prefix: options.prefix, partitions: options.partitions });
   const ensured = await ensureTopics(options.brokers, specs);
-  const migrated = ensured.found.includes(topicNames(options.prefix).elections) ? await migrateElectionsTopic(options.brokers, topicNames(options.prefix).elections) : [];
+  const topicsOf = topicNames(options.prefix);
+  const migrated: string[] = [];
+  // Topics made by an older init: elections was compacted, votes had no bound on future timestamps.
+  for (const spec of specs.filter((t) => ensured.found.includes(t.name) && (t.name === topicsOf.elections || t.name === topicsOf.votes))) {
+    const required = spec.name === topicsOf.elections ? ELECTIONS_TOPIC_CONFIGS : { 'message.timestamp.after.max.ms': spec.configs['message.timestamp.after.max.ms'] };
+    for (const change of await migrateTopicConfigs(options.brokers, spec.name, required)) migrated.push(`${spec.name}: ${change}`);
+  }
   const topics = { ...ensured, migrated };
   const names = tableNames(options.prefix);
   const created: string[] = [];
@@ -81,21 +87,21 @@ async function tableExists(client: DynamoDBClient, table: string): Promise<boole
 }
 
 /**
- * Before election versions, `elections` was compacted: compaction would delete the old versions that
- * a replay needs to judge old votes. Makes an existing topic `cleanup.policy=delete` with infinite
- * retention; returns what it changed (`name=value`), or throws ConfigError saying what to do when the
- * broker refuses. Versions already removed by compaction cannot be brought back; a topic from before
- * versions holds records without `version`, which every worker skips (and counts): republish those
- * elections as versions.
+ * Brings an existing topic's configs to `required`; returns what it changed (`name=value`), or throws
+ * ConfigError saying what to do when the broker refuses. The case it exists for: before election
+ * versions, `elections` was compacted, and compaction would delete the old versions that a replay
+ * needs to judge old votes. Versions already removed by compaction cannot be brought back; a topic
+ * from before versions holds records without `version`, which every worker skips (and counts):
+ * republish those elections as versions.
  */
-export async function migrateElectionsTopic(brokers: string, topic: string): Promise<string[]> {
+export async function migrateTopicConfigs(brokers: string, topic: string, required: Readonly<Record<string, string | undefined>>): Promise<string[]> {
   const admin = new Admin({ clientId: 'votestream-init', bootstrapBrokers: brokers.split(','), timeout: 15_000 });
   try {
     const [description] = await admin.describeConfigs({
-      resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic, configurationKeys: Object.keys(ELECTIONS_TOPIC_CONFIGS) }],
+      resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic, configurationKeys: Object.keys(required) }],
     });
     const current = new Map((description?.configs ?? []).map((c) => [c.name, c.value]));
-    const changes = Object.entries(ELECTIONS_TOPIC_CONFIGS).filter(([name, value]) => current.get(name) !== value);
+    const changes = Object.entries(required).flatMap(([name, value]) => (value === undefined || current.get(name) === value ? [] : [[name, value] as const]));
     if (changes.length === 0) return [];
     try {
       await admin.incrementalAlterConfigs({
@@ -110,8 +116,9 @@ export async function migrateElectionsTopic(brokers: string, topic: string): Pro
     } catch (err) {
       const wanted = changes.map(([name, value]) => `${name}=${value}`).join(',');
       throw new ConfigError(
-        `topic "${topic}" has ${changes.map(([name]) => `${name}=${String(current.get(name))}`).join(', ')}, but election versions must be kept forever ` +
-          `(compaction or retention would delete versions that replays need) and changing it failed: ${(err as Error).message}. ` +
+        `topic "${topic}" has ${changes.map(([name]) => `${name}=${String(current.get(name))}`).join(', ')}, but needs ${wanted} ` +
+          `(election versions are kept forever: compaction or retention would delete versions that replays need; votes may not be stamped far in the future) ` +
+          `and changing it failed: ${(err as Error).message}. ` +
           `Change it by hand (kafka-configs.sh --alter --entity-type topics --entity-name ${topic} --add-config ${wanted}) and run init again.`,
       );
     }

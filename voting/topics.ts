@@ -77,11 +77,13 @@ const KEEP_FOREVER: Record<string, string> = { 'cleanup.policy': 'delete', 'rete
 /** Compacted: the latest value per key is kept forever. */
 const COMPACTED: Record<string, string> = { 'cleanup.policy': 'compact' };
 /**
- * The broker refuses a `votes` record stamped more than this far in the future. Judging a vote waits
- * until the elections table is complete up to its `ts`, and `ts` may run at most MAX_VOTE_AHEAD_MS
- * (topology.ts) past its record's timestamp, so this bounds how long any record can hold a partition.
+ * The broker refuses a `votes` record stamped more than this far in the future (by its clock).
+ * Judging a vote waits until the elections table is complete up to its `ts`, and `ts` may run at
+ * most MAX_VOTE_AHEAD_MS (topology.ts) past its record's timestamp, so the two bound how long any
+ * record can hold a partition (7 s), under the 10 s transaction timeout. A producer whose clock is
+ * more than 5 s ahead of the broker's stamps wrong `ts` values anyway.
  */
-export const VOTES_MAX_FUTURE_TIMESTAMP_MS = 60_000;
+export const VOTES_MAX_FUTURE_TIMESTAMP_MS = 5_000;
 const VOTES: Record<string, string> = { ...KEEP_FOREVER, 'message.timestamp.after.max.ms': String(VOTES_MAX_FUTURE_TIMESTAMP_MS) };
 /** What `elections` must be: every version kept forever (replays judge with old versions). */
 export const ELECTIONS_TOPIC_CONFIGS: Readonly<Record<string, string>> = KEEP_FOREVER;

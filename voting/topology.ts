@@ -85,9 +85,10 @@ export const ELECTIONS_STORE = 'elections';
  * record, so the rule gives the same answer on every replay: such a vote is rejected `malformed`.
  * The gateway stamps `ts` just before it produces, so honest votes are behind their record's
  * timestamp; the record's timestamp itself is bounded by the broker
- * (`message.timestamp.after.max.ms` on `votes`, see topics.ts).
+ * (`message.timestamp.after.max.ms` on `votes`, see topics.ts). Kept well under the transaction
+ * timeout (10 s): a task waiting that long inside an open transaction would be aborted by the broker.
  */
-export const MAX_VOTE_AHEAD_MS = 10_000;
+export const MAX_VOTE_AHEAD_MS = 2_000;
 
 /**
  * Judges one schema-valid vote (DESIGN section 3, judging rule): the key must be its voterId (dedup

@@ -31,7 +31,7 @@ describe('votestream init and an elections topic from before versions', () => {
     try {
       const first = await provisionVoting({ brokers, dynamodb, prefix, partitions: 2 });
       expect(first.topics.found).toEqual([elections]);
-      expect(first.topics.migrated).toEqual(['cleanup.policy=delete', 'retention.ms=-1', 'retention.bytes=-1']);
+      expect(first.topics.migrated).toEqual([`${elections}: cleanup.policy=delete`, `${elections}: retention.ms=-1`, `${elections}: retention.bytes=-1`]);
       expect(await topicConfigs(brokers, elections, keys)).toEqual({ 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.bytes': '-1' });
       const second = await provisionVoting({ brokers, dynamodb, prefix, partitions: 2 });
       expect(second.topics.migrated).toEqual([]);

@@ -76,7 +76,7 @@ describe('topics, tables, store', () => {
     const forever = { 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.bytes': '-1' };
     const compact = { 'cleanup.policy': 'compact' };
     expect(topicSpecs({ prefix: 'p-' })).toStrictEqual([
-      { name: 'p-votes', partitions: 12, replicationFactor: 1, configs: { ...forever, 'message.timestamp.after.max.ms': '60000' } },
+      { name: 'p-votes', partitions: 12, replicationFactor: 1, configs: { ...forever, 'message.timestamp.after.max.ms': '5000' } },
       { name: 'p-votes-accepted', partitions: 12, replicationFactor: 1, configs: forever },
       { name: 'p-votes-rejected', partitions: 12, replicationFactor: 1, configs: forever },
       { name: 'p-votes-dlq', partitions: 12, replicationFactor: 1, configs: forever },

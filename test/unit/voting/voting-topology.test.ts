@@ -17,6 +17,8 @@ const e1: Election = {
   opensAt: 1000,
   closesAt: 5000,
 };
+/** Piped records are stamped here, after every vote's ts, as the gateway's records are. */
+const APPENDED_AT = 10_000;
 const vote = (n: number, voterId: string, over: Record<string, unknown> = {}) => ({
   voteId: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
   electionId: 'e1',
@@ -34,7 +36,7 @@ describe('the voting topology under the TopologyTestDriver', () => {
   });
 
   it('accepts each voter once per election and rejects the rest with the exact reason', async () => {
-    driver = new TopologyTestDriver(votingTopology({ roles: ['dedup'] }), { partitions: 1 });
+    driver = new TopologyTestDriver(votingTopology({ roles: ['dedup'] }), { partitions: 1, startWallClockMs: APPENDED_AT });
     await driver.createInputTopic('elections', Serdes.string(), Serdes.json<Election>()).pipeInput('e1', e1);
     const votes = driver.createInputTopic('votes', Serdes.string(), Serdes.bytes());
     const send = (key: string, value: unknown) => votes.pipeInput(key, Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)));
@@ -92,7 +94,7 @@ describe('the voting topology under the TopologyTestDriver', () => {
   });
 
   it('rejects as malformed a vote whose key is not its voterId, or is null, and dedupes it nowhere (fault 7)', async () => {
-    driver = new TopologyTestDriver(votingTopology({ roles: ['dedup'] }), { partitions: 1 });
+    driver = new TopologyTestDriver(votingTopology({ roles: ['dedup'] }), { partitions: 1, startWallClockMs: APPENDED_AT });
     await driver.createInputTopic('elections', Serdes.string(), Serdes.json<Election>()).pipeInput('e1', e1);
     const votes = driver.createInputTopic('votes', Serdes.nullable(Serdes.string()), Serdes.bytes());
     const send = (key: string | null, value: unknown) => votes.pipeInput(key, Buffer.from(JSON.stringify(value)));
@@ -112,7 +114,7 @@ describe('the voting topology under the TopologyTestDriver', () => {
   });
 
   it('judges each vote against the version in force at its ts: a candidate added later, an early close (fault 8)', async () => {
-    driver = new TopologyTestDriver(votingTopology({ roles: ['dedup'] }), { partitions: 1 });
+    driver = new TopologyTestDriver(votingTopology({ roles: ['dedup'] }), { partitions: 1, startWallClockMs: APPENDED_AT });
     const elections = driver.createInputTopic('elections', Serdes.string(), Serdes.json<Election>());
     await elections.pipeInput('e1', e1);
     // Published later, effective from 3000: a third candidate, then the close moved to 3500.
@@ -140,7 +142,7 @@ describe('the voting topology under the TopologyTestDriver', () => {
   });
 
   it('treats a vote before the first version of its election as unknown-election (fault 8)', async () => {
-    driver = new TopologyTestDriver(votingTopology({ roles: ['dedup'] }), { partitions: 1 });
+    driver = new TopologyTestDriver(votingTopology({ roles: ['dedup'] }), { partitions: 1, startWallClockMs: APPENDED_AT });
     await driver.createInputTopic('elections', Serdes.string(), Serdes.json<Election>()).pipeInput('e1', { ...e1, effectiveAt: 2500 });
     const votes = driver.createInputTopic('votes', Serdes.string(), Serdes.bytes());
     await votes.pipeInput('u1', Buffer.from(JSON.stringify(vote(1, 'u1', { ts: 2499 }))));
@@ -152,7 +154,7 @@ describe('the voting topology under the TopologyTestDriver', () => {
   });
 
   it('rejects as malformed a vote whose ts is more than MAX_VOTE_AHEAD_MS after its record timestamp', async () => {
-    driver = new TopologyTestDriver(votingTopology({ roles: ['dedup'] }), { partitions: 1 });
+    driver = new TopologyTestDriver(votingTopology({ roles: ['dedup'] }), { partitions: 1, startWallClockMs: APPENDED_AT });
     await driver.createInputTopic('elections', Serdes.string(), Serdes.json<Election>()).pipeInput('e1', { ...e1, closesAt: 100_000 });
     const votes = driver.createInputTopic('votes', Serdes.string(), Serdes.bytes());
     await votes.pipeInput('u1', Buffer.from(JSON.stringify(vote(1, 'u1', { ts: 1000 + MAX_VOTE_AHEAD_MS + 1 }))), 1000);
@@ -164,7 +166,7 @@ describe('the voting topology under the TopologyTestDriver', () => {
   });
 
   it('skips an elections record it cannot decode or that conflicts with the history, and applies the ones after it (fault 6)', async () => {
-    driver = new TopologyTestDriver(votingTopology({ roles: ['dedup'] }), { partitions: 1 });
+    driver = new TopologyTestDriver(votingTopology({ roles: ['dedup'] }), { partitions: 1, startWallClockMs: APPENDED_AT });
     const raw = driver.createInputTopic('elections', Serdes.string(), Serdes.bytes());
     await raw.pipeInput('e0', Buffer.from('{not json'));
     await raw.pipeInput('e1', Buffer.from(JSON.stringify({ ...e1, status: 'open', version: undefined })));
