@@ -25,7 +25,7 @@ describe('votestream rebuild redis', () => {
     redis = new Redis(services().redis);
   });
   afterAll(async () => {
-    await redis.del(countsKey(election), regionsKey(election), offsetsKey(election));
+    await redis.del(countsKey(election, prefix), regionsKey(election, prefix), offsetsKey(election, prefix));
     await redis.quit();
     const dynamodb = dynamoClient(services().dynamodbEndpoint);
     for (const t of Object.values(tableNames(prefix))) await dynamodb.send(new DeleteTableCommand({ TableName: t })).catch(() => undefined);
@@ -57,8 +57,8 @@ describe('votestream rebuild redis', () => {
   });
 
   it('rebuilds an election without votes to nothing, replacing stale keys', async () => {
-    await redis.hset(countsKey(election), { c1: '5', _total: '5' });
-    await redis.hset(offsetsKey(election), { '0': '9' });
+    await redis.hset(countsKey(election, prefix), { c1: '5', _total: '5' });
+    await redis.hset(offsetsKey(election, prefix), { '0': '9' });
     const r = cli(['rebuild', 'redis', '--election', election, '--topic-prefix', prefix, '--json']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
@@ -71,6 +71,6 @@ describe('votestream rebuild redis', () => {
       countGroup: `${prefix}votestream-count-source`,
       reset: [0, 1, 2].map((partition) => ({ partition, from: null, persist: null, to: null, moves: false })),
     });
-    expect(await redis.exists(countsKey(election), regionsKey(election), offsetsKey(election))).toBe(0);
+    expect(await redis.exists(countsKey(election, prefix), regionsKey(election, prefix), offsetsKey(election, prefix))).toBe(0);
   });
 });
