@@ -82,13 +82,13 @@ describe('DynamoVoteSink against DynamoDB Local', () => {
     await Promise.all([...sinks, ...fresh].map((s) => s.close()));
   });
 
-  it('handles a replay re-cut across the head, and transactions of at most 99 votes', async () => {
+  it('handles a replay re-cut across the head, and transactions of at most 98 votes (100 actions with the head and the watermark guard)', async () => {
     const e = `${uniquePrefix('dvs')}straddle`;
     const [records] = voteStream({ elections: [e], partitions: 1, perPartition: 260, seed: 5 });
     const sink = new DynamoVoteSink({ dynamodb, tableName: table });
     await sink.open({ taskId: 'persist-0', partition: 0 });
     for (const batch of cut(records.slice(0, 45), [10])) await sink.write(batch);
-    // A new owner replays from before the head, in other batches: 7, then one of 250 (99 + 99 + 52 new).
+    // A new owner replays from before the head, in other batches: 7, then one of 215 (98 + 98 + 19 new).
     const replay = new DynamoVoteSink({ dynamodb, tableName: table });
     await replay.open({ taskId: 'persist-0', partition: 0 });
     const results = [];
