@@ -5,6 +5,7 @@ import type { GlobalStoreCompleteness } from '../topology/global-store-completen
 import type { GlobalStoreSpec } from '../topology/topology-spec.js';
 import { systemClock, type Clock } from './clock.js';
 import { toRawRecord } from './consumed-record.js';
+import { InfrastructureError } from './errors.js';
 import { GlobalStateStore, type GlobalSkipReason } from './global-state-store.js';
 import type { ConsumedRecord, KafkaAdmin, KafkaDriver, Reader, TopicPartition, TopicPartitionOffset } from './kafka/driver.js';
 import type { Logger } from './logger.js';
@@ -28,6 +29,16 @@ interface Observation {
 }
 
 const RETRY_MS = 1000;
+/**
+ * Observations on demand start at most this often: under a steady flow of fresh records every
+ * record waits for one, and back-to-back ListOffsets requests would load the broker for ~nothing.
+ */
+const MIN_OBSERVE_GAP_MS = 10;
+
+/** Not a record's fault: the runtime keeps the record for a replay rather than dead-lettering it. */
+function closingError(): InfrastructureError {
+  return new InfrastructureError('global stores are closing: the wait for their completeness was interrupted');
+}
 
 /** The store a task sees: the in-memory table plus the thread's completeness watermark. */
 class GlobalStore extends InMemoryKeyValueStore<unknown> implements GlobalStoreCompleteness {
@@ -78,6 +89,8 @@ export class GlobalStoreThread {
   #waiters: Waiter[] = [];
   #kick: (() => void) | undefined;
   #stopping = false;
+  #interrupted = false;
+  #lastObservationMs = Number.NEGATIVE_INFINITY;
   #loops: Promise<void>[] = [];
 
   constructor(specs: readonly GlobalStoreSpec[], driver: KafkaDriver, logger: Logger, options: GlobalStoreThreadOptions = {}) {
@@ -109,7 +122,7 @@ export class GlobalStoreThread {
 
   waitUntilCompleteUpTo(timeMs: number): Promise<void> {
     if (this.#completeUpTo >= timeMs) return Promise.resolve();
-    if (this.#stopping) return Promise.reject(new Error('global stores are closing'));
+    if (this.#stopping || this.#interrupted) return Promise.reject(closingError());
     return new Promise<void>((resolve, reject) => {
       this.#waiters.push({ timeMs, resolve, reject });
       this.#kick?.();
@@ -209,13 +222,15 @@ export class GlobalStoreThread {
       const now = this.#clock.nowMs();
       let wanted = Number.POSITIVE_INFINITY;
       for (const w of this.#waiters) if (w.timeMs < wanted) wanted = w.timeMs;
-      const delay = wanted === Number.POSITIVE_INFINITY ? this.#idleIntervalMs : Math.max(0, wanted - now);
+      const due = wanted === Number.POSITIVE_INFINITY ? this.#lastObservationMs + this.#idleIntervalMs : Math.max(wanted, this.#lastObservationMs + MIN_OBSERVE_GAP_MS);
+      const delay = Math.max(0, due - now);
       if (delay > 0) {
         await this.#sleep(delay);
         continue;
       }
       try {
         const atMs = this.#clock.nowMs();
+        this.#lastObservationMs = atMs;
         const ends = await this.#admin!.endOffsets(topics, 'read_committed');
         if (this.#stopping) return;
         const reached = new Promise<void>((resolve) => (this.#pendingReached = resolve));
@@ -243,12 +258,22 @@ export class GlobalStoreThread {
     });
   }
 
+  /**
+   * Fails every wait, now and from now on, while the stores keep following: lets a shutdown finish
+   * the tasks' current records without waiting for an instant the reader cannot reach (Kafka down,
+   * a vote stamped ahead). The waiting records are not judged; they are replayed after a restart.
+   */
+  interruptWaits(): void {
+    this.#interrupted = true;
+    for (const w of this.#waiters) w.reject(closingError());
+    this.#waiters = [];
+  }
+
   async stop(): Promise<void> {
     this.#stopping = true;
     this.#kick?.();
     this.#pendingReached?.();
-    for (const w of this.#waiters) w.reject(new Error('global stores are closing'));
-    this.#waiters = [];
+    this.interruptWaits();
     await Promise.all(this.#loops);
     await this.#reader?.close();
     await this.#admin?.close();
