@@ -27,8 +27,8 @@ export function maxRecordBytes(maxMessageBytes: number): number {
 
 /** An output record that no topic with this limit can take: the input that made it is dead-lettered. */
 export class RecordTooLargeError extends VotestreamError {
-  constructor(topic: string, bytes: number, limit: number) {
-    super('RECORD_TOO_LARGE', `a record of ${bytes} bytes for "${topic}" exceeds the ${limit}-byte message limit (max.message.bytes)`);
+  constructor(topic: string, bytes: number, maxMessageBytes: number) {
+    super('RECORD_TOO_LARGE', `a record of ${bytes} bytes for "${topic}" exceeds the ${maxMessageBytes}-byte message limit (max.message.bytes)`);
   }
 }
 

@@ -382,7 +382,8 @@ export class StreamThread {
   }
 
   #collector(produced: ActiveTask['produced']): RecordCollector {
-    const limit = maxRecordBytes(this.#o.config.maxMessageBytes);
+    const { maxMessageBytes } = this.#o.config;
+    const limit = maxRecordBytes(maxMessageBytes);
     return {
       send: (out: OutgoingRecord) => {
         const record: ProducerRecord = {
@@ -395,7 +396,7 @@ export class StreamThread {
         };
         // Refused here, as the input's record error, rather than by the broker for the whole commit.
         const bytes = recordBytes(record);
-        if (bytes > limit) throw new RecordTooLargeError(out.topic, bytes, limit);
+        if (bytes > limit) throw new RecordTooLargeError(out.topic, bytes, maxMessageBytes);
         produced.count++;
         produced.bytes.set(out.topic, (produced.bytes.get(out.topic) ?? 0) + bytes);
         this.#pending.push(record);
@@ -611,39 +612,43 @@ export class StreamThread {
     }
   }
 
+  /**
+   * Opens, restores and wires one task. On any failure what it opened so far is closed again: a
+   * LevelDB lock left behind would keep this very process from reopening the task.
+   */
   async #createTask(partition: number): Promise<{ active: ActiveTask; resume: bigint | undefined }> {
     const { config, sub, registry, metrics, driver, globalStores } = this.#o;
     const taskId = `${sub.id}_${partition}`;
     const stores: ActiveTask['stores'][number][] = [];
-    const storeMap = new Map<string, KeyValueStore<unknown>>();
-    for (const spec of sub.stores) {
-      const store = createTaskStore<unknown>({
-        name: spec.name,
-        location: join(config.stateDir, config.applicationId, taskId, spec.name),
-        changelog: spec.logged,
-        registry,
-        taskId,
-      });
-      await openWhenUnlocked(store, this.#log, config.sessionTimeoutMs * 3);
-      if (spec.logged) {
-        await restoreStore({
-          driver,
-          store,
-          serde: spec.valueSerde,
-          topic: changelogTopic(config.applicationId, spec.name),
-          partition,
-          taskId,
-          metrics,
-          logger: this.#log,
-        });
-      }
-      stores.push({ spec: { name: spec.name, logged: spec.logged, serde: spec.valueSerde }, store });
-      storeMap.set(spec.name, store.store);
-    }
-    for (const name of sub.globalStores) storeMap.set(name, globalStores.get(name)!);
     const sinks = new Map<string, Sink<unknown, unknown>>();
-    let resume: bigint | undefined;
     try {
+      const storeMap = new Map<string, KeyValueStore<unknown>>();
+      for (const spec of sub.stores) {
+        const store = createTaskStore<unknown>({
+          name: spec.name,
+          location: join(config.stateDir, config.applicationId, taskId, spec.name),
+          changelog: spec.logged,
+          registry,
+          taskId,
+        });
+        await openWhenUnlocked(store, this.#log, config.sessionTimeoutMs * 3);
+        stores.push({ spec: { name: spec.name, logged: spec.logged, serde: spec.valueSerde }, store });
+        storeMap.set(spec.name, store.store);
+        if (spec.logged) {
+          await restoreStore({
+            driver,
+            store,
+            serde: spec.valueSerde,
+            topic: changelogTopic(config.applicationId, spec.name),
+            partition,
+            taskId,
+            metrics,
+            logger: this.#log,
+          });
+        }
+      }
+      for (const name of sub.globalStores) storeMap.set(name, globalStores.get(name)!);
+      let resume: bigint | undefined;
       for (const node of sub.nodes) {
         if (node.kind !== 'external-sink') continue;
         const sink = node.sink.create();
@@ -661,23 +666,24 @@ export class StreamThread {
           resume = resume === undefined || next < resume ? next : resume;
         }
       }
+      const produced = { count: 0, bytes: new Map<string, number>() };
+      const task = new StreamTask({
+        applicationId: config.applicationId,
+        subTopology: sub,
+        partition,
+        stores: storeMap,
+        collector: this.#collector(produced),
+        sinks,
+        logger: this.#log,
+      });
+      await task.init();
+      // Sink progress is per partition of one input topic: it cannot place a task that reads several.
+      return { active: { partition, task, stores, sinks: [...sinks.values()], dirty: false, produced }, resume: this.#sourceTopics.length === 1 ? resume : undefined };
     } catch (err) {
       for (const sink of sinks.values()) await sink.close().catch(() => undefined);
       for (const { store } of stores) await store.close().catch(() => undefined);
       throw err;
     }
-    const produced = { count: 0, bytes: new Map<string, number>() };
-    const task = new StreamTask({
-      applicationId: config.applicationId,
-      subTopology: sub,
-      partition,
-      stores: storeMap,
-      collector: this.#collector(produced),
-      sinks,
-      logger: this.#log,
-    });
-    await task.init();
-    return { active: { partition, task, stores, sinks: [...sinks.values()], dirty: false, produced }, resume: this.#sourceTopics.length === 1 ? resume : undefined };
   }
 
   async #closeAllTasks(reason: string): Promise<void> {
