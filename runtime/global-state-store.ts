@@ -54,6 +54,9 @@ export class GlobalStateStore {
       return this.#skip(record, 'undecodable', error);
     }
     if (value === null) {
+      // What `merge` accumulates (a history) is what later readers rely on; a tombstone erasing it
+      // would make the table depend on how far a reader got.
+      if (this.spec.merge !== undefined) return this.#skip(record, 'rejected', new Error('a tombstone cannot delete what merge accumulated'));
       await this.store.delete(key);
       return 'applied';
     }

@@ -63,8 +63,9 @@ export interface GlobalTableOptions<K, V, VIn = V> extends Named {
   /**
    * Keeps more than the latest record per key (e.g. every version of an entity): called with the
    * stored value (undefined for a new key) and the decoded record, in topic order; its result is
-   * stored. A tombstone still deletes the key. Throwing skips that record. Without it, the record
-   * replaces the stored value, as in Kafka Streams.
+   * stored. Throwing skips that record, and so is a tombstone skipped (an accumulation is never
+   * erased). Without it, the record replaces the stored value and a tombstone deletes it, as in
+   * Kafka Streams.
    */
   readonly merge?: (stored: V | undefined, incoming: VIn, key: K) => V;
   /** Defaults to `<topic>-STATE-STORE-<n>`. */

@@ -2,8 +2,8 @@ import type { KafkaDriver } from '../runtime/kafka/driver.js';
 import { topicNames } from './topics.js';
 
 /**
- * The ids of every election on the `elections` topic (every version is kept; read to its end,
- * read_committed; a tombstone removes an id), sorted.
+ * The ids of every election on the `elections` topic (read to its end, read_committed), sorted.
+ * Elections are never deleted: a tombstone is ignored, as the workers ignore it.
  */
 export async function listElectionIds(driver: KafkaDriver, prefix = ''): Promise<string[]> {
   const topic = topicNames(prefix).elections;
@@ -21,9 +21,7 @@ export async function listElectionIds(driver: KafkaDriver, prefix = ''): Promise
   try {
     await reader.readToEnd((batch) => {
       for (const r of batch) {
-        if (r.key === null) continue;
-        if (r.value === null) ids.delete(r.key.toString('utf8'));
-        else ids.add(r.key.toString('utf8'));
+        if (r.key !== null && r.value !== null) ids.add(r.key.toString('utf8'));
       }
     });
   } finally {

@@ -172,6 +172,7 @@ describe('the voting topology under the TopologyTestDriver', () => {
     await raw.pipeInput('e1', Buffer.from(JSON.stringify({ ...e1, status: 'open', version: undefined })));
     await raw.pipeInput('e1', Buffer.from(JSON.stringify(e1)));
     await raw.pipeInput('e1', Buffer.from(JSON.stringify({ ...e1, title: 'rewritten' }))); // version 1 again, other content
+    await driver.createInputTopic('elections', Serdes.string(), Serdes.nullable(Serdes.bytes())).pipeInput('e1', null); // a tombstone never erases a history
     await raw.pipeInput('e1', Buffer.from(JSON.stringify({ ...e1, version: 2, effectiveAt: 10, closesAt: 1500 })));
     const history = await driver.getKeyValueStore<Election[]>('elections');
     expect(await history.get('e1')).toEqual([e1, { ...e1, version: 2, effectiveAt: 10, closesAt: 1500 }]);
