@@ -13,6 +13,7 @@ import {
   produceVotes,
   runWorker,
   setupPipeline,
+  track,
   waitForDedupCaughtUp,
   type Pipeline,
   type VoteSet,
@@ -109,17 +110,25 @@ describe('votestream worker: exactly once through crashes', () => {
     expect(lost.size).toBeGreaterThan(0);
     const restoredBefore = a.logs.filter((l) => l.msg === 'store restored').length;
     await stopWorker(b, 'SIGKILL');
+    // What the survivor must restore: every vote accepted on a lost partition until the kill (its
+    // changelog holds one record per accepted vote, and the survivor held none of it before).
+    const changelogAtKill = new Map<number, number>();
+    for (const r of await readAll(p.driver, topicNames(p.prefix).votesAccepted, 0)) {
+      if (lost.has(r.partition)) changelogAtKill.set(r.partition, (changelogAtKill.get(r.partition) ?? 0) + 1);
+    }
     await produceVotes(p, set.votes.slice(50_000));
     await waitForDedupCaughtUp(p);
     expect(sorted(owned(a))).toEqual(ALL);
     expect(await stopWorker(a)).toBe(0);
     await checkDedup(p, set);
-    // The survivor restored the partitions it took over from their changelog.
-    const restored = a.logs
-      .filter((l) => l.msg === 'store restored')
-      .slice(restoredBefore)
-      .map((l) => Number(String(l.task).split('_')[1]));
-    expect(new Set(restored)).toEqual(lost);
+    // The survivor restored the partitions it took over from their changelog, record for record.
+    const restored = new Map<number, number>();
+    for (const l of a.logs.filter((x) => x.msg === 'store restored').slice(restoredBefore)) {
+      const partition = Number(String(l.task).split('_')[1]);
+      restored.set(partition, (restored.get(partition) ?? 0) + Number(l.records));
+    }
+    expect(new Set(restored.keys())).toEqual(lost);
+    expect(restored).toEqual(changelogAtKill);
   }, 400_000);
 
   it('a zombie (SIGSTOP until its partitions move, then SIGCONT) is fenced on its next commit, and the result is exact', async () => {
@@ -146,6 +155,12 @@ describe('votestream worker: exactly once through crashes', () => {
     );
     expect(['group', 'producer']).toContain(fence.kind);
     await waitForDedupCaughtUp(p);
+    // Every fence the zombie logged is one abort metered with its kind, and the other way round.
+    const zm = await scrapeMetrics(zombie);
+    for (const kind of ['group', 'producer']) {
+      const logged = zombie.logs.filter((l) => l.kind === kind).length;
+      expect(metricSum(zm, 'votestream_aborts_total', { reason: `fenced-${kind}` }), `fenced-${kind} aborts`).toBe(logged);
+    }
     expect(await stopWorker(a)).toBe(0);
     expect(await stopWorker(zombie)).toBe(0);
     await checkDedup(p, set);
@@ -154,7 +169,7 @@ describe('votestream worker: exactly once through crashes', () => {
   it('--processes 2 supervises two worker processes and restarts one killed with -9; the result is exact', async () => {
     const { p, set } = await scenario('vw-sup', 60_000, 23);
     const w = startWorker({ brokers: p.brokers, prefix: p.prefix, stateDir: p.newStateDir('sup'), instanceId: 'sup', extraArgs: ['--roles', 'dedup', '--processes', '2'] });
-    p.workers.add(w);
+    track(p, w);
     await waitUntil(() => w.logs.filter((l) => l.msg === 'worker process started').length === 2, 'two worker processes', { timeoutMs: 30_000 });
     await produceVotes(p, set.votes.slice(0, 30_000));
     await waitUntil(async () => (await committedRecords(p, topicNames(p.prefix).votesAccepted)) > 5_000, 'progress', { timeoutMs: 120_000 });
