@@ -142,7 +142,15 @@ export class StreamsApp {
   }
 
   async #shutdown(): Promise<void> {
-    await Promise.all(this.#threads.map((t) => t.stop()));
+    // A task may be waiting for a global table to be complete up to a record's time, which an
+    // outage can make endless: after a short grace such waits fail (an InfrastructureError, so
+    // the batch is replayed on the next start, never dead-lettered) and the threads can stop.
+    const interrupt = setTimeout(() => this.#global?.interruptWaits(), 3_000);
+    try {
+      await Promise.all(this.#threads.map((t) => t.stop()));
+    } finally {
+      clearTimeout(interrupt);
+    }
     await this.#global?.stop();
     await this.#metricsServer?.close();
     this.#metricsServer = undefined;
