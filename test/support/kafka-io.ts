@@ -1,5 +1,6 @@
 import { PlatformaticKafkaDriver } from '../../runtime/kafka/platformatic-driver.js';
 import type { ConsumedRecord, KafkaDriver, ProducerRecord } from '../../runtime/kafka/driver.js';
+import { waitUntil } from './poll.js';
 
 export function testDriver(brokers: string): KafkaDriver {
   return new PlatformaticKafkaDriver({ brokers, clientId: 'test' });
@@ -43,4 +44,30 @@ export async function readAll(driver: KafkaDriver, topic: string, expected: numb
     await reader.close();
   }
   return out;
+}
+
+/**
+ * Waits until `groupId` has committed the end of `topic` on every partition. For an input topic
+ * written outside transactions, and a group that commits its offsets with its outputs, every
+ * output of what was produced so far is then committed: read outputs after this (and after the
+ * app stopped), never before, or a late duplicate could slip past the check.
+ */
+export async function waitForGroupAtEnd(driver: KafkaDriver, groupId: string, topic: string, timeoutMs = 240_000): Promise<void> {
+  let behind = '';
+  await waitUntil(
+    async () => {
+      const admin = driver.createAdmin();
+      try {
+        const ends = await admin.endOffsets([topic]);
+        const committed = new Map((await admin.committedOffsets(groupId, [topic])).map((c) => [c.partition, c.offset]));
+        const lagging = ends.filter((e) => (committed.get(e.partition) ?? 0n) !== e.offset);
+        behind = lagging.map((e) => `p${e.partition} ${committed.get(e.partition) ?? 'none'}/${e.offset}`).join(', ');
+        return lagging.length === 0;
+      } finally {
+        await admin.close();
+      }
+    },
+    () => `group ${groupId} to commit the end of ${topic} (behind: ${behind})`,
+    { timeoutMs, intervalMs: 250 },
+  );
 }

@@ -23,7 +23,7 @@ import { tableNames, topicNames, topicSpecs } from '../../voting/topics.js';
 import { encodeJson, type AcceptedVote, type Vote } from '../../voting/vote.js';
 import { votingGroupId } from '../../voting/count-offsets-reset.js';
 import type { VotingRole } from '../../voting/topology.js';
-import { produce, readAll, testDriver } from './kafka-io.js';
+import { produce, readAll, testDriver, waitForGroupAtEnd } from './kafka-io.js';
 import { waitUntil } from './poll.js';
 import { redisSnapshot } from './redis-snapshot.js';
 import { services, uniquePrefix } from './services.js';
@@ -341,25 +341,7 @@ export async function committedRecords(p: Pipeline, topic: string): Promise<numb
  * earlier would let a duplicate written later slip past the check.
  */
 export async function waitForDedupCaughtUp(p: Pipeline, timeoutMs = 240_000): Promise<void> {
-  const votes = topicNames(p.prefix).votes;
-  const group = votingGroupId(p.prefix, 'dedup');
-  let behind = '';
-  await waitUntil(
-    async () => {
-      const admin = p.driver.createAdmin();
-      try {
-        const ends = await admin.endOffsets([votes]);
-        const committed = new Map((await admin.committedOffsets(group, [votes])).map((c) => [c.partition, c.offset]));
-        const lagging = ends.filter((e) => (committed.get(e.partition) ?? 0n) !== e.offset);
-        behind = lagging.map((e) => `p${e.partition} ${committed.get(e.partition) ?? 'none'}/${e.offset}`).join(', ');
-        return lagging.length === 0;
-      } finally {
-        await admin.close();
-      }
-    },
-    () => `group ${group} to commit the end of ${votes} (behind: ${behind})`,
-    { timeoutMs, intervalMs: 250 },
-  );
+  await waitForGroupAtEnd(p.driver, votingGroupId(p.prefix, 'dedup'), topicNames(p.prefix).votes, timeoutMs);
 }
 
 /** A sink group's committed offsets on `votes-accepted`, partition -> next offset to read. */

@@ -6,7 +6,7 @@ import { StreamsApp } from '../../../runtime/streams-app.js';
 import { createLogger } from '../../../runtime/logger.js';
 import { StreamsBuilder } from '../../../topology/streams-builder.js';
 import { Serdes } from '../../../topology/serdes/serdes.js';
-import { produce, readAll, testDriver } from '../../support/kafka-io.js';
+import { produce, readAll, testDriver, waitForGroupAtEnd } from '../../support/kafka-io.js';
 import { services, uniquePrefix } from '../../support/services.js';
 
 function dedupTopology(input: string, output: string, dupes: string) {
@@ -39,11 +39,15 @@ describe('StreamsApp (exactly_once_v2) on the real broker', () => {
 
     const logger = createLogger({ level: 'warn' });
     const config = { applicationId: `${p}app`, brokers, stateDir, commitIntervalMs: 100 };
-    const app = new StreamsApp(dedupTopology(input, output, dupes), config, { logger });
+    const topology = dedupTopology(input, output, dupes);
+    // The group is named after the first source node (`<applicationId>-<source>`).
+    const groupId = `${config.applicationId}-${topology.subTopologies[0].nodes.find((n) => n.kind === 'source')!.name}`;
+    const app = new StreamsApp(topology, config, { logger });
     await app.start();
+    await waitForGroupAtEnd(driver, groupId, input);
+    await app.close();
     const accepted = await readAll(driver, output, 1500);
     const rejected = await readAll(driver, dupes, 500);
-    await app.close();
 
     expect(accepted.map((r) => `${r.key}=${r.value}`).sort()).toEqual(Array.from({ length: 1500 }, (_, i) => `u${i}=v${i}`).sort());
     expect(rejected.map((r) => `${r.key}=${r.value}`).sort()).toEqual(Array.from({ length: 500 }, (_, i) => `u${i}=v${i + 1500}`).sort());
@@ -54,8 +58,9 @@ describe('StreamsApp (exactly_once_v2) on the real broker', () => {
     await produce(driver, Array.from({ length: 100 }, (_, i) => ({ topic: input, key: Buffer.from(`u${i}`), value: Buffer.from(`w${i}`) })));
     const restarted = new StreamsApp(dedupTopology(input, output, dupes), config, { logger });
     await restarted.start();
-    const rejected2 = await readAll(driver, dupes, 600);
+    await waitForGroupAtEnd(driver, groupId, input);
     await restarted.close();
+    const rejected2 = await readAll(driver, dupes, 600);
     expect(rejected2.length).toBe(600);
     expect((await readAll(driver, output, 1500)).length).toBe(1500);
     const restoredMetric = (await restarted.registry.getSingleMetricAsString('votestream_restored_records_total')).split('\n').filter((l) => !l.startsWith('#'));
@@ -84,11 +89,13 @@ describe('StreamsApp (exactly_once_v2) on the real broker', () => {
       })
       .to(output, { value: Serdes.string() });
     await produce(driver, ['a', 'poison', 'b'].map((v, i) => ({ topic: input, partition: 0, key: Buffer.from(`k${i}`), value: Buffer.from(v) })));
-    const app = new StreamsApp(builder.build(), { applicationId: `${p}app`, brokers, stateDir, processingExceptionHandler: 'dead-letter' }, { logger: createLogger({ level: 'silent' }) });
+    const topology = builder.build();
+    const app = new StreamsApp(topology, { applicationId: `${p}app`, brokers, stateDir, processingExceptionHandler: 'dead-letter' }, { logger: createLogger({ level: 'silent' }) });
     await app.start();
+    await waitForGroupAtEnd(driver, `${p}app-${topology.subTopologies[0].nodes.find((n) => n.kind === 'source')!.name}`, input);
+    await app.close();
     const out = await readAll(driver, output, 2);
     const dlq = await readAll(driver, `${input}-dlq`, 1);
-    await app.close();
     expect(out.map((r) => r.value!.toString())).toEqual(['A', 'B']);
     expect(dlq.map((r) => [r.key!.toString(), r.value!.toString(), Object.fromEntries(r.headers.map(([k, v]) => [k, v.toString()]))])).toEqual([
       ['k1', 'poison', { error: 'cannot digest poison', 'source-topic': input, 'source-partition': '0', 'source-offset': '1' }],
