@@ -3,6 +3,8 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisCountSink } from '../../../sinks/redis-count-sink.js';
 import { countsKey, offsetsKey, regionsKey, updatesChannel } from '../../../voting/redis-keys.js';
+import { waitUntil } from '../../support/poll.js';
+import { redisSnapshot } from '../../support/redis-snapshot.js';
 import { services, uniquePrefix } from '../../support/services.js';
 import { countModel, cut, interleave, voteStream, type ElectionModel, type VoteRecord } from './vote-stream.js';
 
@@ -14,30 +16,32 @@ interface Update {
   counts: Record<string, number>;
 }
 
-async function snapshot(redis: Redis, electionId: string): Promise<ElectionModel> {
-  const [counts, regions, offsets] = await Promise.all([
-    redis.hgetall(countsKey(electionId)),
-    redis.hgetall(regionsKey(electionId)),
-    redis.hgetall(offsetsKey(electionId)),
-  ]);
-  return { counts, regions, offsets };
-}
+const snapshot = (redis: Redis, electionId: string): Promise<ElectionModel> => redisSnapshot(redis, electionId);
 
-/** Collects the update messages of some elections; `settle` waits until a count is reached and a bit longer. */
+/**
+ * Collects the update messages of some elections. `take` returns exactly what was published
+ * before it was called: it publishes a marker on one of the channels and waits for it, and Redis
+ * delivers one subscriber's messages in the order the server executed the publishes.
+ */
 async function subscribe(url: string, elections: readonly string[]) {
   const sub = new Redis(url);
-  const messages: Update[] = [];
-  sub.on('message', (_channel: string, message: string) => messages.push(JSON.parse(message) as Update));
+  const publisher = new Redis(url);
+  const messages: (Update | { marker: number })[] = [];
+  sub.on('message', (_channel: string, message: string) => messages.push(JSON.parse(message) as Update | { marker: number }));
   await sub.subscribe(...elections.map((e) => updatesChannel(e)));
+  let markers = 0;
   return {
-    messages,
-    async take(expected: number): Promise<Update[]> {
-      const deadline = Date.now() + 10_000;
-      while (messages.length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      await new Promise((r) => setTimeout(r, 200));
-      return messages.splice(0, messages.length);
+    async take(): Promise<Update[]> {
+      const marker = ++markers;
+      await publisher.publish(updatesChannel(elections[0]), JSON.stringify({ marker }));
+      await waitUntil(() => messages.some((m) => 'marker' in m && m.marker === marker), `update marker ${marker}`, { timeoutMs: 10_000, intervalMs: 5 });
+      const upTo = messages.findIndex((m) => 'marker' in m && m.marker === marker);
+      return messages.splice(0, upTo + 1).filter((m): m is Update => !('marker' in m));
     },
-    close: () => sub.quit(),
+    close: async () => {
+      await sub.quit();
+      await publisher.quit();
+    },
   };
 }
 
@@ -79,7 +83,7 @@ describe('RedisCountSink against real Redis', () => {
     expect(resultsA.reduce((a, b) => a + b, 0)).toBe(12 * 130);
     const modelA = countModel(stream.flatMap((r) => r.slice(0, 130)));
     for (const e of elections) expect(await snapshot(redis, e)).toEqual(modelA.get(e));
-    const messagesA = await sub.take(appliedPairs(phaseA.flat(), () => -1));
+    const messagesA = await sub.take();
     expect(messagesA).toHaveLength(appliedPairs(phaseA.flat(), () => -1));
     for (const e of elections) {
       const mine = messagesA.filter((m) => m.electionId === e);
@@ -93,7 +97,7 @@ describe('RedisCountSink against real Redis', () => {
       for (const batch of phaseA[p]) expect(await sinks[p].writeBatch(batch)).toEqual({ applied: 0, fenced: batch.length, retries: 0 });
     }
     for (const e of elections) expect(await snapshot(redis, e)).toEqual(modelA.get(e));
-    expect(await sub.take(0)).toEqual([]);
+    expect(await sub.take()).toEqual([]);
 
     // Phase C: everything, re-cut (batches of 37 over the partitions interleaved, so batches mix
     // partitions and straddle the phase-A fences), through one sink.
@@ -114,7 +118,7 @@ describe('RedisCountSink against real Redis', () => {
     const model = countModel(all);
     for (const e of elections) expect(await snapshot(redis, e)).toEqual(model.get(e));
     const expectedC = appliedPairs(phaseC, fenceA);
-    const messagesC = await sub.take(expectedC);
+    const messagesC = await sub.take();
     expect(messagesC).toHaveLength(expectedC);
     for (const e of elections) {
       expect(Math.max(...messagesC.filter((m) => m.electionId === e).map((m) => m.total))).toBe(Number(model.get(e)?.counts._total));
@@ -123,7 +127,7 @@ describe('RedisCountSink against real Redis', () => {
     // Phase D: all of it again, cut yet another way: nothing changes, nothing is published.
     for (const batch of cut(interleave(stream), [500])) expect((await one.writeBatch(batch)).applied).toBe(0);
     for (const e of elections) expect(await snapshot(redis, e)).toEqual(model.get(e));
-    expect(await sub.take(0)).toEqual([]);
+    expect(await sub.take()).toEqual([]);
 
     const metric = async (name: string) => (await registry.getSingleMetric(name)?.get())?.values.find((v) => v.labels.sink === 'redis')?.value;
     expect(await metric('votestream_sink_records_applied_total')).toBe(all.length);
@@ -149,15 +153,15 @@ describe('RedisCountSink against real Redis', () => {
       headers: {},
     });
     await sink.write([vote(0, 'c1', 'SP'), vote(1, 'c2'), vote(2, 'c1', 'RJ')]);
-    expect(await sub.take(1)).toEqual([{ electionId: e, total: 3, votes: 3, offsets: { '7': 102 }, counts: { c1: 2, c2: 1 } }]);
+    expect(await sub.take()).toEqual([{ electionId: e, total: 3, votes: 3, offsets: { '7': 102 }, counts: { c1: 2, c2: 1 } }]);
     expect(await snapshot(redis, e)).toEqual({ counts: { c1: '2', c2: '1', _total: '3' }, regions: { 'SP:c1': '1', 'RJ:c1': '1' }, offsets: { '7': '102' } });
     // A batch straddling the fence (102) counts only what is above it, in one message.
     await sink.write([vote(2, 'c1', 'RJ'), vote(3, 'c2', 'SP')]);
-    expect(await sub.take(1)).toEqual([{ electionId: e, total: 4, votes: 1, offsets: { '7': 103 }, counts: { c2: 1 } }]);
+    expect(await sub.take()).toEqual([{ electionId: e, total: 4, votes: 1, offsets: { '7': 103 }, counts: { c2: 1 } }]);
     // A large offset survives the round trip exactly (no 14-digit rounding in Lua).
     await sink.write([{ ...vote(4, 'c3'), offset: 9_007_199_254_740_991 }]);
     expect((await redis.hget(offsetsKey(e), '7'))).toBe('9007199254740991');
-    await sub.take(1);
+    await sub.take();
     await sink.close();
     await sub.close();
     await redis.del(countsKey(e), regionsKey(e), offsetsKey(e));
