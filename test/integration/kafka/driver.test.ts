@@ -3,6 +3,7 @@ import type { ConsumedRecord, GroupConsumer, GroupMetadata, KafkaAdmin, TopicPar
 import { FencedError } from '../../../runtime/kafka/errors.js';
 import { PlatformaticKafkaDriver } from '../../../runtime/kafka/platformatic-driver.js';
 import { partitionForKey } from '../../../runtime/partitioner.js';
+import { waitUntil } from '../../support/poll.js';
 import { services, uniquePrefix } from '../../support/services.js';
 
 /**
@@ -52,13 +53,14 @@ function show(r: ConsumedRecord): string {
  * only then does the last stable offset move. Waits until no transaction is open on the topics.
  */
 async function waitStable(topics: string[], timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const [lso, hw] = await Promise.all([admin.endOffsets(topics, 'read_committed'), admin.endOffsets(topics, 'read_uncommitted')]);
-    if (lso.every((e, i) => e.offset === hw[i].offset)) return;
-    if (Date.now() > deadline) throw new Error(`transactions still open on ${topics.join(', ')}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await waitUntil(
+    async () => {
+      const [lso, hw] = await Promise.all([admin.endOffsets(topics, 'read_committed'), admin.endOffsets(topics, 'read_uncommitted')]);
+      return lso.every((e, i) => e.offset === hw[i].offset);
+    },
+    `no open transaction on ${topics.join(', ')}`,
+    { timeoutMs, intervalMs: 20 },
+  );
 }
 
 async function readAll(topic: string, partitions: number, isolation: 'read_committed' | 'read_uncommitted', stable = true): Promise<ConsumedRecord[]> {
