@@ -69,7 +69,7 @@ export async function runDedupBenchmark(o: DedupBenchmarkOptions): Promise<Dedup
     const name = `${c.processes} process${c.processes > 1 ? 'es' : ''} ${c.guarantee}`;
     figures[`${name}: votes/s`] = Math.round(run.recordsPerSecond);
     figures[`${name}: wall s (start-up s)`] = `${round2(run.wallSeconds)} (${round2(run.startupSeconds)})`;
-    figures[`${name}: commits, mean commit ms`] = `${run.commits}, ${round2(run.meanCommitMs)}`;
+    figures[`${name}: commits, aborts, mean commit ms`] = `${run.commits}, ${run.aborts}, ${round2(run.meanCommitMs)}`;
     if (baseline !== undefined) figures[`${name}: ratio to 1 process exactly_once_v2`] = round2(run.recordsPerSecond / baseline);
     figures[`${name}: outputs`] = `exact (${run.accepted} accepted, ${run.rejected} rejected)`;
   }

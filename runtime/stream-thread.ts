@@ -244,8 +244,14 @@ export class StreamThread {
         this.#o.metrics.aborts.inc({ subtopology: String(this.#o.sub.id), reason: kind === 'group' || kind === 'producer' ? `fenced-${kind}` : kind });
         await this.#abortAndDrop(kind).catch(() => undefined);
         if (kind === 'producer' || (err instanceof TransactionError && !err.abortable)) await this.#closeProducers();
-        if (kind === 'kafka') await this.#disconnect();
-        else this.#reopen = true;
+        if (kind === 'kafka') {
+          await this.#disconnect();
+        } else {
+          // Closed now, so that their LevelDB locks are free for whoever owns them next; reopened
+          // after the next poll, which brings the assignment up to date first.
+          await this.#closeAllTasks(kind);
+          this.#reopen = true;
+        }
         // A group fence needs no wait: the rebalance that caused it is already under way.
         if (kind !== 'group') await this.#sleep(retryDelay(attempt, this.#o.config.maxRetryBackoffMs));
       }
@@ -268,12 +274,15 @@ export class StreamThread {
     const consumer = this.#consumer!;
     const { config } = this.#o;
     while (!this.#stopping) {
-      if (this.#reopen) {
-        this.#reopen = false;
-        await this.#reopenAll('recovery');
-      }
       const records = await consumer.poll({ maxWaitMs: Math.min(100, config.commitIntervalMs), maxRecords: config.maxBatchRecords });
       this.#throwDeferred();
+      if (this.#reopen) {
+        // After a failure: this poll's records are dropped, positions come from committed state.
+        this.#reopen = false;
+        await this.#reopenAll('recovery');
+        this.#generation = this.#currentGeneration() ?? this.#generation;
+        continue;
+      }
       if (await this.#generationChanged()) continue;
       if (records.length > 0) await this.#processBatch(records);
       for (const t of this.#tasks.values()) await t.task.punctuate('wall-clock');
@@ -317,13 +326,17 @@ export class StreamThread {
    * is dropped, stores catch up with their changelogs (which that other member may have written),
    * positions come from the committed offsets, and the records of this poll are discarded.
    */
-  async #generationChanged(): Promise<boolean> {
-    let generation: number;
+  #currentGeneration(): number | undefined {
     try {
-      generation = this.#consumer!.groupMetadata().generationId;
+      return this.#consumer!.groupMetadata().generationId;
     } catch {
-      return false; // no assignment yet
+      return undefined; // no assignment yet
     }
+  }
+
+  async #generationChanged(): Promise<boolean> {
+    const generation = this.#currentGeneration();
+    if (generation === undefined) return false;
     const before = this.#generation;
     this.#generation = generation;
     if (before === undefined || before === generation) return false;

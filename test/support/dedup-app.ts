@@ -6,6 +6,7 @@ import { createLogger } from '../../runtime/logger.js';
 import { StreamsApp } from '../../runtime/streams-app.js';
 import { topicNames, topicSpecs } from '../../voting/topics.js';
 import { votingTopology } from '../../voting/topology.js';
+import { DriverDouble } from './driver-double.js';
 import { waitUntil } from './poll.js';
 
 /**
@@ -103,27 +104,10 @@ export function copyTo(records: readonly ConsumedRecord[], topic: string): Produ
  * late: a process whose elections table lags behind the topic (a slow or reconnecting reader).
  */
 export function laggingGlobalReader(driver: KafkaDriver, lagMs: number): KafkaDriver {
-  return {
-    createAdmin: (o) => driver.createAdmin(o),
-    createGroupConsumer: (o) => driver.createGroupConsumer(o),
-    createTransactionalProducer: (o) => driver.createTransactionalProducer(o),
-    createProducer: (o) => driver.createProducer(o),
-    createReader: async (o) => {
-      const reader = await driver.createReader(o);
-      if (o.clientId !== 'global-stores') return reader;
-      return {
-        poll: async (p) => {
-          const records = await reader.poll(p);
-          // Fault injection, not synchronisation: the lag is the point.
-          if (records.length > 0) await new Promise((r) => setTimeout(r, lagMs));
-          return records;
-        },
-        readToEnd: (onBatch, t) => reader.readToEnd(onBatch, t),
-        endOffsets: () => reader.endOffsets(),
-        position: (tp) => reader.position(tp),
-        seek: (tp) => reader.seek(tp),
-        close: () => reader.close(),
-      };
+  return new DriverDouble(driver, {
+    // Fault injection, not synchronisation: the lag is the point.
+    afterReaderPoll: async (clientId, records) => {
+      if (clientId === 'global-stores' && records.length > 0) await new Promise((r) => setTimeout(r, lagMs));
     },
-  };
+  });
 }

@@ -32,6 +32,8 @@ export interface DriverHooks {
   sendOffsets?(offsets: readonly TopicPartitionOffset[]): Promise<void> | void;
   /** After a reader's real `readToEnd` finished (a restore read its changelog), before the caller goes on. */
   afterReadToEnd?(): Promise<void> | void;
+  /** After a reader's real `poll` returned, before the caller sees the records (e.g. to hand them over late). */
+  afterReaderPoll?(clientId: string | undefined, records: readonly ConsumedRecord[]): Promise<void> | void;
 }
 
 /** How often the runtime made each call, for assertions on what a recovery did or did not redo. */
@@ -136,7 +138,11 @@ export class DriverDouble implements KafkaDriver {
     const real = await this.#real.createReader(options);
     const hooks = this.#hooks;
     return {
-      poll: (o) => real.poll(o),
+      async poll(o) {
+        const records = await real.poll(o);
+        await hooks.afterReaderPoll?.(options.clientId, records);
+        return records;
+      },
       async readToEnd(onBatch, o) {
         const result = await real.readToEnd(onBatch, o);
         await hooks.afterReadToEnd?.();

@@ -300,6 +300,58 @@ describe('runtime under faults (real broker)', () => {
     expect(calls.createGroupConsumer).toBe(1);
     expect(calls.consumerClose).toBe(0);
   });
+
+  it('fault 9: a member fenced while a rebalance moves its partitions reopens only what it owns after the rebalance', async () => {
+    const { brokers } = services();
+    const p = uniquePrefix('fence2');
+    const [input, output, dupes] = [`${p}in`, `${p}out`, `${p}dupes`];
+    const real = testDriver(brokers);
+    await createTopics(real, [input, output, dupes], 4);
+    const records = Array.from({ length: 4000 }, (_, i) => ({ topic: input, key: Buffer.from(`u${i}`), value: Buffer.from(`v${i}`) }));
+    await produce(real, records.slice(0, 2000));
+    // One state directory for both members, as for worker processes on one machine: a task opened
+    // on a partition the other member owns waits for that member's LevelDB lock.
+    const config: StreamsConfigInput = { applicationId: `${p}app`, brokers, stateDir, maxBatchRecords: 100, maxRetryBackoffMs: 200 };
+    let bAssigned = false;
+    let fenced = false;
+    const driverA = new DriverDouble(real, {
+      // A (alone until now, so it owns all four partitions) is fenced in the commit it is making
+      // when B has been assigned half of them: A has not polled the new assignment, so its own
+      // view still holds all four. This is the first member's fate when a second one starts.
+      sendOffsets: async () => {
+        if (fenced || !bJoining) return;
+        await waitUntil(() => bAssigned, 'B to be assigned partitions');
+        fenced = true;
+        throw new FencedError('group', 'offsets of the transaction rejected: the group generation is stale (injected)');
+      },
+      // After the fence, A reopens its tasks only once B holds the partitions it was given: a
+      // member that reopened from its stale view would now wait for B's locks, for ever.
+      committed: async () => {
+        if (fenced && !reopened) {
+          reopened = true;
+          await waitUntil(() => b !== undefined && Object.values(b.assignment()).flat().length === 2, 'B to open its tasks');
+        }
+      },
+    });
+    let reopened = false;
+    let b: StreamsApp | undefined;
+    const driverB = new DriverDouble(real, { committed: () => void (bAssigned = true) });
+    let bJoining = false;
+    const a = new StreamsApp(dedupTopology(input, output, dupes), { ...config, instanceId: 'a' }, { driver: driverA, logger });
+    await a.start();
+    await waitUntil(async () => (await readAll(real, output, 1, 1_000)).length > 0, 'A to commit');
+    await produce(real, records.slice(2000));
+    bJoining = true;
+    b = new StreamsApp(dedupTopology(input, output, dupes), { ...config, instanceId: 'b' }, { driver: driverB, logger });
+    await b.start();
+    const accepted = await readAll(real, output, 4000, 90_000);
+    const owned = [...Object.values(a.assignment()).flat(), ...Object.values(b.assignment()).flat()].sort();
+    await b.close();
+    await a.close();
+    expect(fenced).toBe(true);
+    expect(pairs(accepted)).toEqual(pairs(records));
+    expect(owned).toEqual([0, 1, 2, 3]);
+  });
 });
 
 async function committedOffset(driver: KafkaDriver, groupId: string, topic: string): Promise<bigint | undefined> {
