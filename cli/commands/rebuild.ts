@@ -118,6 +118,16 @@ function describeRebuild(electionId: string, r: RebuildRedisResult, reset: Reset
   ].join('\n');
 }
 
+/** `--election E` (validated) or `--all` (undefined), exactly one of them. */
+function electionChoice(argv: { readonly election?: string; readonly all: boolean }): string | undefined {
+  if ((argv.election === undefined) === !argv.all) throw new ConfigError('give exactly one of --election E and --all');
+  const election = argv.election;
+  if (election !== undefined && (election.length > MAX_ELECTION_ID_LENGTH || !ID_PATTERN.test(election))) {
+    throw new ConfigError(`--election must be an election id (letters and digits first, then letters, digits and . _ @ + -; at most ${MAX_ELECTION_ID_LENGTH}), got ${JSON.stringify(election)}`);
+  }
+  return election;
+}
+
 const redisCommand: CommandModule<GlobalArgs, RebuildRedisArgs> = {
   command: 'redis',
   describe: "rebuild an election's (or --all elections') Redis counts, regions and fences from the DynamoDB vote log (stop the count path first)",
@@ -134,11 +144,7 @@ const redisCommand: CommandModule<GlobalArgs, RebuildRedisArgs> = {
       ) as unknown as Argv<RebuildRedisArgs>,
   handler: async (argv) => {
     const ctx = commandContext(argv);
-    if ((argv.election === undefined) === !argv.all) throw new ConfigError('give exactly one of --election E and --all');
-    const election = argv.election ?? '';
-    if (!argv.all && (election.length > MAX_ELECTION_ID_LENGTH || !ID_PATTERN.test(election))) {
-      throw new ConfigError(`--election must be an election id (letters and digits first, then letters, digits and . _ @ + -; at most ${MAX_ELECTION_ID_LENGTH}), got ${JSON.stringify(election)}`);
-    }
+    const election = electionChoice(argv) ?? '';
     if (argv.partitions !== undefined && (!Number.isInteger(argv.partitions) || argv.partitions < 1 || argv.partitions > 1000)) {
       throw new ConfigError(`--partitions must be an integer in 1..1000, got ${argv.partitions}`);
     }
@@ -225,11 +231,7 @@ const dynamodbCommand: CommandModule<GlobalArgs, RebuildDynamoArgs> = {
       ) as unknown as Argv<RebuildDynamoArgs>,
   handler: async (argv) => {
     const ctx = commandContext(argv);
-    if ((argv.election === undefined) === !argv.all) throw new ConfigError('give exactly one of --election E and --all');
-    const election = argv.election;
-    if (election !== undefined && (election.length > MAX_ELECTION_ID_LENGTH || !ID_PATTERN.test(election))) {
-      throw new ConfigError(`--election must be an election id (letters and digits first, then letters, digits and . _ @ + -; at most ${MAX_ELECTION_ID_LENGTH}), got ${JSON.stringify(election)}`);
-    }
+    const election = electionChoice(argv);
     const { brokers, dynamodbEndpoint, topicPrefix: prefix } = ctx.config;
     const [kafka, dynamo] = await Promise.all([kafkaHealthy(brokers, 5_000), dynamodbHealthy(dynamodbEndpoint, 5_000)]);
     const down = [...(kafka ? [] : [`Kafka at ${brokers}`]), ...(dynamo ? [] : [`DynamoDB at ${dynamodbEndpoint}`])];
