@@ -352,6 +352,54 @@ describe('runtime under faults (real broker)', () => {
     expect(pairs(accepted)).toEqual(pairs(records));
     expect(owned).toEqual([0, 1, 2, 3]);
   });
+
+  it('a store whose stored changelog offset is past the changelog\'s end (changelog recreated) is wiped and restored from the changelog', async () => {
+    const { brokers } = services();
+    const p = uniquePrefix('ahead');
+    const appId = `${p}app`;
+    const [input, output, dupes, changelog] = [`${p}in`, `${p}out`, `${p}dupes`, `${appId}-seen-changelog`];
+    const driver = testDriver(brokers);
+    await createTopics(driver, [input, output, dupes], 1);
+    const vote = (key: string, value: string) => ({ topic: input, key: Buffer.from(key), value: Buffer.from(value) });
+    await produce(driver, Array.from({ length: 50 }, (_, i) => vote(`u${i}`, `a${i}`)));
+    const config = { applicationId: appId, brokers, stateDir };
+    const first = new StreamsApp(dedupTopology(input, output, dupes), config, { logger });
+    await first.start();
+    await readAll(driver, output, 50, 60_000);
+    await waitUntil(async () => (await committedOffset(driver, `${appId}-src`, input)) === 50n, 'the first run to commit everything');
+    await first.close();
+
+    // The changelog is deleted and recreated holding only u7: the local store (50 voters, stored
+    // offset past 50) is now ahead of it and must not be trusted.
+    const admin = driver.createAdmin();
+    await admin.deleteTopics([changelog]);
+    await admin.close();
+    await waitUntil(async () => {
+      try {
+        await createTopics(driver, [changelog], 1, { 'cleanup.policy': 'compact' });
+        const a = driver.createAdmin();
+        try {
+          return (await a.partitionCounts([changelog])).get(changelog) === 1;
+        } finally {
+          await a.close();
+        }
+      } catch {
+        return false;
+      }
+    }, 'the changelog to be recreated');
+    await produce(driver, [{ topic: changelog, partition: 0, key: Buffer.from('u7'), value: Buffer.from('a7') }]);
+    await produce(driver, [vote('u7', 'b7'), vote('u8', 'b8')]);
+
+    const second = new StreamsApp(dedupTopology(input, output, dupes), config, { logger });
+    await second.start();
+    const rejected = await readAll(driver, dupes, 1, 60_000);
+    await waitUntil(async () => (await committedOffset(driver, `${appId}-src`, input)) === 52n, 'the second run to commit everything');
+    const restored = await metricValue(second, 'votestream_restored_records_total');
+    await second.close();
+    expect(pairs(rejected)).toEqual(['u7=b7']);
+    expect(pairs(await readAll(driver, output, 51, 10_000))).toEqual(pairs([...Array.from({ length: 50 }, (_, i) => vote(`u${i}`, `a${i}`)), vote('u8', 'b8')]));
+    expect(restored).toBe(1);
+  });
 });
 
 async function committedOffset(driver: KafkaDriver, groupId: string, topic: string): Promise<bigint | undefined> {
