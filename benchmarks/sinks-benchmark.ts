@@ -1,5 +1,5 @@
 /**
- * Sink throughput (issue 5): votes/s through RedisCountSink and DynamoVoteSink alone, and the raw
+ * Sink throughput (issue 5): votes/s through VoteCountSink and DynamoVoteSink alone, and the raw
  * BatchWriteItem ceiling of the same DynamoDB for items of the vote shape, in the same run, so the
  * fenced sink can be read as a fraction of what the database can take at all.
  *
@@ -15,7 +15,7 @@ import { dynamoClient } from '../infra/dynamo-client.js';
 import { buildLinks, EMPTY_CHAIN, voteItem, type Item } from '../sinks/chain-items.js';
 import { batchWriteItems } from '../sinks/dynamo-batch-writer.js';
 import { DynamoVoteSink } from '../sinks/dynamo-vote-sink.js';
-import { RedisCountSink } from '../sinks/redis-count-sink.js';
+import { VoteCountSink } from '../voting/count-sink.js';
 import type { SinkRecord } from '../sinks/sink.js';
 import { ensureTable } from '../voting/provision.js';
 import { countsKey, offsetsKey, regionsKey } from '../voting/redis-keys.js';
@@ -136,7 +136,7 @@ export async function runSinksBenchmark(opts: SinksBenchmarkOptions): Promise<Si
 
   // Redis.
   const redisInput = generate(redisVotes, partitions, elections);
-  const redisSeconds = await drive(redisInput, batchSize, () => new RedisCountSink({ redis: opts.redisUrl }));
+  const redisSeconds = await drive(redisInput, batchSize, () => new VoteCountSink({ redis: opts.redisUrl }));
   const redis = new Redis(opts.redisUrl);
   try {
     const total = (await Promise.all(elections.map((e) => redis.hget(countsKey(e), '_total')))).reduce((n, t) => n + Number(t), 0);

@@ -1,21 +1,25 @@
 /**
- * The Lua script that applies one write (every election of a batch) atomically with its fences and
- * the per-partition watermarks, and its argument / reply encoding.
+ * The Lua script that applies one write (every group of a batch) atomically with its fences and the
+ * per-partition watermarks, and its argument / reply encoding. What the hashes, groups and channels
+ * mean is the application's (redis-count-sink.ts takes them as a layout); the script only knows
+ * "H hashes per group, one fence hash per group, one watermarks hash".
  *
- * KEYS: 1 the watermarks hash (`vs:watermarks`), then per election i (1-based), at 1 + 3(i-1) + 1..3:
- *   `vs:{E}:counts`, `vs:{E}:regions`, `vs:{E}:offsets`.
- * ARGV: the number of watermark entries W, then W triples (partition, known, raiseTo), then the
- *   number of elections N, then per election: the `vs:{E}:updates` channel, the election id, the
- *   number of segments S, then per segment: partition, minOffset, maxOffset, votes, nCounts,
- *   nRegions, nCounts (candidate, delta) pairs, nRegions (`region:candidate`, delta) pairs.
+ * KEYS: 1 the watermarks hash, then per group i (1-based), at 1 + (H+1)(i-1) + 1..H+1: its H hashes
+ *   in layout order, then its fence hash (`<partition>` -> last applied offset).
+ * ARGV: the number of watermark entries W, then W triples (partition, known, raiseTo); then H, the
+ *   record-count hash (1-based, 0 for none), the record-count field, the hash whose deltas the
+ *   published message carries (0 for none), the message's names for the group id, the number of
+ *   records and the deltas; then the number of groups N, then per group: its channel ('' for no
+ *   publish), its id, the number of segments S, then per segment: partition, minOffset, maxOffset,
+ *   records, H pair counts, then per hash its (field, delta) pairs.
  *   `known` is the watermark the writer last saw for the partition ('' when it expects none);
  *   `raiseTo` the batch's highest offset of that partition.
  *
  * Lost state first: when a stored watermark is absent or below `known`, Redis lost (or rolled back)
  * state this writer saw applied. Nothing is written and the script replies "lost": counting on from
- * there would silently miss the votes the lost fences covered (DESIGN section 4).
+ * there would silently miss the records the lost fences covered (DESIGN section 4).
  *
- * Fence rule per segment, with fence = HGET offsets <partition> (absent = -1):
+ * Fence rule per segment, with fence = HGET <fence hash> <partition> (absent = -1):
  *   fence <  minOffset -> apply the whole segment and set the fence to maxOffset;
  *   fence >= maxOffset -> skip it (a replay);
  *   otherwise          -> the fence falls inside the segment (a replay cut differently from the
@@ -28,25 +32,24 @@
  * was fenced, so the watermark never claims an effect Redis does not hold, and an AOF that loses
  * the tail of its log loses watermark and counts together.
  *
- * One call touches several elections' slots and the watermarks key: a Redis Cluster would refuse it
- * (cross-slot). Single-node Redis (with replicas) is what votestream supports today.
+ * One call touches several groups' slots and the watermarks key: a Redis Cluster would refuse it
+ * (cross-slot). Single-node Redis (with replicas) is what the sink supports today.
  *
  * Offsets travel as decimal strings and are stored as the same strings: Lua numbers are doubles,
- * exact for every offset up to 2^53 - 1 (vote.ts caps offsets there), but Lua formats numbers with
- * 14 significant digits, so a number would be rounded on the way back out.
+ * exact for every offset up to 2^53 - 1, but Lua formats numbers with 14 significant digits, so a
+ * number would be rounded on the way back out.
  *
- * Reply: `{0, appliedVotes, skippedVotes}`, `{1, election, partition, fence, election, partition,
- * fence, ...}` (election = its 1-based index in the call) or `{2, partition, storedWatermark}` (lost;
+ * Reply: `{0, appliedRecords, skippedRecords}`, `{1, group, partition, fence, group, partition,
+ * fence, ...}` (group = its 1-based index in the call) or `{2, partition, storedWatermark}` (lost;
  * '' when absent).
  *
- * Message published on an election's channel when at least one of its segments was applied (one
- * per call and election); JSON:
+ * Message published on a group's channel when at least one of its segments was applied (one per
+ * call and group); JSON, with the names the layout gives (the vote counts' names shown):
  *   {"electionId":"e1","total":1234,"votes":500,"offsets":{"3":98765},"counts":{"c1":260,"c2":240}}
- * - `total`: the election's `_total` after this batch. It only grows, so a subscriber can order
- *   messages and notice a gap (total - votes > the total it last saw).
- * - `votes`: votes applied by this batch; `counts`: candidate deltas of this batch (not totals).
+ * - the group id; `total`: the record-count field after this batch (absent without one). It only
+ *   grows, so a subscriber can order messages and notice a gap (total - votes > the total it last saw).
+ * - the records applied by this batch; the deltas of one hash by this batch (not totals).
  * - `offsets`: the new fence of each partition the batch advanced.
- * Regions are not in the message (they can be many); read `vs:{E}:regions` when needed.
  */
 import { createHash } from 'node:crypto';
 import type { CountSegment } from './count-deltas.js';
@@ -64,18 +67,30 @@ for w = 1, nw do
   end
   marks[w] = m
 end
+local nh = tonumber(ARGV[i])
+local totalH = tonumber(ARGV[i + 1])
+local totalField = ARGV[i + 2]
+local pubH = tonumber(ARGV[i + 3])
+local groupName = cjson.encode(ARGV[i + 4])
+local recordsName = cjson.encode(ARGV[i + 5])
+local deltasName = cjson.encode(ARGV[i + 6])
+i = i + 7
 local nel = tonumber(ARGV[i])
 i = i + 1
-local elections = {}
+local groups = {}
 local straddled = {}
 for e = 1, nel do
-  local el = { channel = ARGV[i], id = ARGV[i + 1], nseg = tonumber(ARGV[i + 2]), segs = {}, k = 1 + 3 * (e - 1) }
+  local el = { channel = ARGV[i], id = ARGV[i + 1], nseg = tonumber(ARGV[i + 2]), segs = {}, k = 1 + (nh + 1) * (e - 1) }
   i = i + 3
   for s = 1, el.nseg do
-    local seg = { p = ARGV[i], lo = tonumber(ARGV[i + 1]), hi = ARGV[i + 2], votes = ARGV[i + 3],
-                  nc = tonumber(ARGV[i + 4]), nr = tonumber(ARGV[i + 5]), at = i + 6 }
-    i = seg.at + 2 * (seg.nc + seg.nr)
-    local f = redis.call('HGET', KEYS[el.k + 3], seg.p)
+    local seg = { p = ARGV[i], lo = tonumber(ARGV[i + 1]), hi = ARGV[i + 2], records = ARGV[i + 3], n = {}, at = i + 4 + nh }
+    local npairs = 0
+    for h = 1, nh do
+      seg.n[h] = tonumber(ARGV[i + 3 + h])
+      npairs = npairs + seg.n[h]
+    end
+    i = seg.at + 2 * npairs
+    local f = redis.call('HGET', KEYS[el.k + nh + 1], seg.p)
     local fence = -1
     if f then fence = tonumber(f) end
     if fence >= tonumber(seg.hi) then
@@ -87,7 +102,7 @@ for e = 1, nel do
     end
     el.segs[s] = seg
   end
-  elections[e] = el
+  groups[e] = el
 end
 if #straddled > 0 then
   table.insert(straddled, 1, 1)
@@ -95,34 +110,38 @@ if #straddled > 0 then
 end
 local applied, skipped = 0, 0
 for e = 1, nel do
-  local el = elections[e]
+  local el = groups[e]
   local elApplied = 0
-  local counts = {}
+  local deltas = {}
   local offsets = {}
   for s = 1, el.nseg do
     local seg = el.segs[s]
     if seg.skip then
-      skipped = skipped + tonumber(seg.votes)
+      skipped = skipped + tonumber(seg.records)
     else
       local j = seg.at
-      for _ = 1, seg.nc do
-        redis.call('HINCRBY', KEYS[el.k + 1], ARGV[j], ARGV[j + 1])
-        counts[ARGV[j]] = (counts[ARGV[j]] or 0) + tonumber(ARGV[j + 1])
-        j = j + 2
+      for h = 1, nh do
+        for _ = 1, seg.n[h] do
+          redis.call('HINCRBY', KEYS[el.k + h], ARGV[j], ARGV[j + 1])
+          if h == pubH then deltas[ARGV[j]] = (deltas[ARGV[j]] or 0) + tonumber(ARGV[j + 1]) end
+          j = j + 2
+        end
       end
-      for _ = 1, seg.nr do
-        redis.call('HINCRBY', KEYS[el.k + 2], ARGV[j], ARGV[j + 1])
-        j = j + 2
-      end
-      redis.call('HSET', KEYS[el.k + 3], seg.p, seg.hi)
+      redis.call('HSET', KEYS[el.k + nh + 1], seg.p, seg.hi)
       offsets[#offsets + 1] = '"' .. seg.p .. '":' .. seg.hi
-      elApplied = elApplied + tonumber(seg.votes)
+      elApplied = elApplied + tonumber(seg.records)
     end
   end
   if elApplied > 0 then
-    local total = redis.call('HINCRBY', KEYS[el.k + 1], '_total', elApplied)
-    redis.call('PUBLISH', el.channel, '{"electionId":"' .. el.id .. '","total":' .. total .. ',"votes":' .. elApplied ..
-      ',"offsets":{' .. table.concat(offsets, ',') .. '},"counts":' .. cjson.encode(counts) .. '}')
+    local msg = '{' .. groupName .. ':' .. cjson.encode(el.id)
+    if totalH > 0 then
+      msg = msg .. ',"total":' .. redis.call('HINCRBY', KEYS[el.k + totalH], totalField, elApplied)
+    end
+    if el.channel ~= '' then
+      msg = msg .. ',' .. recordsName .. ':' .. elApplied .. ',"offsets":{' .. table.concat(offsets, ',') .. '}'
+      if pubH > 0 then msg = msg .. ',' .. deltasName .. ':' .. cjson.encode(deltas) end
+      redis.call('PUBLISH', el.channel, msg .. '}')
+    end
   end
   applied = applied + elApplied
 end
@@ -147,24 +166,37 @@ export interface WatermarkArg {
   readonly raiseTo: number | null;
 }
 
-/** One election's share of a call. */
-export interface ElectionArg {
+/** What the script needs to know of the layout, by 1-based hash index (0: none). */
+export interface ScriptLayoutArg {
+  readonly hashes: number;
+  readonly totalHash: number;
+  readonly totalField: string;
+  readonly publishHash: number;
+  readonly groupName: string;
+  readonly recordsName: string;
+  readonly deltasName: string;
+}
+
+/** One group's share of a call. */
+export interface GroupArg {
+  /** '' for no publish. */
   readonly channel: string;
-  readonly electionId: string;
+  readonly group: string;
   readonly segments: readonly CountSegment[];
 }
 
-/** ARGV for one call (see the layout above); KEYS are the caller's, in the same election order. */
-export function countScriptArgs(watermarks: readonly WatermarkArg[], elections: readonly ElectionArg[]): string[] {
+/** ARGV for one call (see the layout above); KEYS are the caller's, in the same group order. */
+export function countScriptArgs(watermarks: readonly WatermarkArg[], layout: ScriptLayoutArg, groups: readonly GroupArg[]): string[] {
   const args = [String(watermarks.length)];
   for (const w of watermarks) args.push(String(w.partition), w.known === null ? '' : String(w.known), w.raiseTo === null ? '' : String(w.raiseTo));
-  args.push(String(elections.length));
-  for (const { channel, electionId, segments } of elections) {
-    args.push(channel, electionId, String(segments.length));
+  args.push(String(layout.hashes), String(layout.totalHash), layout.totalField, String(layout.publishHash), layout.groupName, layout.recordsName, layout.deltasName);
+  args.push(String(groups.length));
+  for (const { channel, group, segments } of groups) {
+    args.push(channel, group, String(segments.length));
     for (const seg of segments) {
-      args.push(String(seg.partition), String(seg.minOffset), String(seg.maxOffset), String(seg.votes), String(seg.counts.size), String(seg.regions.size));
-      for (const [field, delta] of seg.counts) args.push(field, String(delta));
-      for (const [field, delta] of seg.regions) args.push(field, String(delta));
+      if (seg.fields.length !== layout.hashes) throw new TypeError(`segment has ${seg.fields.length} hashes, the layout ${layout.hashes}`);
+      args.push(String(seg.partition), String(seg.minOffset), String(seg.maxOffset), String(seg.records), ...seg.fields.map((f) => String(f.size)));
+      for (const fields of seg.fields) for (const [field, delta] of fields) args.push(field, String(delta));
     }
   }
   return args;
@@ -172,7 +204,7 @@ export function countScriptArgs(watermarks: readonly WatermarkArg[], elections: 
 
 export type CountScriptReply =
   | { readonly kind: 'done'; readonly applied: number; readonly skipped: number }
-  /** Fences that fall inside a segment: election index (0-based) -> partition -> fence. Nothing was written. */
+  /** Fences that fall inside a segment: group index (0-based) -> partition -> fence. Nothing was written. */
   | { readonly kind: 'straddled'; readonly fences: ReadonlyMap<number, ReadonlyMap<number, number>> }
   /** The partition's stored watermark is below what the writer saw (null: gone). Nothing was written. */
   | { readonly kind: 'lost'; readonly partition: number; readonly stored: number | null };
@@ -185,9 +217,9 @@ export function parseCountScriptReply(reply: unknown): CountScriptReply {
   if (values[0] === 2) return { kind: 'lost', partition: Number(values[1]), stored: values[2] === '' ? null : Number(values[2]) };
   const fences = new Map<number, Map<number, number>>();
   for (let i = 1; i + 2 < values.length; i += 3) {
-    const election = Number(values[i]) - 1;
-    let byPartition = fences.get(election);
-    if (byPartition === undefined) fences.set(election, (byPartition = new Map()));
+    const group = Number(values[i]) - 1;
+    let byPartition = fences.get(group);
+    if (byPartition === undefined) fences.set(group, (byPartition = new Map()));
     byPartition.set(Number(values[i + 1]), Number(values[i + 2]));
   }
   return { kind: 'straddled', fences };

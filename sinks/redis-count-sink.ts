@@ -1,11 +1,14 @@
 /**
- * RedisCountSink: the live counts of the voting system (DESIGN sections 3 and 4).
+ * RedisCountSink: exactly-once counters in Redis for any records (DESIGN section 4). The
+ * application gives a layout: each record's group (a Redis Cluster hash tag, e.g. an election), its
+ * field increments, the key of each of a group's hashes, of its fence hash and of the watermarks
+ * hash, an optional record-count field and an optional publish channel.
  *
- * One write = one Lua script call covering every election of the batch. It adds the batch's deltas
- * to `vs:{E}:counts` / `vs:{E}:regions` only above the fence `vs:{E}:offsets[partition]`, moves the
- * fence, publishes on `vs:{E}:updates` and raises the partition's watermark (`vs:watermarks`),
- * atomically (redis-count-script.ts). The fences make every retry and every replay harmless, so the
- * sink retries transient failures forever with backoff until the write succeeds or it is closed.
+ * One write = one Lua script call covering every group of the batch. It adds the batch's deltas to
+ * the group's hashes only above the fence `<fence hash>[partition]`, moves the fence, publishes on
+ * the group's channel and raises the partition's watermark, atomically (redis-count-script.ts). The
+ * fences make every retry and every replay harmless, so the sink retries transient failures forever
+ * with backoff until the write succeeds or it is closed.
  *
  * Lost state (DESIGN section 4): the sink remembers the watermark of each partition it saw (read at
  * open, then raised by its own writes). A Redis that restarted empty, rolled back its AOF, was
@@ -18,20 +21,49 @@ import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../runtime/logger.js';
 import { InfrastructureError, SinkStateLostError } from '../runtime/errors.js';
-import { countsKey, offsetField, offsetsKey, regionsKey, updatesChannel, watermarksKey } from '../voting/redis-keys.js';
-import type { AcceptedVote } from '../voting/vote.js';
-import { aggregateDeltas, filterAboveFence, type ElectionDeltas } from './count-deltas.js';
-import { COUNT_SCRIPT, COUNT_SCRIPT_SHA, countScriptArgs, parseCountScriptReply, type WatermarkArg } from './redis-count-script.js';
+import { aggregateDeltas, filterAboveFence, type DeltaLayout, type GroupDeltas } from './count-deltas.js';
+import { COUNT_SCRIPT, COUNT_SCRIPT_SHA, countScriptArgs, parseCountScriptReply, type ScriptLayoutArg, type WatermarkArg } from './redis-count-script.js';
 import { createSinkRedisClient, isNoScriptError, isTransientRedisError, redisInfrastructureError } from './redis-connection.js';
 import { backoffDelay, DEFAULT_BACKOFF, SinkClosedError, sleep, type BackoffOptions, abortable } from './retry.js';
 import type { Sink, SinkProgress, SinkRecord, SinkTaskInfo } from './sink.js';
 import { SinkMetrics } from './sink-metrics.js';
 
-export interface RedisCountSinkOptions {
+/** Where a layout's counters live in Redis; every key of a group must carry the group's hash tag. */
+export interface RedisCountLayout<K, V> extends DeltaLayout<K, V> {
+  /** The key of the group's hash named `hash` (one of `hashes`). */
+  hashKey(group: string, hash: string): string;
+  /** The key of the group's fence hash: `<partition>` -> last applied input offset. */
+  fenceKey(group: string): string;
+  /**
+   * The hash `<partition>` -> highest input offset whose effects (on every group) are applied. It
+   * is how the sink notices that Redis lost state and how far to replay (`SinkProgress`). Give each
+   * input (and deployment) its own: two writers sharing one would hide each other's losses.
+   */
+  readonly watermarkKey: string;
+  /** A field that grows by the number of applied records (e.g. a total), in one of `hashes`. */
+  readonly recordCount?: { readonly hash: string; readonly field: string };
+  /** Publishes one JSON message per applied group and write (see redis-count-script.ts). */
+  readonly publish?: RedisCountPublish;
+}
+
+export interface RedisCountPublish {
+  channel(group: string): string;
+  /** The message's name for the group id. Default `group`. */
+  readonly groupField?: string;
+  /** The message's name for the number of records applied. Default `records`. */
+  readonly recordsField?: string;
+  /** The hash whose deltas the message carries, if any. */
+  readonly deltasOf?: string;
+  /** The message's name for those deltas. Default `deltas`. */
+  readonly deltasField?: string;
+}
+
+export interface RedisCountSinkOptions<K, V> {
   /** A URL (the sink opens and closes its own connection) or a client the caller owns and closes. */
   readonly redis: string | Redis;
-  /** The deployment prefix in front of every key and channel (DESIGN section 3). Default none. */
-  readonly prefix?: string;
+  readonly layout: RedisCountLayout<K, V>;
+  /** How logs and errors name the sink. Default `redis count sink`. */
+  readonly name?: string;
   readonly registry?: Registry;
   readonly logger?: Logger;
   readonly backoff?: BackoffOptions;
@@ -45,14 +77,16 @@ export interface CountWriteResult {
 }
 
 
-export class RedisCountSink implements Sink<string, AcceptedVote> {
+export class RedisCountSink<K, V> implements Sink<K, V> {
   private readonly client: Redis;
   private readonly ownsClient: boolean;
   private readonly metrics: SinkMetrics;
   private readonly logger: Logger | undefined;
   private readonly backoff: BackoffOptions;
   private readonly closing = new AbortController();
-  private readonly prefix: string;
+  private readonly layout: RedisCountLayout<K, V>;
+  private readonly scriptLayout: ScriptLayoutArg;
+  private readonly name: string;
   private scriptLoaded = false;
   private taskId = '';
   /**
@@ -61,17 +95,19 @@ export class RedisCountSink implements Sink<string, AcceptedVote> {
    */
   private readonly known = new Map<number, number | null>();
 
-  constructor(options: RedisCountSinkOptions) {
+  constructor(options: RedisCountSinkOptions<K, V>) {
     this.ownsClient = typeof options.redis === 'string';
     this.client = typeof options.redis === 'string' ? createSinkRedisClient(options.redis) : options.redis;
     this.metrics = new SinkMetrics('redis', options.registry);
     this.logger = options.logger;
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
-    this.prefix = options.prefix ?? '';
+    this.layout = options.layout;
+    this.name = options.name ?? 'redis count sink';
+    this.scriptLayout = scriptLayoutOf(options.layout);
     if (this.ownsClient) {
       // Connection errors surface (and are retried) through the commands; without a listener ioredis
       // would also print every failed reconnect attempt as an unhandled error.
-      this.client.on('error', (err: unknown) => this.logger?.debug({ err, task: this.taskId }, 'redis count sink: connection error'));
+      this.client.on('error', (err: unknown) => this.logger?.debug({ err, task: this.taskId }, `${this.name}: connection error`));
     }
   }
 
@@ -82,29 +118,29 @@ export class RedisCountSink implements Sink<string, AcceptedVote> {
     await this.retrying(() => this.loadScript());
     let stored: string | null = null;
     await this.retrying(async () => {
-      stored = await this.client.hget(watermarksKey(this.prefix), offsetField(task.partition));
+      stored = await this.client.hget(this.layout.watermarkKey, String(task.partition));
     });
     const appliedThrough = stored === null ? null : Number(stored);
     if (appliedThrough !== null && !Number.isSafeInteger(appliedThrough)) {
-      throw new InfrastructureError(`redis count sink: watermark of partition ${task.partition} is ${JSON.stringify(stored)}, not an offset`);
+      throw new InfrastructureError(`${this.name}: watermark of partition ${task.partition} is ${JSON.stringify(stored)}, not an offset`);
     }
     this.known.set(task.partition, appliedThrough);
     return { appliedThrough };
   }
 
-  async write(batch: readonly SinkRecord<string, AcceptedVote>[]): Promise<void> {
+  async write(batch: readonly SinkRecord<K, V>[]): Promise<void> {
     await this.writeBatch(batch);
   }
 
   /** `write`, returning what it did. */
-  async writeBatch(batch: readonly SinkRecord<string, AcceptedVote>[]): Promise<CountWriteResult> {
+  async writeBatch(batch: readonly SinkRecord<K, V>[]): Promise<CountWriteResult> {
     this.throwIfClosed();
     this.metrics.batches.inc();
     const stopTimer = this.metrics.writeSeconds.startTimer();
     let applied = 0;
     let fenced = 0;
     let retries = 0;
-    let pending = aggregateDeltas(batch);
+    let pending = aggregateDeltas(this.layout, batch);
     const raiseTo = new Map<number, number>();
     for (const r of batch) raiseTo.set(r.partition, Math.max(raiseTo.get(r.partition) ?? -1, r.offset));
     try {
@@ -122,8 +158,8 @@ export class RedisCountSink implements Sink<string, AcceptedVote> {
             await this.retrying(() => this.loadScript());
             continue;
           }
-          if (!isTransientRedisError(err)) throw redisInfrastructureError(err, `redis count sink ${this.taskId}: count script`);
-          this.logger?.warn({ err, task: this.taskId, attempt: retries }, 'redis count sink: transient failure, retrying');
+          if (!isTransientRedisError(err)) throw redisInfrastructureError(err, `${this.name} ${this.taskId}: count script`);
+          this.logger?.warn({ err, task: this.taskId, attempt: retries }, `${this.name}: transient failure, retrying`);
           this.metrics.retries.inc();
           await sleep(backoffDelay(retries++, this.backoff), this.closing.signal);
           continue;
@@ -132,7 +168,7 @@ export class RedisCountSink implements Sink<string, AcceptedVote> {
         if (parsed.kind === 'lost') {
           const expected = this.known.get(parsed.partition);
           throw new SinkStateLostError(
-            `redis count sink ${this.taskId}: Redis lost counted state of partition ${parsed.partition}: its watermark is ` +
+            `${this.name} ${this.taskId}: Redis lost counted state of partition ${parsed.partition}: its watermark is ` +
               `${parsed.stored ?? 'gone'}, this sink saw ${expected ?? 'none'}; nothing of this batch was applied`,
           );
         }
@@ -143,14 +179,14 @@ export class RedisCountSink implements Sink<string, AcceptedVote> {
           break;
         }
         // A replay cut differently: keep only what is above the fences the script reported.
-        const next: ElectionDeltas[] = [];
+        const next: GroupDeltas<K, V>[] = [];
         pending.forEach((deltas, i) => {
           const fences = parsed.fences.get(i);
           if (fences === undefined) {
             next.push(deltas);
             return;
           }
-          const kept = filterAboveFence(deltas, fences);
+          const kept = filterAboveFence(this.layout, deltas, fences);
           fenced += kept.dropped;
           if (kept.deltas.segments.length > 0) next.push(kept.deltas);
         });
@@ -177,12 +213,14 @@ export class RedisCountSink implements Sink<string, AcceptedVote> {
     }
   }
 
-  /** One EVALSHA for the whole batch: the watermarks key, then each election's three keys. */
-  private callScript(watermarks: readonly WatermarkArg[], pending: readonly ElectionDeltas[]): Promise<unknown> {
-    const keys = [watermarksKey(this.prefix), ...pending.flatMap((d) => [countsKey(d.electionId, this.prefix), regionsKey(d.electionId, this.prefix), offsetsKey(d.electionId, this.prefix)])];
+  /** One EVALSHA for the whole batch: the watermarks key, then each group's hashes and fence hash. */
+  private callScript(watermarks: readonly WatermarkArg[], pending: readonly GroupDeltas<K, V>[]): Promise<unknown> {
+    const { layout } = this;
+    const keys = [layout.watermarkKey, ...pending.flatMap((d) => [...layout.hashes.map((h) => layout.hashKey(d.group, h)), layout.fenceKey(d.group)])];
     const args = countScriptArgs(
       watermarks,
-      pending.map((d) => ({ channel: updatesChannel(d.electionId, this.prefix), electionId: d.electionId, segments: d.segments })),
+      this.scriptLayout,
+      pending.map((d) => ({ channel: layout.publish?.channel(d.group) ?? '', group: d.group, segments: d.segments })),
     );
     return this.client.evalsha(COUNT_SCRIPT_SHA, keys.length, ...keys, ...args);
   }
@@ -201,7 +239,7 @@ export class RedisCountSink implements Sink<string, AcceptedVote> {
         await abortable(op(), this.closing.signal);
         return;
       } catch (err) {
-        if (!isTransientRedisError(err)) throw redisInfrastructureError(err, `redis count sink ${this.taskId}`);
+        if (!isTransientRedisError(err)) throw redisInfrastructureError(err, `${this.name} ${this.taskId}`);
         this.metrics.retries.inc();
         await sleep(backoffDelay(attempt, this.backoff), this.closing.signal);
       }
@@ -211,4 +249,22 @@ export class RedisCountSink implements Sink<string, AcceptedVote> {
   private throwIfClosed(): void {
     if (this.closing.signal.aborted) throw this.closing.signal.reason;
   }
+}
+
+function scriptLayoutOf<K, V>(layout: RedisCountLayout<K, V>): ScriptLayoutArg {
+  const index = (hash: string | undefined): number => {
+    if (hash === undefined) return 0;
+    const i = layout.hashes.indexOf(hash);
+    if (i < 0) throw new TypeError(`hash ${JSON.stringify(hash)} is not one of the layout's ${JSON.stringify(layout.hashes)}`);
+    return i + 1;
+  };
+  return {
+    hashes: layout.hashes.length,
+    totalHash: index(layout.recordCount?.hash),
+    totalField: layout.recordCount?.field ?? '',
+    publishHash: index(layout.publish?.deltasOf),
+    groupName: layout.publish?.groupField ?? 'group',
+    recordsName: layout.publish?.recordsField ?? 'records',
+    deltasName: layout.publish?.deltasField ?? 'deltas',
+  };
 }

@@ -4,7 +4,7 @@
  * up to its head (the head is the commit point of a chain write), then replace the Redis keys in
  * one MULTI, so a reader sees either the old state or the rebuilt one.
  *
- * The fences become the chain heads' `lastOffset`, so a RedisCountSink resuming afterwards
+ * The fences become the chain heads' `lastOffset`, so a VoteCountSink resuming afterwards
  * re-applies exactly what DynamoDB had not persisted yet (the count path usually runs ahead).
  * Run it while the count path of this election is stopped: a batch applied between the Query and
  * the MULTI would be overwritten, and re-applied only if its records are replayed.

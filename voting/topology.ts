@@ -9,7 +9,7 @@ import type { Registry } from 'prom-client';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Logger } from '../runtime/logger.js';
 import { DynamoVoteSink } from '../sinks/dynamo-vote-sink.js';
-import { RedisCountSink } from '../sinks/redis-count-sink.js';
+import { VoteCountSink } from './count-sink.js';
 import { ensureTable } from './provision.js';
 import { hasCompleteness } from '../topology/global-store-completeness.js';
 import { decideVote } from './decide.js';
@@ -166,7 +166,7 @@ export interface VotingTopologyOptions {
  * - dedup: votes -> decode (undecodable to votes-dlq, malformed rejected) -> join elections ->
  *   decide (unknown election or candidate, outside the window: rejected) -> dedupe on
  *   electionId:voterId in store `voters` -> votes-accepted (with source) | votes-rejected (duplicate);
- * - count: votes-accepted -> RedisCountSink (fenced by offset);
+ * - count: votes-accepted -> VoteCountSink (fenced by offset);
  * - persist: votes-accepted -> DynamoVoteSink (hash chain, fenced by the chain head).
  * count and persist read the same topic in separate sub-topologies, so each has its own consumer
  * group: a slow DynamoDB never holds back the live counts. Decisions never use the wall clock.
@@ -181,7 +181,7 @@ export function votingTopology(options: VotingTopologyOptions = {}): Topology {
     const redis = options.redis ?? 'redis://127.0.0.1:16379';
     builder
       .stream(topics.votesAccepted, { key: Serdes.string(), value: acceptedVoteSerde, deadLetterTopic: topics.votesDlq, name: 'count-source' })
-      .to({ name: 'redis-counts', create: () => new RedisCountSink({ redis, prefix, registry: options.registry, logger: options.logger }) }, { name: 'redis-count-sink' });
+      .to({ name: 'redis-counts', create: () => new VoteCountSink({ redis, prefix, registry: options.registry, logger: options.logger }) }, { name: 'redis-count-sink' });
   }
   if (roles.has('persist')) {
     const dynamodb = options.dynamodbEndpoint ?? 'http://127.0.0.1:18000';

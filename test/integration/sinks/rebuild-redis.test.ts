@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoClient } from '../../../infra/dynamo-client.js';
 import { DynamoVoteSink } from '../../../sinks/dynamo-vote-sink.js';
-import { RedisCountSink } from '../../../sinks/redis-count-sink.js';
+import { VoteCountSink } from '../../../voting/count-sink.js';
 import { countsKey, offsetsKey, regionsKey } from '../../../voting/redis-keys.js';
 import { rebuildRedis } from '../../../voting/rebuild-redis.js';
 import { redisSnapshot } from '../../support/redis-snapshot.js';
@@ -32,7 +32,7 @@ describe('rebuildRedis from the DynamoDB chains', () => {
     const e = `${uniquePrefix('rb')}e1`;
     const other = `${uniquePrefix('rb')}e2`;
     const stream = voteStream({ elections: [e, other], partitions: 12, perPartition: 30, seed: 3 });
-    const count = new RedisCountSink({ redis });
+    const count = new VoteCountSink({ redis });
     const persist = new DynamoVoteSink({ dynamodb, tableName: table });
     for (let p = 0; p < 12; p++) {
       for (const batch of cut(stream[p], [8])) {
@@ -62,7 +62,7 @@ describe('rebuildRedis from the DynamoDB chains', () => {
   it('when DynamoDB lags behind Redis, the rebuilt fences make the count sink re-apply exactly the lag', async () => {
     const e = `${uniquePrefix('rb')}lag`;
     const stream = voteStream({ elections: [e], partitions: 12, perPartition: 20, seed: 4 });
-    const count = new RedisCountSink({ redis });
+    const count = new VoteCountSink({ redis });
     const persist = new DynamoVoteSink({ dynamodb, tableName: table });
     for (let p = 0; p < 12; p++) {
       await count.write(stream[p]);

@@ -7,7 +7,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InfrastructureError, SinkStateLostError } from '../../../runtime/errors.js';
-import { RedisCountSink } from '../../../sinks/redis-count-sink.js';
+import { VoteCountSink } from '../../../voting/count-sink.js';
 import { countsKey, offsetsKey, regionsKey, watermarksKey } from '../../../voting/redis-keys.js';
 import { services, uniquePrefix } from '../../support/services.js';
 import { startOwnRedis, type OwnRedis } from '../../support/redis-server.js';
@@ -45,7 +45,7 @@ describe('RedisCountSink over lost state', () => {
 
   it('open reports the watermark; after a FLUSHALL the next write throws SinkStateLostError and applies nothing, and open reports null', async () => {
     await redis.flushall();
-    const sink = new RedisCountSink({ redis: own.url });
+    const sink = new VoteCountSink({ redis: own.url });
     expect(await sink.open(task)).toEqual({ appliedThrough: null });
     await sink.write(first);
     expect(await redis.hget(watermarksKey(), '3')).toBe(String(top(first)));
@@ -61,7 +61,7 @@ describe('RedisCountSink over lost state', () => {
     await sink.close();
 
     // What the runtime does next: reopen (null: replay the partition from its beginning), replay.
-    const reopened = new RedisCountSink({ redis: own.url });
+    const reopened = new VoteCountSink({ redis: own.url });
     expect(await reopened.open(task)).toEqual({ appliedThrough: null });
     await reopened.write(records);
     expect(await reopened.open(task)).toEqual({ appliedThrough: top(records) });
@@ -76,7 +76,7 @@ describe('RedisCountSink over lost state', () => {
 
   it('a watermark rolled back (an AOF that lost its last second, a stale replica) is lost state too', async () => {
     await redis.flushall();
-    const sink = new RedisCountSink({ redis: own.url });
+    const sink = new VoteCountSink({ redis: own.url });
     await sink.open(task);
     await sink.write(first);
     const before = await everything();
@@ -89,7 +89,7 @@ describe('RedisCountSink over lost state', () => {
 
   it('a Redis that refuses writes (OOM under noeviction) is an InfrastructureError with its cause, and nothing is applied', async () => {
     await redis.flushall();
-    const sink = new RedisCountSink({ redis: own.url });
+    const sink = new VoteCountSink({ redis: own.url });
     await sink.open(task);
     await sink.write(first);
     const before = await everything();
@@ -130,7 +130,7 @@ describe('RedisCountSink deployment prefix', () => {
     await sub.subscribe(`${a}vs:{${election}}:updates`, `${b}vs:{${election}}:updates`, `vs:{${election}}:updates`);
     try {
       for (const prefix of [a, b]) {
-        const sink = new RedisCountSink({ redis: url, prefix });
+        const sink = new VoteCountSink({ redis: url, prefix });
         await sink.open({ taskId: 'count-0', partition: 0 });
         const result = await sink.writeBatch(records);
         expect(result).toEqual({ applied: 30, fenced: 0, retries: 0 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RedisCountSink } from '../../../sinks/redis-count-sink.js';
+import { VoteCountSink } from '../../../voting/count-sink.js';
 import { countsKey, offsetsKey, regionsKey } from '../../../voting/redis-keys.js';
 import { waitUntil } from '../../support/poll.js';
 import { startOwnRedis, type OwnRedis } from '../../support/redis-server.js';
@@ -27,7 +27,7 @@ describe('RedisCountSink across a Redis crash (kill -9) and restart', () => {
     const stream = voteStream({ elections, partitions: 12, perPartition: 400, seed: 7 });
     const batches = cut(interleave(stream), [20]);
     const registry = new Registry();
-    const sink = new RedisCountSink({ redis: url, registry, backoff: { baseMs: 20, maxMs: 200 } });
+    const sink = new VoteCountSink({ redis: url, registry, backoff: { baseMs: 20, maxMs: 200 } });
     await sink.open({ taskId: 'count-restart', partition: 0 });
 
     let written = 0;

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisCountSink } from '../../../sinks/redis-count-sink.js';
+import { VoteCountSink } from '../../../voting/count-sink.js';
 import { countsKey, offsetsKey, regionsKey, updatesChannel } from '../../../voting/redis-keys.js';
 import { waitUntil } from '../../support/poll.js';
 import { redisSnapshot } from '../../support/redis-snapshot.js';
@@ -70,7 +70,7 @@ describe('RedisCountSink against real Redis', () => {
     const sub = await subscribe(services().redis, elections);
     const registry = new Registry();
     // One sink per partition, as the runtime runs them (one task per partition), on a shared client.
-    const sinks = stream.map(() => new RedisCountSink({ redis, registry }));
+    const sinks = stream.map(() => new VoteCountSink({ redis, registry }));
     await Promise.all(sinks.map((s, p) => s.open({ taskId: `count-${p}`, partition: p })));
 
     // Phase A: the first 130 records of each partition in batches of 25.
@@ -105,7 +105,7 @@ describe('RedisCountSink against real Redis', () => {
     const phaseC = cut(interleave(stream), [37]);
     const straddling = phaseC.filter((b) => b.some((r) => r.offset <= fenceA(r.value.electionId, r.partition)) && b.some((r) => r.offset > fenceA(r.value.electionId, r.partition)));
     expect(straddling.length).toBeGreaterThan(0);
-    const one = new RedisCountSink({ redis: services().redis, registry });
+    const one = new VoteCountSink({ redis: services().redis, registry });
     await one.open({ taskId: 'count-all', partition: 0 });
     let appliedC = 0;
     let fencedC = 0;
@@ -141,7 +141,7 @@ describe('RedisCountSink against real Redis', () => {
   it('publishes the documented message for an applied batch', async () => {
     const e = `${uniquePrefix('rcs')}msg`;
     const sub = await subscribe(services().redis, [e]);
-    const sink = new RedisCountSink({ redis });
+    const sink = new VoteCountSink({ redis });
     await sink.open({ taskId: 't', partition: 7 });
     const vote = (i: number, candidateId: string, region?: string): VoteRecord => ({
       topic: 'votes-accepted',

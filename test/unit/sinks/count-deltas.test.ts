@@ -3,6 +3,9 @@ import { aggregateDeltas, filterAboveFence, segmentsOf, UnfenceableRecordError }
 import { countScriptArgs, parseCountScriptReply } from '../../../sinks/redis-count-script.js';
 import type { SinkRecord } from '../../../sinks/sink.js';
 import type { AcceptedVote } from '../../../voting/vote.js';
+import { voteCountLayout } from '../../../voting/count-sink.js';
+
+const layout = voteCountLayout();
 
 const V = '6f1c3a2e-8b4d-4c1e-9f2a-3b4c5d6e7f80';
 function rec(partition: number, offset: number, electionId: string, candidateId: string, region?: string): SinkRecord<string, AcceptedVote> {
@@ -20,36 +23,43 @@ const batch = [
 
 describe('aggregateDeltas', () => {
   it('splits by election and aggregates one segment per partition with its offset range', () => {
-    const deltas = aggregateDeltas(batch);
-    expect(deltas.map((d) => d.electionId)).toEqual(['e1', 'e2']);
+    const deltas = aggregateDeltas(layout, batch);
+    expect(deltas.map((d) => d.group)).toEqual(['e1', 'e2']);
     expect(deltas[0].records).toHaveLength(4);
     expect(deltas[0].segments).toEqual([
-      { partition: 3, minOffset: 10, maxOffset: 13, votes: 3, counts: new Map([['c1', 2], ['c2', 1]]), regions: new Map([['SP:c1', 1], ['SP:c2', 1]]) },
-      { partition: 4, minOffset: 7, maxOffset: 7, votes: 1, counts: new Map([['c1', 1]]), regions: new Map([['RJ:c1', 1]]) },
+      { partition: 3, minOffset: 10, maxOffset: 13, records: 3, fields: [new Map([['c1', 2], ['c2', 1]]), new Map([['SP:c1', 1], ['SP:c2', 1]])] },
+      { partition: 4, minOffset: 7, maxOffset: 7, records: 1, fields: [new Map([['c1', 1]]), new Map([['RJ:c1', 1]])] },
     ]);
-    expect(deltas[1].segments).toEqual([{ partition: 3, minOffset: 11, maxOffset: 11, votes: 1, counts: new Map([['c9', 1]]), regions: new Map() }]);
+    expect(deltas[1].segments).toEqual([{ partition: 3, minOffset: 11, maxOffset: 11, records: 1, fields: [new Map([['c9', 1]]), new Map()] }]);
   });
 
   it('refuses records without an input offset (punctuator output cannot be fenced)', () => {
-    expect(() => aggregateDeltas([{ ...rec(3, 1, 'e1', 'c1'), offset: -1 }])).toThrow(UnfenceableRecordError);
+    expect(() => aggregateDeltas(layout, [{ ...rec(3, 1, 'e1', 'c1'), offset: -1 }])).toThrow(UnfenceableRecordError);
+  });
+
+  it('refuses increments that are not safe integers or name no hash of the layout (the script must not fail half-way)', () => {
+    const bad = (by: number, hash = 'counts') => ({ ...layout, increments: () => [{ hash, field: 'f', by }] });
+    expect(() => aggregateDeltas(bad(1.5), [rec(3, 1, 'e1', 'c1')])).toThrow(TypeError);
+    expect(() => aggregateDeltas(bad(1, 'nope'), [rec(3, 1, 'e1', 'c1')])).toThrow(TypeError);
+    expect(aggregateDeltas(bad(-2), [rec(3, 1, 'e1', 'c1')])[0].segments[0].fields[0]).toEqual(new Map([['f', -2]]));
   });
 
   it('an empty batch has no deltas', () => {
-    expect(aggregateDeltas([])).toEqual([]);
-    expect(segmentsOf([])).toEqual([]);
+    expect(aggregateDeltas(layout, [])).toEqual([]);
+    expect(segmentsOf(layout, [])).toEqual([]);
   });
 });
 
 describe('filterAboveFence', () => {
   it('keeps exactly the records above their partition fence and re-aggregates', () => {
-    const [e1] = aggregateDeltas(batch);
-    const { deltas, dropped } = filterAboveFence(e1, new Map([[3, 12]]));
+    const [e1] = aggregateDeltas(layout, batch);
+    const { deltas, dropped } = filterAboveFence(layout, e1, new Map([[3, 12]]));
     expect(dropped).toBe(2);
     expect(deltas.records.map((r) => [r.partition, r.offset])).toEqual([
       [4, 7],
       [3, 13],
     ]);
-    expect(deltas.segments.map((s) => [s.partition, s.minOffset, s.maxOffset, s.votes])).toEqual([
+    expect(deltas.segments.map((s) => [s.partition, s.minOffset, s.maxOffset, s.records])).toEqual([
       [3, 13, 13, 1],
       [4, 7, 7, 1],
     ]);
@@ -58,7 +68,7 @@ describe('filterAboveFence', () => {
   it('drops everything at or below the fence, for any cut', () => {
     const records = Array.from({ length: 10 }, (_, i) => rec(0, 100 + i, 'e', `c${i % 3}`));
     for (let fence = 98; fence <= 110; fence++) {
-      const { deltas, dropped } = filterAboveFence(aggregateDeltas(records)[0], new Map([[0, fence]]));
+      const { deltas, dropped } = filterAboveFence(layout, aggregateDeltas(layout, records)[0], new Map([[0, fence]]));
       expect(deltas.records.map((r) => r.offset)).toEqual(records.map((r) => r.offset).filter((o) => o > fence));
       expect(dropped).toBe(records.length - deltas.records.length);
     }
@@ -67,13 +77,15 @@ describe('filterAboveFence', () => {
 
 describe('count script encoding', () => {
   it('lays ARGV out as documented', () => {
-    const [e1] = aggregateDeltas(batch);
+    const [e1] = aggregateDeltas(layout, batch);
     const watermarks = [
       { partition: 3, known: 9, raiseTo: 13 },
       { partition: 4, known: null, raiseTo: 7 },
     ];
-    expect(countScriptArgs(watermarks, [{ channel: 'vs:{e1}:updates', electionId: 'e1', segments: e1.segments }])).toEqual([
+    const scriptLayout = { hashes: 2, totalHash: 1, totalField: '_total', publishHash: 1, groupName: 'electionId', recordsName: 'votes', deltasName: 'counts' };
+    expect(countScriptArgs(watermarks, scriptLayout, [{ channel: 'vs:{e1}:updates', group: 'e1', segments: e1.segments }])).toEqual([
       '2', '3', '9', '13', '4', '', '7',
+      '2', '1', '_total', '1', 'electionId', 'votes', 'counts',
       '1', 'vs:{e1}:updates', 'e1', '2',
       '3', '10', '13', '3', '2', '2', 'c1', '2', 'c2', '1', 'SP:c1', '1', 'SP:c2', '1',
       '4', '7', '7', '1', '1', '1', 'c1', '1', 'RJ:c1', '1',
