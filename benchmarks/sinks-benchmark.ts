@@ -12,9 +12,10 @@ import { DeleteTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamod
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { dynamoClient } from '../infra/dynamo-client.js';
-import { buildLinks, EMPTY_CHAIN, voteItem, type Item } from '../sinks/chain-items.js';
+import { EMPTY_CHAIN, type Item } from '../sinks/chain-items.js';
+import { buildLinks, voteItem } from '../voting/vote-chain.js';
 import { batchWriteItems } from '../sinks/dynamo-batch-writer.js';
-import { DynamoVoteSink } from '../sinks/dynamo-vote-sink.js';
+import { DynamoVoteSink } from '../voting/vote-log-sink.js';
 import { VoteCountSink } from '../voting/count-sink.js';
 import type { SinkRecord } from '../sinks/sink.js';
 import { ensureTable } from '../voting/provision.js';

@@ -1,53 +1,82 @@
 /**
- * Pure part of the DynamoDB vote sink: the item formats of a hash chain (DESIGN section 3) and the
- * planning of one chain write. No I/O.
+ * Pure part of the DynamoDB chain sink: the item formats of an append-only hash chain and the
+ * planning of one chain write. No I/O. What a chain holds is the application's (a ChainLayout);
+ * this file owns only what makes it a fenced chain.
  *
- * Vote item: pk `ELECTION#<E>#P#<ppp>`, sk `VOTE#<seq 12 digits>`, voteId, voterId, candidateId,
- * region (absent when the vote has none), ts, offset (`votes-accepted`), sourceOffset (`votes`),
- * prevHash, hash. Head item: pk, sk `HEAD`, lastSeq, lastHash, lastOffset.
- * Watermark item, one per `votes-accepted` partition: pk `PARTITION#<ppp>`, sk `WATERMARK`,
- * lastOffset = the highest offset of the partition whose votes every chain holds (-1: none yet).
+ * Entry item: pk = the chain key, sk = `layout.entrySk(seq)`, the layout's attributes, and the
+ * chain's own: offset (the input offset), prevHash, hash (`layout.hash` of the entry). Head item:
+ * pk, sk = `layout.headSk`, lastSeq, lastHash, lastOffset.
+ * Watermark item, one per input partition: pk `PARTITION#<ppp>`, sk `WATERMARK`, lastOffset = the
+ * highest offset of the partition whose records every chain holds (-1: none yet). Chain keys must
+ * therefore not start with `PARTITION#`.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { chainPk, GENESIS_HASH, HEAD_SK, voteHash, voteSk, type ChainLink } from '../voting/hash-chain.js';
-import type { AcceptedVote } from '../voting/vote.js';
 import { VotestreamError } from '../runtime/errors.js';
+import type { SinkRecord } from './sink.js';
 
 export type Item = Record<string, AttributeValue>;
 
-/** Where a chain stands: its head item, or the empty state before the first vote. */
+/** The prevHash of a chain's first entry: 64 zeros (a sha256-sized nothing). */
+export const CHAIN_GENESIS_HASH = '0'.repeat(64);
+
+/** Where a chain stands: its head item, or the empty state before the first entry. */
 export interface ChainState {
   readonly lastSeq: number;
   readonly lastHash: string;
-  /** The highest `votes-accepted` offset in the chain, -1 when empty: the fence. */
+  /** The highest input offset in the chain, -1 when empty: the fence. */
   readonly lastOffset: number;
 }
 
-export const EMPTY_CHAIN: ChainState = Object.freeze({ lastSeq: 0, lastHash: GENESIS_HASH, lastOffset: -1 });
+export const EMPTY_CHAIN: ChainState = Object.freeze({ lastSeq: 0, lastHash: CHAIN_GENESIS_HASH, lastOffset: -1 });
 
-/** A vote item read back, with everything needed to verify and to recount it. */
-export interface StoredVote extends ChainLink {
+/** One entry of a chain, before it becomes an item. */
+export interface ChainEntry<K, V> {
+  /** The chain key (the items' pk). */
+  readonly chain: string;
+  /** From 1, one more per entry. */
+  readonly seq: number;
+  readonly prevHash: string;
+  readonly hash: string;
+  /** The record's input offset. */
   readonly offset: number;
-  readonly sourceOffset: number;
+  readonly record: SinkRecord<K, V>;
 }
 
-/** One input of a chain: the accepted vote and its `votes-accepted` offset. */
-export interface ChainInput {
-  readonly offset: number;
-  readonly vote: AcceptedVote;
+/** What the application says about its chains. */
+export interface ChainLayout<K, V> {
+  /**
+   * The chain a record is appended to (its items' pk). One chain takes the records of one input
+   * partition only: its fence is an offset, and offsets of two partitions do not compare.
+   */
+  chainKey(record: SinkRecord<K, V>): string;
+  /** The entry's sort key; string order must be seq order (zero-pad it). */
+  entrySk(seq: number): string;
+  /** The head item's sort key; must differ from every entry's. */
+  readonly headSk: string;
+  /** The entry's hash: the application's preimage, which must include `prevHash` to chain. */
+  hash(entry: Omit<ChainEntry<K, V>, 'hash'>): string;
+  /** The entry item's attributes besides pk, sk, offset, prevHash and hash. */
+  attributes(entry: ChainEntry<K, V>): Item;
 }
 
 /**
- * Largest number of votes in one TransactWriteItems: 100 actions, one of which moves the head and
- * one checks the partition's watermark.
+ * Largest number of entries in one TransactWriteItems: 100 actions, one of which moves the head
+ * and one checks the partition's watermark.
  */
-export const MAX_VOTES_PER_TRANSACTION = 98;
+export const MAX_ENTRIES_PER_TRANSACTION = 98;
 
 export const WATERMARK_SK = 'WATERMARK';
 
-/** pk of a partition's watermark item. Cannot collide with a chain pk (those start `ELECTION#`). */
+const WATERMARK_PK_PREFIX = 'PARTITION#';
+
+/** pk of a partition's watermark item. */
 export function watermarkPk(partition: number): string {
-  return `PARTITION#${String(partition).padStart(3, '0')}`;
+  return `${WATERMARK_PK_PREFIX}${String(partition).padStart(3, '0')}`;
+}
+
+/** Whether a chain key would collide with the watermark items. */
+export function isReservedChainKey(chain: string): boolean {
+  return chain.startsWith(WATERMARK_PK_PREFIX);
 }
 
 export function watermarkKey(partition: number): Item {
@@ -71,74 +100,61 @@ export class ChainItemError extends VotestreamError {
   }
 }
 
-/** The links that append `inputs` (already above the fence, in offset order) to `state`. */
-export function buildLinks(electionId: string, partition: number, state: ChainState, inputs: readonly ChainInput[]): StoredVote[] {
-  const links: StoredVote[] = [];
+/** The entries that append `records` (already above the fence, in offset order) to `state`. */
+export function buildEntries<K, V>(layout: ChainLayout<K, V>, chain: string, state: ChainState, records: readonly SinkRecord<K, V>[]): ChainEntry<K, V>[] {
+  const entries: ChainEntry<K, V>[] = [];
   let prevHash = state.lastHash;
   let seq = state.lastSeq;
   let lastOffset = state.lastOffset;
-  for (const { offset, vote } of inputs) {
-    if (offset <= lastOffset) throw new ChainItemError(`chain ${chainPk(electionId, partition)}: offset ${offset} is not above ${lastOffset}`);
+  for (const record of records) {
+    const { offset } = record;
+    if (offset <= lastOffset) throw new ChainItemError(`chain ${chain}: offset ${offset} is not above ${lastOffset}`);
     seq++;
-    const fields = {
-      prevHash,
-      electionId,
-      partition,
-      seq,
-      voteId: vote.voteId,
-      voterId: vote.voterId,
-      candidateId: vote.candidateId,
-      region: vote.region,
-      ts: vote.ts,
-    };
-    const hash = voteHash(fields);
-    links.push({ ...fields, hash, offset, sourceOffset: vote.source.offset });
+    const unhashed = { chain, seq, prevHash, offset, record };
+    const hash = layout.hash(unhashed);
+    entries.push({ ...unhashed, hash });
     prevHash = hash;
     lastOffset = offset;
   }
-  return links;
+  return entries;
 }
 
-/** The chain state after `links` (which must continue `state`). */
-export function stateAfter(state: ChainState, links: readonly StoredVote[]): ChainState {
-  const last = links[links.length - 1];
+/** The chain state after `entries` (which must continue `state`). */
+export function stateAfter(state: ChainState, entries: readonly Pick<ChainEntry<unknown, unknown>, 'seq' | 'hash' | 'offset'>[]): ChainState {
+  const last = entries[entries.length - 1];
   return last === undefined ? state : { lastSeq: last.seq, lastHash: last.hash, lastOffset: last.offset };
 }
 
-export function voteItem(link: StoredVote): Item {
-  const item: Item = {
-    pk: { S: chainPk(link.electionId, link.partition) },
-    sk: { S: voteSk(link.seq) },
-    voteId: { S: link.voteId },
-    voterId: { S: link.voterId },
-    candidateId: { S: link.candidateId },
-    ts: { N: String(link.ts) },
-    offset: { N: String(link.offset) },
-    sourceOffset: { N: String(link.sourceOffset) },
-    prevHash: { S: link.prevHash },
-    hash: { S: link.hash },
+export function entryItem<K, V>(layout: ChainLayout<K, V>, entry: ChainEntry<K, V>): Item {
+  return {
+    ...layout.attributes(entry),
+    pk: { S: entry.chain },
+    sk: { S: layout.entrySk(entry.seq) },
+    offset: { N: String(entry.offset) },
+    prevHash: { S: entry.prevHash },
+    hash: { S: entry.hash },
   };
-  if (link.region !== undefined) item.region = { S: link.region };
-  return item;
 }
 
-export function headItem(electionId: string, partition: number, state: ChainState): Item {
+export function headItem(chain: string, headSk: string, state: ChainState): Item {
   return {
-    pk: { S: chainPk(electionId, partition) },
-    sk: { S: HEAD_SK },
+    pk: { S: chain },
+    sk: { S: headSk },
     lastSeq: { N: String(state.lastSeq) },
     lastHash: { S: state.lastHash },
     lastOffset: { N: String(state.lastOffset) },
   };
 }
 
-function str(item: Item, name: string): string {
+/** A string attribute of an item, or ChainItemError. */
+export function str(item: Item, name: string): string {
   const v = item[name]?.S;
   if (v === undefined) throw new ChainItemError(`item ${item.pk?.S}/${item.sk?.S} has no string attribute ${name}`);
   return v;
 }
 
-function num(item: Item, name: string): number {
+/** A safe-integer number attribute of an item, or ChainItemError. */
+export function num(item: Item, name: string): number {
   const v = item[name]?.N;
   const n = v === undefined ? NaN : Number(v);
   if (!Number.isSafeInteger(n)) throw new ChainItemError(`item ${item.pk?.S}/${item.sk?.S} has no integer attribute ${name}`);
@@ -150,51 +166,28 @@ export function decodeHead(item: Item | undefined): ChainState {
   return { lastSeq: num(item, 'lastSeq'), lastHash: str(item, 'lastHash'), lastOffset: num(item, 'lastOffset') };
 }
 
-const PK_PATTERN = /^ELECTION#(.+)#P#(\d{3})$/;
-const SK_PATTERN = /^VOTE#(\d{12})$/;
-
-export function decodeVoteItem(item: Item): StoredVote {
-  const pk = PK_PATTERN.exec(str(item, 'pk'));
-  const sk = SK_PATTERN.exec(str(item, 'sk'));
-  if (!pk || !sk) throw new ChainItemError(`not a vote item: ${item.pk?.S}/${item.sk?.S}`);
-  const region = item.region?.S;
-  return {
-    prevHash: str(item, 'prevHash'),
-    electionId: pk[1],
-    partition: Number(pk[2]),
-    seq: Number(sk[1]),
-    voteId: str(item, 'voteId'),
-    voterId: str(item, 'voterId'),
-    candidateId: str(item, 'candidateId'),
-    ...(region === undefined ? {} : { region }),
-    ts: num(item, 'ts'),
-    hash: str(item, 'hash'),
-    offset: num(item, 'offset'),
-    sourceOffset: num(item, 'sourceOffset'),
-  };
-}
-
 /**
- * The TransactWriteItems actions appending `links` after `state`: a Put per vote that must not
- * exist yet, and the head Put conditioned on the head the links were computed from (absent for
+ * The TransactWriteItems actions appending `entries` after `state`: a Put per entry that must not
+ * exist yet, and the head Put conditioned on the head the entries were computed from (absent for
  * the first write). The head condition is what serializes writers: two sink instances racing on one
  * chain (a zombie after a rebalance) both compute seq N+1, and only one transaction can win.
  */
-export function chainTransaction(table: string, electionId: string, partition: number, state: ChainState, links: readonly StoredVote[], guard?: WatermarkGuard) {
-  if (links.length === 0 || links.length > MAX_VOTES_PER_TRANSACTION) {
-    throw new ChainItemError(`a chain transaction holds 1..${MAX_VOTES_PER_TRANSACTION} votes, got ${links.length}`);
+export function chainTransaction<K, V>(table: string, layout: ChainLayout<K, V>, state: ChainState, entries: readonly ChainEntry<K, V>[], guard?: WatermarkGuard) {
+  if (entries.length === 0 || entries.length > MAX_ENTRIES_PER_TRANSACTION) {
+    throw new ChainItemError(`a chain transaction holds 1..${MAX_ENTRIES_PER_TRANSACTION} entries, got ${entries.length}`);
   }
-  const votePuts = links.map((link) => ({
-    Put: { TableName: table, Item: voteItem(link), ConditionExpression: 'attribute_not_exists(pk)' },
+  const chain = entries[0].chain;
+  const entryPuts = entries.map((entry) => ({
+    Put: { TableName: table, Item: entryItem(layout, entry), ConditionExpression: 'attribute_not_exists(pk)' },
   }));
-  const next = stateAfter(state, links);
+  const next = stateAfter(state, entries);
   const headPut =
     state.lastSeq === 0
-      ? { Put: { TableName: table, Item: headItem(electionId, partition, next), ConditionExpression: 'attribute_not_exists(pk)' } }
+      ? { Put: { TableName: table, Item: headItem(chain, layout.headSk, next), ConditionExpression: 'attribute_not_exists(pk)' } }
       : {
           Put: {
             TableName: table,
-            Item: headItem(electionId, partition, next),
+            Item: headItem(chain, layout.headSk, next),
             ConditionExpression: 'lastSeq = :prev',
             ExpressionAttributeValues: { ':prev': { N: String(state.lastSeq) } },
           },
@@ -213,7 +206,7 @@ export function chainTransaction(table: string, electionId: string, partition: n
             },
           },
         ];
-  return [...votePuts, headPut, ...check];
+  return [...entryPuts, headPut, ...check];
 }
 
 /**

@@ -1,28 +1,27 @@
 /**
- * Reads one hash chain back from DynamoDB: its head and its vote items in seq order, by a
- * paginated, consistent Query on the chain's pk (`HEAD` sorts before `VOTE#...`, and the 12-digit
- * seq makes string order seq order).
+ * Reads one hash chain back from DynamoDB: its head and its entry items in seq order, by a
+ * paginated, consistent Query on the chain's pk (the layout's sort keys put the head apart and the
+ * entries in seq order).
  */
 import { QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { chainPk, HEAD_SK } from '../voting/hash-chain.js';
-import { decodeHead, decodeVoteItem, type ChainState, type Item, type StoredVote } from './chain-items.js';
+import { decodeHead, type ChainState, type Item } from './chain-items.js';
 
-export interface ChainContents {
-  /** Undefined when the chain has no head item (no vote was ever written). */
+export interface ChainContents<E> {
+  /** Undefined when the chain has no head item (nothing was ever written). */
   readonly head: ChainState | undefined;
-  /** Vote items in seq order, including any beyond the head (there should be none). */
-  readonly votes: StoredVote[];
+  /** Entries in seq order, including any beyond the head (there should be none). */
+  readonly entries: E[];
 }
 
-/** Yields the chain's raw items (head first, then votes in seq order), page by page. */
-export async function* chainItems(dynamodb: DynamoDBClient, table: string, electionId: string, partition: number): AsyncGenerator<Item> {
+/** Yields the chain's raw items in sort-key order, page by page. */
+export async function* chainItems(dynamodb: DynamoDBClient, table: string, chain: string): AsyncGenerator<Item> {
   let start: Item | undefined;
   do {
     const page = await dynamodb.send(
       new QueryCommand({
         TableName: table,
         KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': { S: chainPk(electionId, partition) } },
+        ExpressionAttributeValues: { ':pk': { S: chain } },
         ConsistentRead: true,
         ExclusiveStartKey: start,
       }),
@@ -32,12 +31,13 @@ export async function* chainItems(dynamodb: DynamoDBClient, table: string, elect
   } while (start !== undefined);
 }
 
-export async function readChain(dynamodb: DynamoDBClient, table: string, electionId: string, partition: number): Promise<ChainContents> {
+/** The chain's head and its entries, each decoded by `decodeEntry`. */
+export async function readChainItems<E>(dynamodb: DynamoDBClient, table: string, chain: string, headSk: string, decodeEntry: (item: Item) => E): Promise<ChainContents<E>> {
   let head: ChainState | undefined;
-  const votes: StoredVote[] = [];
-  for await (const item of chainItems(dynamodb, table, electionId, partition)) {
-    if (item.sk?.S === HEAD_SK) head = decodeHead(item);
-    else votes.push(decodeVoteItem(item));
+  const entries: E[] = [];
+  for await (const item of chainItems(dynamodb, table, chain)) {
+    if (item.sk?.S === headSk) head = decodeHead(item);
+    else entries.push(decodeEntry(item));
   }
-  return { head, votes };
+  return { head, entries };
 }

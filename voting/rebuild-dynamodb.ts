@@ -16,7 +16,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KafkaDriver } from '../runtime/kafka/driver.js';
 import type { Logger } from '../runtime/logger.js';
 import { forEachBounded } from '../sinks/bounded-parallel.js';
-import { DynamoVoteSink } from '../sinks/dynamo-vote-sink.js';
+import { DynamoVoteSink } from './vote-log-sink.js';
 import type { SinkRecord } from '../sinks/sink.js';
 import { ensureTable } from './provision.js';
 import { topicNames } from './topics.js';

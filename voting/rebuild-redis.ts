@@ -12,10 +12,10 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Redis } from 'ioredis';
 import { forEachBounded } from '../sinks/bounded-parallel.js';
-import { readChain } from '../sinks/chain-reader.js';
+import { readChain } from './vote-chain.js';
 import { countsKey, offsetField, offsetsKey, regionField, regionsKey, TOTAL_FIELD } from './redis-keys.js';
 
-export { readChain, chainItems, type ChainContents } from '../sinks/chain-reader.js';
+export { readChain, chainItems, type ChainContents } from './vote-chain.js';
 
 export interface RebuildRedisOptions {
   readonly dynamodb: DynamoDBClient;

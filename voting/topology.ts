@@ -8,7 +8,7 @@ import type { Topology } from '../topology/topology.js';
 import type { Registry } from 'prom-client';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Logger } from '../runtime/logger.js';
-import { DynamoVoteSink } from '../sinks/dynamo-vote-sink.js';
+import { DynamoVoteSink } from './vote-log-sink.js';
 import { VoteCountSink } from './count-sink.js';
 import { ensureTable } from './provision.js';
 import { hasCompleteness } from '../topology/global-store-completeness.js';

@@ -9,8 +9,9 @@
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildLinks, EMPTY_CHAIN, type ChainInput } from '../../../sinks/chain-items.js';
-import { readChain } from '../../../sinks/chain-reader.js';
+import { EMPTY_CHAIN } from '../../../sinks/chain-items.js';
+import { buildLinks, type ChainInput } from '../../../voting/vote-chain.js';
+import { readChain } from '../../../voting/vote-chain.js';
 import { topicNames } from '../../../voting/topics.js';
 import { decodeAcceptedVote } from '../../../voting/vote.js';
 import { cliEnv, runCli } from '../../support/cli.js';

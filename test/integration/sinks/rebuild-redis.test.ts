@@ -2,7 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoClient } from '../../../infra/dynamo-client.js';
-import { DynamoVoteSink } from '../../../sinks/dynamo-vote-sink.js';
+import { DynamoVoteSink } from '../../../voting/vote-log-sink.js';
 import { VoteCountSink } from '../../../voting/count-sink.js';
 import { countsKey, offsetsKey, regionsKey } from '../../../voting/redis-keys.js';
 import { rebuildRedis } from '../../../voting/rebuild-redis.js';

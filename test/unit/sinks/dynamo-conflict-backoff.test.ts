@@ -5,7 +5,7 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DynamoVoteSink } from '../../../sinks/dynamo-vote-sink.js';
+import { DynamoVoteSink } from '../../../voting/vote-log-sink.js';
 import { SinkClosedError } from '../../../sinks/retry.js';
 import type { SinkRecord } from '../../../sinks/sink.js';
 import type { AcceptedVote } from '../../../voting/vote.js';
