@@ -67,9 +67,11 @@ export { ConfigError, PrerequisiteError, ServiceUnavailableError, VotestreamErro
 export * from './statestores/index.js';
 
 // --- sinks ---
-export type { Sink, SinkRecord, SinkSupplier, SinkTaskInfo } from './sinks/sink.js';
-export { RedisCountSink, type RedisCountSinkOptions } from './sinks/redis-count-sink.js';
-export { DynamoVoteSink, type DynamoVoteSinkOptions } from './sinks/dynamo-vote-sink.js';
+export type { Sink, SinkProgress, SinkRecord, SinkSupplier, SinkTaskInfo } from './sinks/sink.js';
+export { RedisCountSink, type RedisCountLayout, type RedisCountPublish, type RedisCountSinkOptions } from './sinks/redis-count-sink.js';
+export { DynamoChainSink, type DynamoChainSinkOptions } from './sinks/dynamo-chain-sink.js';
+export type { ChainLayout } from './sinks/chain-items.js';
+export { InfrastructureError, SinkStateLostError } from './runtime/errors.js';
 
 // --- runtime on Kafka ---
 export { StreamsApp, CoPartitioningError, type StreamsAppOptions, type StreamsAppState } from './runtime/streams-app.js';
@@ -87,4 +89,6 @@ export { FencedError, TransactionError, KafkaDriverError } from './runtime/kafka
 export { rebuildStore, type PartitionRebuild, type RebuildStoreOptions } from './runtime/rebuild-store.js';
 
 // --- voting: the application ---
+export { VoteCountSink, type VoteCountSinkOptions } from './voting/count-sink.js';
+export { DynamoVoteSink, type DynamoVoteSinkOptions } from './voting/vote-log-sink.js';
 export { votingTopology, votingApplicationId, VOTING_ROLES, type VotingRole, type VotingTopologyOptions } from './voting/topology.js';
