@@ -1,15 +1,9 @@
 /**
- * Typed errors. Every error votestream throws on purpose is a VotestreamError with a stable `code`,
- * so callers (the CLI's exit codes, the dead-letter handler, tests) can branch on the kind, not the text.
+ * The runtime's typed errors; the base class is on the ground floor (statestores/votestream-error.ts).
  */
-export class VotestreamError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+import { VotestreamError } from '../statestores/votestream-error.js';
+
+export { VotestreamError };
 
 /** Bad options or configuration, found at the edge before anything runs. */
 export class ConfigError extends VotestreamError {

@@ -1,4 +1,4 @@
-import type { Sink, SinkRecord } from '../sinks/sink.js';
+import type { Sink, SinkRecord } from '../topology/sink.js';
 import type { RecordMetadata, StreamRecord } from '../topology/record.js';
 import { InfrastructureError } from './errors.js';
 import type { ChildNode } from './forwarding.js';

@@ -1,4 +1,4 @@
-import type { Sink } from '../sinks/sink.js';
+import type { Sink } from '../topology/sink.js';
 import type { KeyValueStore } from '../statestores/key-value-store.js';
 import type { Cancellable, Punctuator, PunctuationType } from '../topology/processor.js';
 import type { RecordMetadata } from '../topology/record.js';

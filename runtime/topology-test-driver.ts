@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Sink } from '../sinks/sink.js';
+import type { Sink } from '../topology/sink.js';
 import { InMemoryKeyValueStore } from '../statestores/in-memory-store.js';
 import type { KeyValueStore } from '../statestores/key-value-store.js';
 import { LevelDbKeyValueStore } from '../statestores/leveldb-store.js';

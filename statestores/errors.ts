@@ -1,4 +1,4 @@
-import { VotestreamError } from '../runtime/errors.js';
+import { VotestreamError } from './votestream-error.js';
 
 /**
  * Typed errors of the state stores. Each has a stable `code`, so the runtime can tell a bug in its

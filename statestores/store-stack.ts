@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import { VotestreamError } from '../runtime/errors.js';
+import { VotestreamError } from './votestream-error.js';
 import type { KeyValue, KeyValueStore } from './key-value-store.js';
 import { assertNoRegression, toOffset, type CommittableKeyValueStore } from './committable-store.js';
 import { ChangeLoggingKeyValueStore, type ChangelogRecord } from './changelogging-store.js';

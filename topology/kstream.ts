@@ -1,4 +1,4 @@
-import type { SinkSupplier } from '../sinks/sink.js';
+import type { SinkSupplier } from './sink.js';
 import { BranchedKStream } from './branched-kstream.js';
 import type { GlobalKTable } from './global-ktable.js';
 import type { TopologyGraph } from './internal/topology-graph.js';

@@ -1,4 +1,4 @@
-import { VotestreamError } from '../runtime/errors.js';
+import { VotestreamError } from '../statestores/votestream-error.js';
 
 /** A topology that cannot run as built (found by `StreamsBuilder.build()` or when a task wires it). */
 export class TopologyError extends VotestreamError {

@@ -1,4 +1,4 @@
-import type { SinkSupplier } from '../../sinks/sink.js';
+import type { SinkSupplier } from '../sink.js';
 import type { DeserializationErrorPolicy } from '../options.js';
 import type { ProcessorSupplier } from '../processor.js';
 import type { GlobalStoreMerge } from '../topology-spec.js';

@@ -1,4 +1,4 @@
-import { VotestreamError } from '../../runtime/errors.js';
+import { VotestreamError } from '../../statestores/votestream-error.js';
 
 /**
  * Turns a value into the bytes of a Kafka key or value and back. `null` bytes are Kafka's "no key" /
