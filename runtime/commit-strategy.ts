@@ -1,0 +1,202 @@
+import type { StreamsConfig } from './streams-config.js';
+import { chunkByTopicBytes } from './produce-limits.js';
+import { FencedError, TransactionError } from './kafka/errors.js';
+import type { GroupConsumer, KafkaDriver, Producer, ProducerRecord, TopicPartitionOffset, TransactionalProducer } from './kafka/driver.js';
+import type { Logger } from './logger.js';
+
+/**
+ * How a sub-topology commits:
+ * - `transactional`: exactly_once_v2 with Kafka outputs or logged stores: outputs, changelog
+ *   records and consumed offsets in one transaction (DESIGN section 4).
+ * - `at-least-once`: outputs acknowledged, then offsets committed.
+ * - `sink-fenced`: the sub-topology writes only to external sinks, which are exactly-once by their
+ *   own fences; consumed offsets are committed after the sinks flushed, with no transaction.
+ */
+export type CommitMode = 'transactional' | 'at-least-once' | 'sink-fenced';
+
+/** What the tasks prepared for one commit (their sinks already flushed): everything Kafka must hold. */
+export interface PreparedCommit {
+  /** Outputs, dead letters and changelog records. */
+  readonly records: readonly ProducerRecord[];
+  /** Next offset to consume per topic-partition processed since the last commit. */
+  readonly offsets: readonly TopicPartitionOffset[];
+  readonly changelogTopics: ReadonlySet<string>;
+  /** Changelog records per task partition in `records`. */
+  readonly changelogCounts: ReadonlyMap<number, number>;
+}
+
+/**
+ * The middle step of a commit, the one that differs by mode: between the tasks' prepare-commit
+ * (sinks flushed, changelog records collected) and their post-commit (stores committed to
+ * LevelDB), it makes Kafka hold the batch for good. Each strategy owns the producer it needs.
+ */
+export interface CommitStrategy {
+  readonly mode: CommitMode;
+  /** Creates the producer this mode needs before the first poll, if it is missing (dropped after a producer fence). */
+  connect(): Promise<void>;
+  /** Sends the records and commits the offsets; returns the changelog offset each task partition's stores reach. */
+  commit(batch: PreparedCommit, consumer: GroupConsumer): Promise<Map<number, bigint>>;
+  /** Aborts the open transaction, if there is one; never throws. */
+  abort(): Promise<void>;
+  /** Drops the producer: after a producer fence, a transaction that cannot be aborted, or on shutdown. */
+  close(): Promise<void>;
+}
+
+export interface CommitStrategyOptions {
+  readonly config: StreamsConfig;
+  readonly driver: KafkaDriver;
+  readonly logger: Logger;
+  /** Names the producers: `<applicationId>-<name>`, and the transactional id after the instance too. */
+  readonly name: string;
+}
+
+export function commitMode(config: StreamsConfig, writesKafka: boolean): CommitMode {
+  return !writesKafka ? 'sink-fenced' : config.processingGuarantee === 'exactly_once_v2' ? 'transactional' : 'at-least-once';
+}
+
+export function createCommitStrategy(mode: CommitMode, options: CommitStrategyOptions): CommitStrategy {
+  switch (mode) {
+    case 'transactional':
+      return new TransactionalCommit(options);
+    case 'at-least-once':
+      return new AtLeastOnceCommit(options);
+    case 'sink-fenced':
+      return new SinkFencedCommit(options);
+  }
+}
+
+/** exactly_once_v2: outputs, changelog records and offsets in one transaction. */
+class TransactionalCommit implements CommitStrategy {
+  readonly mode = 'transactional';
+  readonly #o: CommitStrategyOptions;
+  #producer: TransactionalProducer | undefined;
+
+  constructor(options: CommitStrategyOptions) {
+    this.#o = options;
+  }
+
+  async connect(): Promise<void> {
+    if (this.#producer !== undefined) return;
+    const { config, driver, name } = this.#o;
+    this.#producer = await driver.createTransactionalProducer({
+      transactionalId: `${config.applicationId}-${name}-${config.instanceId}`,
+      clientId: `${config.applicationId}-${name}`,
+    });
+  }
+
+  async commit(batch: PreparedCommit, consumer: GroupConsumer): Promise<Map<number, bigint>> {
+    const producer = this.#producer!;
+    await producer.begin();
+    try {
+      const produced = await sendInChunks(batch.records, this.#o.config.maxMessageBytes, (chunk) => producer.send(chunk));
+      // +1: the commit marker follows our records, so a clean restart starts past it and reads nothing.
+      const changelogNext = nextChangelogOffsets(produced, batch.changelogTopics, batch.changelogCounts, 1n);
+      if (batch.offsets.length > 0) await producer.sendOffsets(consumer, batch.offsets);
+      await producer.commit();
+      return changelogNext;
+    } catch (err) {
+      throw err instanceof FencedError || err instanceof TransactionError ? err : new TransactionError(`commit failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async abort(): Promise<void> {
+    if (this.#producer?.inTransaction) {
+      await this.#producer.abort().catch((err: unknown) => this.#o.logger.warn({ err: (err as Error).message }, 'abort failed'));
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#producer?.close().catch((err: unknown) => this.#o.logger.warn({ err }, 'producer close failed'));
+    this.#producer = undefined;
+  }
+}
+
+/** Outputs acknowledged first, then the offsets committed by the group. */
+class AtLeastOnceCommit implements CommitStrategy {
+  readonly mode: CommitMode = 'at-least-once';
+  readonly #o: CommitStrategyOptions;
+  #producer: Producer | undefined;
+
+  constructor(options: CommitStrategyOptions) {
+    this.#o = options;
+  }
+
+  async connect(): Promise<void> {
+    this.#producer ??= await this.#createProducer();
+  }
+
+  async commit(batch: PreparedCommit, consumer: GroupConsumer): Promise<Map<number, bigint>> {
+    let changelogNext = new Map<number, bigint>();
+    if (batch.records.length > 0) {
+      this.#producer ??= await this.#createProducer();
+      const producer = this.#producer;
+      const produced = await sendInChunks(batch.records, this.#o.config.maxMessageBytes, (chunk) => producer.send(chunk));
+      changelogNext = nextChangelogOffsets(produced, batch.changelogTopics, batch.changelogCounts, 0n);
+    }
+    if (batch.offsets.length > 0) await consumer.commitSync(batch.offsets);
+    return changelogNext;
+  }
+
+  async abort(): Promise<void> {
+    // No transaction: what was sent stays sent, and is sent again on replay (at least once).
+  }
+
+  async close(): Promise<void> {
+    await this.#producer?.close().catch((err: unknown) => this.#o.logger.warn({ err }, 'producer close failed'));
+    this.#producer = undefined;
+  }
+
+  #createProducer(): Promise<Producer> {
+    const { config, driver, name } = this.#o;
+    return driver.createProducer({ clientId: `${config.applicationId}-${name}` });
+  }
+}
+
+/**
+ * The sinks are exactly-once by their own fences, so the offsets need only follow their flush.
+ * No topic of its own to write: the producer is created only once a dead letter needs one.
+ */
+class SinkFencedCommit extends AtLeastOnceCommit {
+  override readonly mode: CommitMode = 'sink-fenced';
+
+  override async connect(): Promise<void> {}
+}
+
+/** Sends records in chunks no topic's batch can outgrow, one after another; returns every base offset. */
+async function sendInChunks(
+  records: readonly ProducerRecord[],
+  maxMessageBytes: number,
+  send: (chunk: readonly ProducerRecord[]) => Promise<{ readonly offsets: readonly TopicPartitionOffset[] }>,
+): Promise<TopicPartitionOffset[]> {
+  const offsets: TopicPartitionOffset[] = [];
+  for (const chunk of chunkByTopicBytes(records, maxMessageBytes)) offsets.push(...(await send(chunk)).offsets);
+  return offsets;
+}
+
+/**
+ * The changelog offset each task's store reaches with this commit: the batch's base offset plus
+ * the records sent to that partition, plus the transaction's commit marker when there is one.
+ * Only this task's owner commits to its changelog partition, so nothing committed lies between
+ * our records and the marker; anything else there is aborted, invisible to read_committed
+ * restores. If the client split a partition's records into several batches, the lowest base is
+ * used, which can only lag (harmless: replaying changelog records is idempotent).
+ */
+function nextChangelogOffsets(
+  produced: readonly TopicPartitionOffset[],
+  changelogTopics: ReadonlySet<string>,
+  counts: ReadonlyMap<number, number>,
+  marker: bigint,
+): Map<number, bigint> {
+  const base = new Map<number, bigint>();
+  for (const o of produced) {
+    if (!changelogTopics.has(o.topic)) continue;
+    const prev = base.get(o.partition);
+    if (prev === undefined || o.offset < prev) base.set(o.partition, o.offset);
+  }
+  const next = new Map<number, bigint>();
+  for (const [partition, count] of counts) {
+    const b = base.get(partition);
+    if (b !== undefined) next.set(partition, b + BigInt(count) + marker);
+  }
+  return next;
+}
