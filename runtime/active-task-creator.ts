@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Sink, SinkProgress } from '../sinks/sink.js';
+import type { Sink, SinkProgress } from '../topology/sink.js';
 import type { KeyValueStore } from '../statestores/key-value-store.js';
 import { StoreOpenError } from '../statestores/errors.js';
 import { createTaskStore, type TaskStore } from '../statestores/store-stack.js';

@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import type { Sink } from '../sinks/sink.js';
+import type { Sink } from '../topology/sink.js';
 import type { KeyValueStore } from '../statestores/key-value-store.js';
 import type { TaskStore } from '../statestores/store-stack.js';
 import type { Serde } from '../topology/serdes/serde.js';
