@@ -235,7 +235,8 @@ describe('runtime under faults (real broker)', () => {
     await committed;
     expect(pairs(rejected)).toEqual(['u1=v2']);
     expect(pairs(await readAll(real, output, 2, 10_000))).toEqual(['u0=v0', 'u1=v1']);
-  });
+    // Two joins, a held transaction and its stable-offset wait: slow on a loaded 2-core machine.
+  }, 240_000);
 
   it('fault 5: a Kafka outage longer than the clients\' retries is ridden out, not ready meanwhile, and everything is processed exactly once', async () => {
     const { brokers } = services();
