@@ -1,4 +1,6 @@
-// The public API of votestream. Each area keeps its exports in its own block.
+// The public API of the votestream framework (the package's `.` entry). Each area keeps its exports
+// in its own block. Test helpers are in `votestream/testing` (testing.ts), the voting application in
+// `votestream/voting` (voting/index.ts); store layers, tasks and the runtime's internals stay inside.
 
 // --- topology: the DSL, the Processor API, serdes, the Topology description ---
 export { StreamsBuilder } from './topology/streams-builder.js';
@@ -38,33 +40,24 @@ export type {
   TopologyDescription,
   TopologyDescriptionJson,
 } from './topology/topology-description.js';
-export { resolveTopic } from './topology/topology-spec.js';
-export type {
-  ExternalSinkNodeSpec,
-  GlobalStoreSpec,
-  NodeSpec,
-  ProcessorNodeSpec,
-  SourceNodeSpec,
-  StoreSpec,
-  SubTopologySpec,
-  TopicSinkNodeSpec,
-} from './topology/topology-spec.js';
 export { TopologyError } from './topology/topology-error.js';
 
-// --- runtime: task execution and the test driver ---
-export { StreamTask, type StreamTaskOptions } from './runtime/stream-task.js';
-export { GlobalStateStore } from './runtime/global-state-store.js';
-export type { RecordCollector, OutgoingRecord } from './runtime/record-collector.js';
-export type { RawRecord } from './runtime/raw-record.js';
-export { ManualClock, systemClock, type Clock } from './runtime/clock.js';
+// --- runtime: the pieces a topology's user meets (the test driver is in `votestream/testing`) ---
+export { systemClock, type Clock } from './runtime/clock.js';
 export { murmur2, partitionForKey, toPositive } from './runtime/partitioner.js';
 export { DeserializationError } from './runtime/deserialization-error.js';
-export { TopologyTestDriver, type TopologyTestDriverOptions } from './runtime/topology-test-driver.js';
-export type { TestInputTopic, TestOutputTopic, TestRecord } from './runtime/test-topics.js';
 export { ConfigError, PrerequisiteError, ServiceUnavailableError, VotestreamError } from './runtime/errors.js';
 
-// --- statestores ---
-export * from './statestores/index.js';
+// --- statestores: the interface a processor's store has, and its errors (the layers stay inside) ---
+export type { KeyValue, KeyValueStore, RangeOptions } from './statestores/key-value-store.js';
+export {
+  StoreArgumentError,
+  StoreCommitProtocolError,
+  StoreCorruptionError,
+  StoreNotOpenError,
+  StoreOpenError,
+  StoreWriteError,
+} from './statestores/errors.js';
 
 // --- sinks ---
 export type { Sink, SinkProgress, SinkRecord, SinkSupplier, SinkTaskInfo } from './sinks/sink.js';
@@ -87,8 +80,3 @@ export type { KafkaDriver } from './runtime/kafka/driver.js';
 export { PlatformaticKafkaDriver } from './runtime/kafka/platformatic-driver.js';
 export { FencedError, TransactionError, KafkaDriverError } from './runtime/kafka/errors.js';
 export { rebuildStore, type PartitionRebuild, type RebuildStoreOptions } from './runtime/rebuild-store.js';
-
-// --- voting: the application ---
-export { VoteCountSink, type VoteCountSinkOptions } from './voting/count-sink.js';
-export { DynamoVoteSink, type DynamoVoteSinkOptions } from './voting/vote-log-sink.js';
-export { votingTopology, votingApplicationId, VOTING_ROLES, type VotingRole, type VotingTopologyOptions } from './voting/topology.js';

@@ -4,7 +4,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { Serdes, TopologyTestDriver, type Topology } from '../../index.js';
+import { Serdes, type Topology } from '../../index.js';
+import { TopologyTestDriver } from '../../testing.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -19,6 +20,7 @@ function readmeExample(): string {
 }
 
 const PACKAGE_IMPORT = /^import \{([^}]*)\} from 'votestream';$/m;
+const TESTING_IMPORT = /^import \{([^}]*)\} from 'votestream\/testing';$/m;
 
 /**
  * Type-checks the example as a file of this repository importing the package's entry point (a
@@ -26,7 +28,9 @@ const PACKAGE_IMPORT = /^import \{([^}]*)\} from 'votestream';$/m;
  */
 function typeErrors(code: string): string[] {
   const file = join(root, 'test', 'unit', '__readme_example__.ts');
-  const source = code.replace(PACKAGE_IMPORT, "import {$1} from '../../index.js';");
+  const source = code
+    .replace(PACKAGE_IMPORT, "import {$1} from '../../index.js';")
+    .replace(TESTING_IMPORT, "import {$1} from '../../testing.js';");
   const parsed = ts.getParsedCommandLineOfConfigFile(join(root, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined });
   const host = ts.createCompilerHost(parsed!.options);
   const read = host.readFile.bind(host);
@@ -53,6 +57,7 @@ describe('README DSL example', () => {
 
   it('compiles as written, against the package entry point', () => {
     expect(code).toMatch(PACKAGE_IMPORT);
+    expect(code).toMatch(TESTING_IMPORT);
     expect(typeErrors(code)).toEqual([]);
   }, 60_000);
 
@@ -63,6 +68,7 @@ describe('README DSL example', () => {
     expect(expectedComment?.[1]).toBe("[{ key: 'ana', value: '/a' }]");
     const runnable = code
       .replace(PACKAGE_IMPORT, `import {$1} from ${JSON.stringify(pathToFileURL(join(root, 'index.ts')).href)};`)
+      .replace(TESTING_IMPORT, `import {$1} from ${JSON.stringify(pathToFileURL(join(root, 'testing.ts')).href)};`)
       .replace(/^const app = new StreamsApp\(/m, 'const app = new __readme.StreamsApp(')
       .replace(/^(driver\.createOutputTopic\([^\n]*\.readKeyValuesToList\(\));/m, '__readme.firstVisits = $1;')
       .concat('\n__readme.topology = topology;\n');
