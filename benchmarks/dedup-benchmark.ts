@@ -15,6 +15,7 @@ import type { ProcessingGuarantee } from '../runtime/streams-config.js';
 import { topicNames } from '../voting/topics.js';
 import { recordsInput, voteRecords } from './bench-input.js';
 import { summarizeCpuProfile, type ProfileSummary } from './cpu-profile.js';
+import { BenchmarkError } from './errors.js';
 import { round2, runDedupOnce } from './dedup-run.js';
 import { machineInfo, type BenchmarkResult } from './result.js';
 import { generateVotes, sampleElections } from '../voting/vote-generator.js';
@@ -94,7 +95,7 @@ export async function runDedupBenchmark(o: DedupBenchmarkOptions): Promise<Dedup
       worker0ExecArgv: ['--cpu-prof', '--cpu-prof-dir', dir],
     });
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-    if (file === undefined) throw new Error(`no .cpuprofile written to ${dir}`);
+    if (file === undefined) throw new BenchmarkError('BENCHMARK_OUTPUT', `no .cpuprofile written to ${dir}`);
     profile = summarizeCpuProfile(join(dir, file));
     figures['1 process exactly_once_v2 under --cpu-prof: votes/s'] = Math.round(run.recordsPerSecond);
     figures['profile: worker busy (not idle) %'] = profile.busyPercent;

@@ -11,6 +11,7 @@
 import type { KafkaAdmin, TopicPartitionOffset } from '../runtime/kafka/driver.js';
 import { votingApplicationId } from '../voting/topology.js';
 import { topicNames } from '../voting/topics.js';
+import { BenchmarkError } from './errors.js';
 
 /** The dedup sub-topology's group: the app id and its first source node, `votes-source` (see StreamThread). */
 export function dedupGroupId(prefix: string): string {
@@ -55,7 +56,7 @@ export async function waitForDedup(o: {
     if (committed > 0 && firstProgressAt === 0) firstProgressAt = now;
     o.onProgress?.(committed, total);
     if (committed >= total) return { doneAt: now, firstProgressAt, curve };
-    if (now > deadline) throw new Error(`dedup did not finish within ${o.timeoutMs} ms: ${committed} of ${total} votes committed`);
+    if (now > deadline) throw new BenchmarkError('BENCHMARK_TIMEOUT', `dedup did not finish within ${o.timeoutMs} ms: ${committed} of ${total} votes committed`);
     await new Promise((r) => setTimeout(r, o.pollMs ?? 200));
   }
 }

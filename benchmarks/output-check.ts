@@ -5,6 +5,7 @@
  */
 import type { KafkaDriver } from '../runtime/kafka/driver.js';
 import { topicNames } from '../voting/topics.js';
+import { BenchmarkError } from './errors.js';
 
 export interface OutputCounts {
   readonly accepted: number;
@@ -60,6 +61,6 @@ export async function checkDedupOutputs(o: {
   if (repeated > 0) problems.push(`${repeated} voters were accepted more than once`);
   if (rejected !== o.duplicates) problems.push(`votes-rejected holds ${rejected} records, expected ${o.duplicates} (duplicates)`);
   if (notDuplicate > 0) problems.push(`${notDuplicate} rejections have a reason other than "duplicate"`);
-  if (problems.length > 0) throw new Error(`dedup output is NOT exact (prefix ${o.prefix}):\n  - ${problems.join('\n  - ')}`);
+  if (problems.length > 0) throw new BenchmarkError('BENCHMARK_OUTPUT', `dedup output is NOT exact (prefix ${o.prefix}):\n  - ${problems.join('\n  - ')}`);
   return { accepted, rejected };
 }

@@ -13,6 +13,7 @@ import type { ProcessingGuarantee } from '../runtime/streams-config.js';
 import { topicNames } from '../voting/topics.js';
 import { recordsInput, voteRecords } from './bench-input.js';
 import { round2, runDedupOnce } from './dedup-run.js';
+import { BenchmarkError } from './errors.js';
 import { machineInfo, type BenchmarkResult } from './result.js';
 import { generateVotes, sampleElections } from '../voting/vote-generator.js';
 import { failOnExit, startBenchWorker, stopBenchWorkers, type BenchWorker, type LogLine } from './worker-processes.js';
@@ -105,7 +106,7 @@ export async function runRestoreBenchmark(o: RestoreBenchmarkOptions): Promise<B
     const dead = failOnExit(workers);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`restore did not finish within ${o.timeoutMs} ms: ${restored.length} of ${expectedTasks} tasks restored`)), o.timeoutMs);
+      timer = setTimeout(() => reject(new BenchmarkError('BENCHMARK_TIMEOUT', `restore did not finish within ${o.timeoutMs} ms: ${restored.length} of ${expectedTasks} tasks restored`)), o.timeoutMs);
     });
     try {
       await Promise.race([all, dead.promise, timeout]);
@@ -119,7 +120,7 @@ export async function runRestoreBenchmark(o: RestoreBenchmarkOptions): Promise<B
     const totalMs = restored.reduce((n, r) => n + r.ms, 0);
     const wallSeconds = (lastAt - started) / 1000;
     if (totalRecords !== generated.firstVoteIds.size) {
-      throw new Error(`restored ${totalRecords} changelog records, expected ${generated.firstVoteIds.size} (one per accepted voter)`);
+      throw new BenchmarkError('BENCHMARK_OUTPUT', `restored ${totalRecords} changelog records, expected ${generated.firstVoteIds.size} (one per accepted voter)`);
     }
     const rates = restored.map((r) => r.recordsPerSecond).sort((a, b) => a - b);
     const figures: RestoreBenchmarkFigures = {

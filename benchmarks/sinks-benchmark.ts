@@ -21,6 +21,7 @@ import type { SinkRecord } from '../sinks/sink.js';
 import { ensureTable } from '../voting/provision.js';
 import { countsKey, offsetsKey, regionsKey } from '../voting/redis-keys.js';
 import type { AcceptedVote } from '../voting/vote.js';
+import { BenchmarkError } from './errors.js';
 import { machineInfo, type BenchmarkResult } from './result.js';
 
 export interface SinksBenchmarkOptions {
@@ -141,7 +142,7 @@ export async function runSinksBenchmark(opts: SinksBenchmarkOptions): Promise<Si
   const redis = new Redis(opts.redisUrl);
   try {
     const total = (await Promise.all(elections.map((e) => redis.hget(countsKey(e), '_total')))).reduce((n, t) => n + Number(t), 0);
-    if (total !== redisVotes) throw new Error(`redis sink counted ${total} votes, expected ${redisVotes}`);
+    if (total !== redisVotes) throw new BenchmarkError('BENCHMARK_OUTPUT', `redis sink counted ${total} votes, expected ${redisVotes}`);
     await redis.del(...elections.flatMap((e) => [countsKey(e), regionsKey(e), offsetsKey(e)]));
   } finally {
     redis.disconnect();

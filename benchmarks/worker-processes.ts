@@ -6,6 +6,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { ProcessingGuarantee } from '../runtime/streams-config.js';
+import { ProcessStartError } from '../infra/errors.js';
+import { BenchmarkError } from './errors.js';
 
 export type LogLine = Record<string, unknown>;
 
@@ -83,7 +85,7 @@ export function startBenchWorker(o: BenchWorkerOptions): BenchWorker {
       stdio: ['ignore', 'ignore', 'pipe'],
     },
   );
-  if (child.pid === undefined) throw new Error(`could not start worker ${o.instanceId}`);
+  if (child.pid === undefined) throw new ProcessStartError(`could not start worker ${o.instanceId}`);
   live.add(child);
   const startedAt = Date.now();
   const tail: LogLine[] = [];
@@ -139,7 +141,7 @@ export function failOnExit(workers: readonly BenchWorker[]): { promise: Promise<
     for (const w of workers) {
       void w.exited.then((code) => {
         if (cancelled) return;
-        reject(new Error(`worker ${w.instanceId} (pid ${w.pid}) exited with code ${code} during the run; last log lines:\n${w.tail().map((l) => JSON.stringify(l)).join('\n')}`));
+        reject(new BenchmarkError('BENCHMARK_WORKER_EXITED', `worker ${w.instanceId} (pid ${w.pid}) exited with code ${code} during the run; last log lines:\n${w.tail().map((l) => JSON.stringify(l)).join('\n')}`));
       });
     }
   });

@@ -57,13 +57,14 @@ export const CONFIG_ENV: Record<keyof VotestreamConfig, string> = {
 
 function readConfigFile(path: string): Partial<Record<string, unknown>> {
   if (!existsSync(path)) throw new ConfigError(`config file ${path} does not exist`);
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
-    return parsed as Record<string, unknown>;
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
     throw new ConfigError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
   }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`config file ${path} is not valid JSON: not a JSON object`);
+  return parsed as Record<string, unknown>;
 }
 
 export function resolveConfig(

@@ -5,6 +5,7 @@ import { hideBin } from 'yargs/helpers';
 import { VotestreamError } from '../runtime/errors.js';
 import { LOG_LEVELS } from './config.js';
 import type { GlobalArgs } from './context.js';
+import { EXIT, exitCodeOf } from './exit-codes.js';
 import { benchCommand } from './commands/bench.js';
 import { describeCommand } from './commands/describe.js';
 import { devCommand } from './commands/dev.js';
@@ -14,18 +15,16 @@ import { simulateCommand } from './commands/simulate.js';
 import { stackCommand } from './commands/stack.js';
 import { workerCommand } from './commands/worker.js';
 
-/** Exit codes by error kind, so scripts can tell a usage mistake from a service that is down. */
-export const EXIT_CODES: Record<string, number> = { CONFIG: 2, PREREQUISITE: 3, SERVICE_UNAVAILABLE: 4 };
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 function fail(err: unknown): never {
   if (err instanceof VotestreamError) {
     process.stderr.write(`votestream: ${err.message}\n`);
-    process.exit(EXIT_CODES[err.code] ?? 1);
+    process.exit(exitCodeOf(err));
   }
   process.stderr.write(`votestream: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
+  process.exit(EXIT.FAILURE);
 }
 
 await yargs(hideBin(process.argv))
@@ -55,7 +54,7 @@ await yargs(hideBin(process.argv))
   .fail((msg, err, y) => {
     if (err !== undefined && err !== null) fail(err);
     process.stderr.write(`${y.help()}\n\nvotestream: ${msg}\n`);
-    process.exit(2);
+    process.exit(EXIT.USAGE);
   })
   .parseAsync()
   .catch(fail);

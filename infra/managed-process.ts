@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ProcessStartError } from './errors.js';
 
 /**
  * A background service we started ourselves: its pid lives in a pid file, so that `stack down`
@@ -53,7 +54,7 @@ export function startDetached(spec: ManagedProcessSpec): number {
       detached: true,
       stdio: ['ignore', fd, fd],
     });
-    if (child.pid === undefined) throw new Error(`could not start ${spec.name} (${spec.command})`);
+    if (child.pid === undefined) throw new ProcessStartError(`could not start ${spec.name} (${spec.command})`);
     child.unref();
     writeFileSync(spec.pidFile, `${child.pid}\n`);
     return child.pid;

@@ -1,9 +1,11 @@
 /**
  * The runtime's typed errors; the base class is on the ground floor (statestores/votestream-error.ts).
  */
+import type { ErrorCode } from '../statestores/error-codes.js';
 import { VotestreamError } from '../statestores/votestream-error.js';
 
 export { VotestreamError };
+export { ERROR_CODES, isErrorCode, type ErrorCode } from '../statestores/error-codes.js';
 
 /** Bad options or configuration, found at the edge before anything runs. */
 export class ConfigError extends VotestreamError {
@@ -32,7 +34,7 @@ export class ServiceUnavailableError extends VotestreamError {
  * it drops the uncommitted work, backs off, replays from committed state and reports not ready.
  */
 export class InfrastructureError extends VotestreamError {
-  constructor(message: string, options?: { cause?: unknown; code?: string }) {
+  constructor(message: string, options?: { cause?: unknown; code?: Extract<ErrorCode, 'INFRASTRUCTURE' | 'SINK_STATE_LOST'> }) {
     super(options?.code ?? 'INFRASTRUCTURE', message, options);
   }
 }

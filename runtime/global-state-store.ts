@@ -3,6 +3,7 @@ import type { GlobalStoreSpec } from '../topology/topology-spec.js';
 import { DeserializationError } from './deserialization-error.js';
 import type { Logger } from './logger.js';
 import type { RawRecord } from './raw-record.js';
+import { recordContext } from './record-context.js';
 
 /** Why a global table record was not applied. */
 export type GlobalSkipReason = 'undecodable' | 'rejected';
@@ -49,14 +50,14 @@ export class GlobalStateStore {
       value = record.value === null ? null : this.spec.valueSerde.deserialize(record.topic, record.value);
     } catch (error) {
       if (this.spec.onDeserializationError === 'fail' && options.strict !== false) {
-        throw new DeserializationError(record.topic, record.partition, record.offset, { cause: error });
+        throw new DeserializationError(recordContext(`global:${this.spec.storeName}`, record), { cause: error });
       }
       return this.#skip(record, 'undecodable', error);
     }
     if (value === null) {
       // What `merge` accumulates (a history) is what later readers rely on; a tombstone erasing it
       // would make the table depend on how far a reader got.
-      if (this.spec.merge !== undefined) return this.#skip(record, 'rejected', new Error('a tombstone cannot delete what merge accumulated'));
+      if (this.spec.merge !== undefined) return this.#skip(record, 'rejected', 'a tombstone cannot delete what merge accumulated');
       await this.store.delete(key);
       return 'applied';
     }

@@ -6,6 +6,7 @@ import { dispatch, type ChildNode } from './forwarding.js';
 import type { Logger } from './logger.js';
 import type { RawRecord } from './raw-record.js';
 import type { RecordCollector } from './record-collector.js';
+import { recordContext } from './record-context.js';
 
 /** Deserializes input records and hands them to its children; applies the source's error policy. */
 export class SourceNode {
@@ -14,10 +15,12 @@ export class SourceNode {
   readonly #applicationId: string;
   readonly #collector: RecordCollector;
   readonly #logger: Logger;
+  readonly #taskId: string;
   #children: readonly ChildNode[] = [];
 
-  constructor(spec: SourceNodeSpec, applicationId: string, collector: RecordCollector, logger: Logger) {
+  constructor(spec: SourceNodeSpec, applicationId: string, collector: RecordCollector, logger: Logger, taskId: string) {
     this.name = spec.name;
+    this.#taskId = taskId;
     this.#spec = spec;
     this.#applicationId = applicationId;
     this.#collector = collector;
@@ -52,7 +55,7 @@ export class SourceNode {
     const reason = error instanceof Error ? error.message : String(error);
     switch (this.#spec.onDeserializationError) {
       case 'fail':
-        throw new DeserializationError(raw.topic, raw.partition, raw.offset, { cause: error });
+        throw new DeserializationError(recordContext(this.#taskId, raw), { cause: error });
       case 'skip-and-log':
         this.#logger.warn(
           { topic: raw.topic, partition: raw.partition, offset: raw.offset, err: reason },

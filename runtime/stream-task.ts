@@ -80,7 +80,7 @@ export class StreamTask {
     for (const spec of subTopology.nodes) {
       switch (spec.kind) {
         case 'source': {
-          const node = new SourceNode(spec, applicationId, collector, logger);
+          const node = new SourceNode(spec, applicationId, collector, logger, this.id);
           for (const topic of node.topics()) this.#sources.set(topic, node);
           wiring.push({ node, children: spec.children });
           break;

@@ -11,6 +11,7 @@ import { KafkaRecordCollector } from './kafka-record-collector.js';
 import type { Logger } from './logger.js';
 import { toRawRecord } from './consumed-record.js';
 import type { RawRecord } from './raw-record.js';
+import { recordContext, type RecordContext } from './record-context.js';
 import { maxRecordBytes, RecordTooLargeError } from './produce-limits.js';
 import type { RuntimeMetrics } from './runtime-metrics.js';
 import type { StreamsConfig } from './streams-config.js';
@@ -277,10 +278,11 @@ export class StreamThread {
   /** A record error: the handler fails the thread or dead-letters the record, in every commit mode. */
   #onProcessingError(raw: RawRecord, err: unknown, active: ActiveTask): void {
     const { config, metrics } = this.#o;
-    if (config.processingExceptionHandler === 'fail') throw new ProcessingFailedError(raw, err);
+    const context = recordContext(active.task.id, raw);
+    if (config.processingExceptionHandler === 'fail') throw new ProcessingFailedError(context, err);
     const topic = config.processingDeadLetterTopic ?? `${raw.topic}-dlq`;
     const message = err instanceof Error ? err.message : String(err);
-    this.#log.warn({ topic: raw.topic, partition: raw.partition, offset: raw.offset, err: message, dlq: topic }, 'processing failed; record dead-lettered');
+    this.#log.warn({ task: context.taskId, topic: raw.topic, partition: raw.partition, offset: raw.offset, err: message, dlq: topic }, 'processing failed; record dead-lettered');
     this.#collector.deadLetter(raw, topic, message, active.produced);
     metrics.deadLettered.inc({ topic, reason: err instanceof RecordTooLargeError ? 'too-large' : 'processing' });
   }
@@ -385,9 +387,21 @@ function largest(sizes: ReadonlyMap<string, number>): number {
   return max;
 }
 
-/** A record failed under `processingExceptionHandler: 'fail'`: the app stops (a fatal error). */
-export class ProcessingFailedError extends VotestreamError {
-  constructor(raw: RawRecord, cause: unknown) {
-    super('PROCESSING_FAILED', `processing ${raw.topic}[${raw.partition}]@${raw.offset} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+/**
+ * A record failed under `processingExceptionHandler: 'fail'`: the app stops (a fatal error). It
+ * carries where (task, topic, partition, offset); the record's own error is its `cause`.
+ */
+export class ProcessingFailedError extends VotestreamError implements RecordContext {
+  readonly taskId: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  constructor(context: RecordContext, cause: unknown) {
+    const { taskId, topic, partition, offset } = context;
+    super('PROCESSING_FAILED', `processing ${topic}[${partition}]@${offset} in task ${taskId} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.taskId = taskId;
+    this.topic = topic;
+    this.partition = partition;
+    this.offset = offset;
   }
 }

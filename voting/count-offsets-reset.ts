@@ -19,11 +19,12 @@
 import { Admin } from '@platformatic/kafka';
 import type { KafkaAdmin, KafkaDriver } from '../runtime/kafka/driver.js';
 import { VotestreamError } from '../runtime/errors.js';
+import type { VotingErrorCode } from './error-codes.js';
 import { topicNames } from './topics.js';
 import { votingApplicationId, votingTopology, type VotingRole } from './topology.js';
 
 /** The count path is running (its group has members): a rebuild now would be overwritten. */
-export class CountPathRunningError extends VotestreamError {
+export class CountPathRunningError extends VotestreamError<VotingErrorCode> {
   constructor(message: string) {
     super('COUNT_PATH_RUNNING', message);
   }

@@ -9,6 +9,8 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { z } from 'zod';
+import { VotestreamError } from '../runtime/errors.js';
+import type { VotingErrorCode } from './error-codes.js';
 import { formatZodError, idSchema, MAX_CANDIDATE_ID_LENGTH, MAX_ELECTION_ID_LENGTH, MAX_REGION_LENGTH } from './vote.js';
 
 export const MAX_TITLE_LENGTH = 256;
@@ -116,7 +118,12 @@ export function encodeElection(election: Election): Buffer {
  */
 export type ElectionHistory = readonly Election[];
 
-export class ElectionVersionError extends Error {}
+/** An `elections` record that cannot be part of its election's history: the caller skips it. */
+export class ElectionVersionError extends VotestreamError<VotingErrorCode> {
+  constructor(message: string) {
+    super('ELECTION_VERSION', message);
+  }
+}
 
 function sameVersion(a: Election, b: Election): boolean {
   return encodeElection(a).equals(encodeElection(b));

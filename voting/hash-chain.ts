@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { VotestreamError } from '../runtime/errors.js';
+import type { VotingErrorCode } from './error-codes.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 export const HEAD_SK = 'HEAD';
@@ -18,7 +19,7 @@ export const HEAD_SK = 'HEAD';
 const HASH_PATTERN = /^[0-9a-f]{64}$/;
 
 /** Thrown when a value cannot be put into a hash preimage or key unambiguously. */
-export class HashChainError extends VotestreamError {
+export class HashChainError extends VotestreamError<VotingErrorCode> {
   constructor(message: string) {
     super('HASH_CHAIN', message);
   }

@@ -11,6 +11,7 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Redis } from 'ioredis';
+import { InfrastructureError } from '../runtime/errors.js';
 import { forEachBounded } from '../sinks/bounded-parallel.js';
 import { readChain } from './vote-chain.js';
 import { countsKey, offsetField, offsetsKey, regionField, regionsKey, TOTAL_FIELD } from './redis-keys.js';
@@ -72,7 +73,7 @@ export async function rebuildRedis(options: RebuildRedisOptions): Promise<Rebuil
   if (Object.keys(offsets).length > 0) multi.hset(keys.offsets, offsets);
   const results = await multi.exec();
   const failed = results?.find(([err]) => err !== null);
-  if (results === null) throw new Error('rebuildRedis: MULTI was discarded');
+  if (results === null) throw new InfrastructureError(`rebuildRedis: Redis discarded the MULTI of election ${electionId}`);
   if (failed) throw failed[0];
   return { total, counts: { ...counts }, regions: { ...regions }, offsets: { ...offsets } };
 }

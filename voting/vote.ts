@@ -17,6 +17,7 @@
 import { isUtf8 } from 'node:buffer';
 import { z } from 'zod';
 import { VotestreamError } from '../runtime/errors.js';
+import type { VotingErrorCode } from './error-codes.js';
 
 /** Why a vote was not counted; the `reason` field of a `votes-rejected` value. */
 export type RejectReason = 'duplicate' | 'unknown-election' | 'unknown-candidate' | 'closed' | 'malformed';
@@ -91,7 +92,7 @@ export type DecodeVoteResult = { ok: true; vote: Vote } | DecodeFailure;
 export type DecodeAcceptedVoteResult = { ok: true; vote: AcceptedVote } | DecodeFailure;
 
 /** Error thrown by the encoders when handed a value the contract cannot represent. */
-export class VoteFormatError extends VotestreamError {
+export class VoteFormatError extends VotestreamError<VotingErrorCode> {
   constructor(message: string) {
     super('VOTE_FORMAT', message);
   }

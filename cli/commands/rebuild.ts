@@ -23,6 +23,7 @@ import { votingApplicationId, votingTopology } from '../../voting/topology.js';
 import { tableNames, topicNames, VOTERS_STORE } from '../../voting/topics.js';
 import { ID_PATTERN, MAX_ELECTION_ID_LENGTH } from '../../voting/vote.js';
 import { commandContext, type GlobalArgs } from '../context.js';
+import { EXIT, EXIT_CODES } from '../exit-codes.js';
 
 interface RebuildStoreArgs extends GlobalArgs {
   store: string;
@@ -71,7 +72,7 @@ const storeCommand: CommandModule<GlobalArgs, RebuildStoreArgs> = {
       process.stdout.write(`${reports.length} partition(s) checked, ${differing.length} different${differing.some((r) => r.swapped) ? ', swapped' : ''}\n`);
     }
     // Differences left in place are worth a non-zero exit for scripts and auditors.
-    if (differing.some((r) => !r.swapped)) process.exitCode = 5;
+    if (differing.some((r) => !r.swapped)) process.exitCode = EXIT.STORE_DIFFERENCES;
   },
 };
 
@@ -86,7 +87,7 @@ interface RebuildRedisArgs extends GlobalArgs {
  * Exit code of `rebuild redis` when the count path is running: nothing was rebuilt (or, if a count
  * worker joined during the rebuild, what was rebuilt may have been overwritten; run it again).
  */
-export const COUNT_PATH_RUNNING_EXIT = 6;
+export const COUNT_PATH_RUNNING_EXIT = EXIT_CODES.COUNT_PATH_RUNNING;
 
 /** Every service the rebuild touches must answer first: a half-done rebuild helps nobody. */
 async function requireServices(config: { brokers: string; redis: string; dynamodbEndpoint: string }): Promise<void> {

@@ -9,6 +9,7 @@ import { VOTING_ROLES, votingApplicationId, votingTopology, type VotingRole } fr
 import { topicNames } from '../../voting/topics.js';
 import type { VotestreamConfig } from '../config.js';
 import { commandContext, type GlobalArgs } from '../context.js';
+import { EXIT, exitCodeOf } from '../exit-codes.js';
 import { superviseWorkers } from '../worker-supervisor.js';
 
 export interface WorkerArgs extends GlobalArgs {
@@ -101,7 +102,7 @@ export async function runWorker(argv: WorkerArgs, config: VotestreamConfig): Pro
     signals++;
     if (signals > 1) {
       logger.warn({ signal }, 'second signal: exiting at once');
-      process.exit(130);
+      process.exit(EXIT.INTERRUPTED);
     }
     logger.info({ signal }, 'finishing the batch, committing and closing (signal again to exit at once)');
     void app.close().then(() => process.exit(0));
@@ -114,7 +115,7 @@ export async function runWorker(argv: WorkerArgs, config: VotestreamConfig): Pro
     await app.failed();
   } catch (err) {
     logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'worker failed');
-    process.exit(1);
+    process.exit(exitCodeOf(err));
   }
 }
 

@@ -120,7 +120,7 @@ export class Fetcher {
       });
     }
     const api = await new Promise<API<FetchArgs, fetchV17.FetchResponse>>((resolve, reject) => {
-      client[kGetApi]<FetchArgs, fetchV17.FetchResponse>('Fetch', (error, found) => (error || !found ? reject(error ?? new Error('no Fetch API')) : resolve(found)));
+      client[kGetApi]<FetchArgs, fetchV17.FetchResponse>('Fetch', (error, found) => (error || !found ? reject(error ?? new KafkaDriverError('no Fetch API')) : resolve(found)));
     });
     const outOfRange: TopicPartition[] = [];
     const isolation = isolationCode(this.#o.isolation);

@@ -135,7 +135,7 @@ export class PlatformaticTransactionalProducer implements TransactionalProducer 
     if (producerId === undefined || producerEpoch === undefined) throw new TransactionError('producer id not initialised');
     const api = await new Promise<API<TxnOffsetCommitArgs, txnOffsetCommitV4.TxnOffsetCommitResponse>>((resolve, reject) => {
       this.#client[kGetApi]<TxnOffsetCommitArgs, txnOffsetCommitV4.TxnOffsetCommitResponse>('TxnOffsetCommit', (error, found) =>
-        error || !found ? reject(error ?? new Error('no TxnOffsetCommit API')) : resolve(found),
+        error || !found ? reject(error ?? new KafkaDriverError('no TxnOffsetCommit API')) : resolve(found),
       );
     });
     for (let attempt = 0; ; attempt++) {

@@ -1,0 +1,18 @@
+/**
+ * The voting application's error codes, its own closed list beside the framework's ERROR_CODES
+ * (statestores/error-codes.ts), which knows nothing of votes. Its errors are
+ * `VotestreamError<VotingErrorCode>`; the CLI's exit-code table is keyed by both lists.
+ */
+export const VOTING_ERROR_CODES = [
+  /** An encoder was handed a vote the contract cannot represent (DESIGN section 3). */
+  'VOTE_FORMAT',
+  /** A value cannot be put into a hash-chain preimage or key unambiguously. */
+  'HASH_CHAIN',
+  /** An `elections` record cannot be part of its election's history (another id, a conflicting version, an earlier effectiveAt). */
+  'ELECTION_VERSION',
+  /** `rebuild redis` found the count path running (its consumer group has members). */
+  'COUNT_PATH_RUNNING',
+] as const;
+
+/** A code of the voting application's errors: one of VOTING_ERROR_CODES. */
+export type VotingErrorCode = (typeof VOTING_ERROR_CODES)[number];
