@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { ConsumedRecord, KafkaDriver, ProducerRecord } from '../../runtime/kafka/driver.js';
 import { createLogger } from '../../runtime/logger.js';
 import { StreamsApp } from '../../runtime/streams-app.js';
-import { topicNames, topicSpecs } from '../../voting/topics.js';
+import { topicNames } from '../../voting/topics.js';
 import { votingTopology } from '../../voting/topology.js';
 import { DriverDouble } from './driver-double.js';
 import { waitUntil } from './poll.js';
@@ -13,21 +13,13 @@ import { waitUntil } from './poll.js';
  * The dedup sub-topology of the voting system run in this process (a StreamsApp with its own
  * application id), for tests that need the real broker but not the sinks.
  */
+export { createVotingTopics, readTopic } from './kafka-io.js';
+
 export interface DedupApp {
   readonly app: StreamsApp;
   readonly applicationId: string;
   /** Waits until the dedup group has committed every `votes` record, then closes the app. */
   drainAndClose(driver: KafkaDriver, timeoutMs?: number): Promise<void>;
-}
-
-/** Creates the voting topics under `prefix` (DESIGN section 3 configs) with `partitions` partitions. */
-export async function createVotingTopics(driver: KafkaDriver, prefix: string, partitions: number): Promise<void> {
-  const admin = driver.createAdmin();
-  try {
-    await admin.ensureTopics(topicSpecs({ prefix, partitions }));
-  } finally {
-    await admin.close();
-  }
 }
 
 /** `driver` replaces the app's own (a test double around the real one). */
@@ -62,24 +54,6 @@ export async function startDedupApp(brokers: string, prefix: string, application
   };
 }
 
-/** Every record of a topic (read_committed), partition by partition in offset order. */
-export async function readTopic(driver: KafkaDriver, topic: string): Promise<ConsumedRecord[]> {
-  const admin = driver.createAdmin();
-  const partitions = await admin.partitionCounts([topic]).finally(() => admin.close());
-  const reader = await driver.createReader({
-    partitions: Array.from({ length: partitions.get(topic) ?? 1 }, (_, partition) => ({ topic, partition, from: 'earliest' as const })),
-    isolation: 'read_committed',
-  });
-  const out: ConsumedRecord[] = [];
-  try {
-    await reader.readToEnd((batch) => {
-      out.push(...batch);
-    });
-  } finally {
-    await reader.close();
-  }
-  return out.sort((a, b) => a.partition - b.partition || (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
-}
 
 /** A record as the tests compare it: where it is and exactly what it holds. */
 export function describeRecord(r: ConsumedRecord): string {

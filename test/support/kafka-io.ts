@@ -1,5 +1,6 @@
 import { PlatformaticKafkaDriver } from '../../runtime/kafka/platformatic-driver.js';
 import type { ConsumedRecord, KafkaDriver, ProducerRecord } from '../../runtime/kafka/driver.js';
+import { topicSpecs } from '../../voting/topics.js';
 import { waitUntil } from './poll.js';
 
 export function testDriver(brokers: string): KafkaDriver {
@@ -70,4 +71,33 @@ export async function waitForGroupAtEnd(driver: KafkaDriver, groupId: string, to
     () => `group ${groupId} to commit the end of ${topic} (behind: ${behind})`,
     { timeoutMs, intervalMs: 250 },
   );
+}
+
+/** Creates the voting topics under `prefix` (DESIGN section 3 configs) with `partitions` partitions. */
+export async function createVotingTopics(driver: KafkaDriver, prefix: string, partitions: number): Promise<void> {
+  const admin = driver.createAdmin();
+  try {
+    await admin.ensureTopics(topicSpecs({ prefix, partitions }));
+  } finally {
+    await admin.close();
+  }
+}
+
+/** Every record of a topic (read_committed), partition by partition in offset order. */
+export async function readTopic(driver: KafkaDriver, topic: string): Promise<ConsumedRecord[]> {
+  const admin = driver.createAdmin();
+  const partitions = await admin.partitionCounts([topic]).finally(() => admin.close());
+  const reader = await driver.createReader({
+    partitions: Array.from({ length: partitions.get(topic) ?? 1 }, (_, partition) => ({ topic, partition, from: 'earliest' as const })),
+    isolation: 'read_committed',
+  });
+  const out: ConsumedRecord[] = [];
+  try {
+    await reader.readToEnd((batch) => {
+      out.push(...batch);
+    });
+  } finally {
+    await reader.close();
+  }
+  return out.sort((a, b) => a.partition - b.partition || (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
 }
