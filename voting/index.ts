@@ -5,6 +5,7 @@ export { DynamoVoteSink, type DynamoVoteSinkOptions } from './vote-log-sink.js';
 export { votingTopology, votingApplicationId, VOTING_ROLES, type VotingRole, type VotingTopologyOptions } from './topology.js';
 export * from './vote.js';
 export * from './election.js';
+export * from './error-codes.js';
 export * from './decide.js';
 export * from './hash-chain.js';
 export * from './redis-keys.js';
