@@ -79,6 +79,7 @@ export async function createActiveTask(
       sinks,
       clock,
       logger: log,
+      onDroppedRecord: () => metrics.droppedRecords.inc({ task: taskId }),
     });
     await task.init();
     // Sink progress is per partition of one input topic: it cannot place a task that reads several.

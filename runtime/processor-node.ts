@@ -136,4 +136,8 @@ export class ProcessorNode implements ChildNode, ProcessorContext<unknown, unkno
   currentSystemTimeMs(): number {
     return this.#host.nowMs();
   }
+
+  recordDropped(reason: string): void {
+    this.#host.dropped(this.name, reason);
+  }
 }

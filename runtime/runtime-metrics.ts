@@ -14,6 +14,7 @@ export class RuntimeMetrics {
   readonly restoredRecords: Counter<'store' | 'task'>;
   readonly deadLettered: Counter<'topic' | 'reason'>;
   readonly sinkReplays: Counter<'subtopology'>;
+  readonly droppedRecords: Counter<'task'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -37,6 +38,12 @@ export class RuntimeMetrics {
       name: 'votestream_sink_replays_total',
       help: 'task partitions replayed from behind the committed offset because a sink store lost state',
       labelNames: ['subtopology'],
+      registers,
+    });
+    this.droppedRecords = new Counter({
+      name: 'votestream_dropped_records_total',
+      help: "records a node skipped (a null key or value in an aggregation or join), as Kafka Streams' dropped-records-total",
+      labelNames: ['task'],
       registers,
     });
     this.deadLettered = new Counter({ name: 'votestream_dead_lettered_total', help: 'records sent to a dead-letter topic', labelNames: ['topic', 'reason'], registers });

@@ -33,6 +33,8 @@ export interface StreamTaskOptions {
   readonly logger?: Logger;
   /** Records an external sink node buffers before writing ahead of the commit; default 1000. */
   readonly sinkBatchSize?: number;
+  /** Called for each record a node skipped (ProcessorContext.recordDropped), after it is logged. */
+  readonly onDroppedRecord?: () => void;
 }
 
 let quietLogger: Logger | undefined;
@@ -58,6 +60,7 @@ export class StreamTask {
   readonly #clock: Clock;
   #metadata: RecordMetadata | undefined;
   #streamTimeMs = -1;
+  #droppedRecords = 0;
   #state: 'created' | 'running' | 'closed' = 'created';
 
   constructor(options: StreamTaskOptions) {
@@ -73,7 +76,7 @@ export class StreamTask {
     for (const store of [...subTopology.stores.map((s) => s.name), ...subTopology.globalStores]) {
       if (!stores.has(store)) throw new TopologyError(`Task ${this.id} needs store "${store}", which was not given`);
     }
-    const host = this.#host(applicationId, stores);
+    const host = this.#host(applicationId, stores, logger, options.onDroppedRecord);
 
     const children = new Map<string, ChildNode>();
     const wiring: { node: SourceNode | ProcessorNode; children: readonly string[] }[] = [];
@@ -111,7 +114,12 @@ export class StreamTask {
     this.sourceTopics = [...this.#sources.keys()];
   }
 
-  #host(applicationId: string, stores: ReadonlyMap<string, KeyValueStore<unknown>>): TaskHost {
+  #host(
+    applicationId: string,
+    stores: ReadonlyMap<string, KeyValueStore<unknown>>,
+    logger: Logger,
+    onDropped: (() => void) | undefined,
+  ): TaskHost {
     return {
       applicationId,
       taskId: this.id,
@@ -121,6 +129,11 @@ export class StreamTask {
       nowMs: () => this.#clock.nowMs(),
       store: (name) => stores.get(name)!,
       schedule: (node, intervalMs, type, punctuator) => this.#schedule(node, intervalMs, type, punctuator),
+      dropped: (node, reason) => {
+        this.#droppedRecords++;
+        logger.warn({ node, reason, ...this.#metadata }, 'skipped a record');
+        onDropped?.();
+      },
     };
   }
 
@@ -138,6 +151,11 @@ export class StreamTask {
 
   get streamTimeMs(): number {
     return this.#streamTimeMs;
+  }
+
+  /** Records its nodes skipped (a null key or value in an aggregation or join), as Kafka Streams' `dropped-records-total`. */
+  get droppedRecordsTotal(): number {
+    return this.#droppedRecords;
   }
 
   /** Calls every processor's `init` (where they open stores and schedule punctuations). */

@@ -13,4 +13,6 @@ export interface TaskHost {
   nowMs(): number;
   store(name: string): KeyValueStore<unknown>;
   schedule(node: ProcessorNode, intervalMs: number, type: PunctuationType, punctuator: Punctuator): Cancellable;
+  /** A node skipped the record being processed (ProcessorContext.recordDropped). */
+  dropped(node: string, reason: string): void;
 }

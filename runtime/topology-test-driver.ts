@@ -6,6 +6,7 @@ import { InMemoryKeyValueStore } from '../statestores/in-memory-store.js';
 import type { KeyValueStore } from '../statestores/key-value-store.js';
 import { LevelDbKeyValueStore } from '../statestores/leveldb-store.js';
 import type { Serde } from '../topology/serdes/serde.js';
+import { isTimestampedSerde, type ValueAndTimestamp } from '../topology/serdes/timestamped-serde.js';
 import type { Topology } from '../topology/topology.js';
 import { ManualClock } from './clock.js';
 import { ConfigError, VotestreamError } from './errors.js';
@@ -242,17 +243,41 @@ export class TopologyTestDriver {
    */
   getKeyValueStore<V>(name: string, partition?: number): Promise<KeyValueStore<V>> {
     return this.#serial(async () => {
-      const global = this.#globalStore(name);
-      if (global !== undefined) return global as KeyValueStore<V>;
-      const sub = this.#topology.subTopologies.find((s) => s.stores.some((store) => store.name === name));
-      if (sub === undefined) throw new ConfigError(`The topology has no store named "${name}"`);
-      if (partition === undefined && this.#partitions > 1) {
-        throw new ConfigError(`Store "${name}" exists once per partition: pass the partition (0..${this.#partitions - 1})`);
-      }
-      const store = this.#stores.get(`${name}\u0000${sub.id}_${partition ?? 0}`);
-      if (store === undefined) throw new ConfigError(`Store "${name}" has no partition ${String(partition)}`);
-      return store as KeyValueStore<V>;
+      const { store, timestamped } = this.#localOrGlobalStore(name, partition);
+      // An aggregation's store keeps values with their timestamps; this view shows the values
+      // (Kafka's TopologyTestDriver does the same for a timestamped store).
+      return (timestamped ? plainValueView(store as KeyValueStore<ValueAndTimestamp<unknown>>) : store) as KeyValueStore<V>;
     });
+  }
+
+  /** An aggregation's store as it is: each value with the timestamp of its latest update. */
+  getTimestampedKeyValueStore<V>(name: string, partition?: number): Promise<KeyValueStore<ValueAndTimestamp<V>>> {
+    return this.#serial(async () => {
+      const { store, timestamped } = this.#localOrGlobalStore(name, partition);
+      if (!timestamped) throw new ConfigError(`Store "${name}" does not keep timestamps: use getKeyValueStore`);
+      return store as KeyValueStore<ValueAndTimestamp<V>>;
+    });
+  }
+
+  #localOrGlobalStore(name: string, partition: number | undefined): { store: KeyValueStore<unknown>; timestamped: boolean } {
+    const global = this.#globalStore(name);
+    if (global !== undefined) return { store: global, timestamped: false };
+    const sub = this.#topology.subTopologies.find((s) => s.stores.some((store) => store.name === name));
+    if (sub === undefined) throw new ConfigError(`The topology has no store named "${name}"`);
+    if (partition === undefined && this.#partitions > 1) {
+      throw new ConfigError(`Store "${name}" exists once per partition: pass the partition (0..${this.#partitions - 1})`);
+    }
+    const store = this.#stores.get(`${name}\u0000${sub.id}_${partition ?? 0}`);
+    if (store === undefined) throw new ConfigError(`Store "${name}" has no partition ${String(partition)}`);
+    return { store, timestamped: isTimestampedSerde(sub.stores.find((s) => s.name === name)!.valueSerde) };
+  }
+
+  /**
+   * Records the tasks skipped (a null key or value in an aggregation or join), as Kafka Streams'
+   * `dropped-records-total` metric.
+   */
+  droppedRecordsTotal(): number {
+    return this.#tasks.reduce((sum, task) => sum + task.droppedRecordsTotal, 0);
   }
 
   /** Moves the wall clock and fires the wall-clock punctuations now due. */
@@ -283,4 +308,23 @@ export class TopologyTestDriver {
     }, false);
     return this.#closing;
   }
+}
+
+/** The values of a store of ValueAndTimestamp; a value put through it gets no timestamp (-1), as in Kafka. */
+function plainValueView<V>(inner: KeyValueStore<ValueAndTimestamp<V>>): KeyValueStore<V> {
+  const wrap = (value: V): ValueAndTimestamp<V> => ({ value, timestamp: -1 });
+  return {
+    name: inner.name,
+    open: () => inner.open(),
+    close: () => inner.close(),
+    get: async (key) => (await inner.get(key))?.value,
+    getMany: async (keys) => (await inner.getMany(keys)).map((entry) => entry?.value),
+    put: (key, value) => inner.put(key, wrap(value)),
+    putAll: (entries) => inner.putAll(entries.map(({ key, value }) => ({ key, value: wrap(value) }))),
+    delete: (key) => inner.delete(key),
+    range: async function* (options) {
+      for await (const { key, value } of inner.range(options)) yield { key, value: value.value };
+    },
+    approximateCount: () => inner.approximateCount(),
+  };
 }

@@ -1,8 +1,10 @@
 import type { TopologyGraph } from './internal/topology-graph.js';
 import { KTable } from './ktable.js';
 import { aggregateProcessor, type Fold } from './operators/aggregate.js';
+import { nullKeyFilterProcessor } from './operators/null-key-filter.js';
 import type { MaterializedOptions } from './options.js';
 import type { Serde } from './serdes/serde.js';
+import { timestampedSerde } from './serdes/timestamped-serde.js';
 
 /** @internal How a KStream was grouped. */
 export interface Grouping<K, V> {
@@ -22,6 +24,8 @@ export class KGroupedStream<K extends string, V> {
   readonly #graph: TopologyGraph;
   readonly #node: string;
   readonly #grouping: Grouping<K, V>;
+  /** The repartition source of a named grouping, once an aggregation created it. */
+  #repartitionSource: string | undefined;
 
   /** @internal */
   constructor(graph: TopologyGraph, node: string, grouping: Grouping<K, V>) {
@@ -30,10 +34,18 @@ export class KGroupedStream<K extends string, V> {
     this.#grouping = grouping;
   }
 
+  /**
+   * Counts the records of each key; records with a null value are skipped (and counted as
+   * dropped), as in Kafka Streams.
+   */
   count(materialized?: MaterializedOptions<number>): KTable<K, number> {
+    // Kafka Streams' count(Materialized) spends one more index when the store is unnamed (kept
+    // there for compatibility with its older topologies); count() does not.
+    if (materialized !== undefined && materialized.name === undefined) this.#graph.spendIndex();
     return this.#fold<number>('KSTREAM-AGGREGATE', (_k, _v, previous) => (previous ?? 0) + 1, materialized);
   }
 
+  /** Combines the values of each key; the first value is the initial aggregate. Null values are skipped. */
   reduce(reducer: (aggregate: V, value: V) => V, materialized?: MaterializedOptions<V>): KTable<K, V> {
     return this.#fold<V>(
       'KSTREAM-REDUCE',
@@ -43,6 +55,7 @@ export class KGroupedStream<K extends string, V> {
     );
   }
 
+  /** Folds the values of each key into an aggregate started by `initializer`. Null values are skipped. */
   aggregate<VA>(
     initializer: () => VA,
     aggregator: (key: K, value: V, aggregate: VA) => VA,
@@ -55,6 +68,10 @@ export class KGroupedStream<K extends string, V> {
     );
   }
 
+  /**
+   * Kafka Streams' order of names (KGroupedStreamImpl, GroupedStreamAggregateBuilder): the store
+   * (unless named), the aggregation processor, then the repartition's sink, filter and source.
+   */
   #fold<VA>(
     prefix: 'KSTREAM-AGGREGATE' | 'KSTREAM-REDUCE',
     fold: Fold<K, V, VA>,
@@ -64,27 +81,31 @@ export class KGroupedStream<K extends string, V> {
     const graph = this.#graph;
     const { key, value, repartition, name } = this.#grouping;
     const storeName = materialized?.name ?? graph.newName(`${prefix}-STATE-STORE`);
+    const node = graph.newName(prefix);
     let parent = this.#node;
     if (repartition) {
-      const topic = `${name ?? storeName}-repartition`;
-      const sinkName = name === undefined ? graph.newName('KSTREAM-SINK') : `${name}-repartition-sink`;
-      const sourceName = name === undefined ? graph.newName('KSTREAM-SOURCE') : `${name}-repartition-source`;
-      graph.addTopicSink({ name: sinkName, topic, internal: true, keySerde: key, valueSerde: value, parents: [parent] });
-      graph.addSource({
-        name: sourceName,
-        topics: [topic],
-        internal: true,
-        keySerde: key,
-        valueSerde: value,
-        // Written by this topology with these serdes: a failure here is a bug, not bad input.
-        onDeserializationError: 'fail',
-        deadLetterTopic: undefined,
-      });
-      parent = sourceName;
+      const names = graph.repartitionNames(name ?? storeName);
+      // A named grouping has one repartition topic, however many aggregations read it (Kafka Streams).
+      if (name === undefined || this.#repartitionSource === undefined) {
+        graph.addProcessor(names.filter, [parent], nullKeyFilterProcessor());
+        graph.addTopicSink({ name: names.sink, topic: names.topic, internal: true, keySerde: key, valueSerde: value, parents: [names.filter] });
+        graph.addSource({
+          name: names.source,
+          topics: [names.topic],
+          internal: true,
+          keySerde: key,
+          valueSerde: value,
+          // Written by this topology with these serdes: a failure here is a bug, not bad input.
+          onDeserializationError: 'fail',
+          deadLetterTopic: undefined,
+        });
+        this.#repartitionSource = names.source;
+      }
+      parent = this.#repartitionSource;
     }
     const valueSerde = materialized?.valueSerde ?? knownValueSerde;
-    graph.addStore({ name: storeName, logged: materialized?.logged ?? true, valueSerde });
-    const node = graph.newName(prefix);
+    // The store keeps each aggregate with its timestamp; its changelog writes both (timestampedSerde).
+    graph.addStore({ name: storeName, logged: materialized?.logged ?? true, valueSerde: timestampedSerde(valueSerde) as Serde<unknown> });
     graph.addProcessor(node, [parent], aggregateProcessor<K, V, VA>(storeName, fold), [storeName]);
     return new KTable<K, VA>(graph, node, storeName, { key, value: valueSerde });
   }

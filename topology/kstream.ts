@@ -138,6 +138,8 @@ export class KStream<K, V> {
         this.#graph.addProcessor(name, [this.#node], branchProcessor(routes, defaultChild));
         const streams: Record<string, KStream<K, V>> = {};
         for (const [branch, child] of children) {
+          // Kafka Streams spends one index per branch, default branch included, in branch order.
+          this.#graph.spendIndex();
           this.#graph.addProcessor(child, [name], passThroughProcessor<K, V>());
           streams[branch] = new KStream(this.#graph, child, this.#serdes, this.#keyChanged);
         }
@@ -187,7 +189,10 @@ export class KStream<K, V> {
   ): KStream<KOut, VOut> {
     const named = typeof rest[0] === 'object' ? rest[0] : undefined;
     const stores = rest.filter((s): s is string => typeof s === 'string');
-    return this.#then('KSTREAM-PROCESSOR', named, supplier, {}, true, stores);
+    // Kafka Streams' process(supplier, Named) takes the name as is: no index spent, unlike other operators.
+    const name = this.#graph.givenOrGenerate(named?.name, 'KSTREAM-PROCESSOR');
+    this.#graph.addProcessor(name, [this.#node], supplier as ProcessorSupplier<unknown, unknown, unknown, unknown>, stores);
+    return new KStream<KOut, VOut>(this.#graph, name, {}, true);
   }
 
   /**
@@ -226,7 +231,8 @@ export class KStream<K, V> {
 
   /** Re-keys and groups; always repartitions through `<applicationId>-<name>-repartition`. */
   groupBy<KR extends string>(selector: (key: K, value: V) => KR, grouped?: GroupedOptions<KR, V>): KGroupedStream<KR, V> {
-    const rekeyed = this.selectKey(selector);
+    // Kafka Streams names the key selector after the grouping when it is named.
+    const rekeyed = this.selectKey(selector, grouped?.name === undefined ? undefined : { name: grouped.name });
     return new KGroupedStream<KR, V>(this.#graph, rekeyed.#node, {
       key: grouped?.key ?? (stringSerde() as Serde<KR>),
       value: grouped?.value ?? this.#serdes.value,
@@ -242,7 +248,8 @@ export class KStream<K, V> {
     joiner: (value: V, tableValue: GV, key: K) => VR,
     named?: Named,
   ): KStream<K, VR> {
-    return this.#join('KSTREAM-JOIN', table, keySelector, (v, gv, k) => joiner(v, gv as GV, k), true, named);
+    // Kafka Streams' globalTableJoin uses the KSTREAM-LEFTJOIN prefix for inner joins too.
+    return this.#join('KSTREAM-LEFTJOIN', table, keySelector, (v, gv, k) => joiner(v, gv as GV, k), true, named);
   }
 
   /** Left lookup join: the joiner sees `undefined` when the table has no entry. */

@@ -33,6 +33,12 @@ export interface ProcessorContext<KOut, VOut> {
   /** Highest record timestamp this task has seen; -1 before the first record. */
   currentStreamTimeMs(): number;
   currentSystemTimeMs(): number;
+  /**
+   * Skips the record being processed, as Kafka Streams' DSL does with a null key or value: logs a
+   * warning (node, reason, topic, partition, offset) and counts it in the task's dropped records
+   * (Kafka Streams' `dropped-records-total`; `votestream_dropped_records_total` in the runtime).
+   */
+  recordDropped(reason: string): void;
 }
 
 /**

@@ -79,21 +79,71 @@ export function assertTopicName(topic: string): void {
   }
 }
 
+function validName(name: string): string {
+  if (typeof name !== 'string' || name.length === 0) throw new TopologyError('A processor name must be a non-empty string');
+  return name;
+}
+
 export class TopologyGraph {
   private index = 0;
   private readonly nodes: NodeDraft[] = [];
   private readonly stores: StoreSpec[] = [];
   private readonly globals: GlobalStoreDraft[] = [];
 
-  /** Kafka Streams' naming: `<PREFIX>-<10-digit counter>`, one counter for nodes and stores. */
+  /**
+   * Kafka Streams' naming (InternalStreamsBuilder.newProcessorName / newStoreName):
+   * `<PREFIX>-<10-digit counter>`, one counter for nodes and stores, in declaration order.
+   */
   newName(prefix: string): string {
     return `${prefix}-${String(this.index++).padStart(10, '0')}`;
   }
 
+  /**
+   * Spends one counter index without naming anything, as Kafka Streams does for a named operator
+   * and for each branch of a split: the names generated after it stay the same whether or not an
+   * upstream operator is named (a renamed store would lose its changelog on redeploy).
+   */
+  spendIndex(): void {
+    this.index++;
+  }
+
+  /** Kafka's NamedInternal.orElseGenerateWithPrefix: a given name still spends its index. */
   nameOrGenerate(name: string | undefined, prefix: string): string {
-    if (name === undefined) return this.newName(prefix);
-    if (typeof name !== 'string' || name.length === 0) throw new TopologyError('A processor name must be a non-empty string');
-    return name;
+    const generated = this.newName(prefix);
+    if (name === undefined) return generated;
+    return validName(name);
+  }
+
+  /**
+   * The given name as is, spending no index (Kafka's `process(supplier, Named)`); a generated one
+   * otherwise.
+   */
+  givenOrGenerate(name: string | undefined, prefix: string): string {
+    return name === undefined ? this.newName(prefix) : validName(name);
+  }
+
+  /**
+   * Kafka's NamedInternal.suffixWithOrElseGet: `<name><suffix>` for a given name (spending the
+   * index all the same), else a generated name.
+   */
+  suffixedOrGenerate(name: string | undefined, suffix: string, prefix: string): string {
+    const generated = this.newName(prefix);
+    return name === undefined ? generated : `${validName(name)}${suffix}`;
+  }
+
+  /**
+   * The node names of a repartition through `<prefix>-repartition` (Kafka's
+   * KStreamImpl.createRepartitionedSource): three indexes are always spent (sink, null-key filter,
+   * source, in that order); a generated prefix (`KSTREAM-...-<10 digits>`, a generated store name)
+   * takes the generated names, any other prefix names them `<topic>-sink`, `-filter`, `-source`.
+   */
+  repartitionNames(prefix: string): { topic: string; sink: string; filter: string; source: string } {
+    const topic = prefix.endsWith('-repartition') ? prefix : `${prefix}-repartition`;
+    const sink = this.newName('KSTREAM-SINK');
+    const filter = this.newName('KSTREAM-FILTER');
+    const source = this.newName('KSTREAM-SOURCE');
+    if (/^KSTREAM.*-[0-9]{10}$/.test(prefix)) return { topic, sink, filter, source };
+    return { topic, sink: `${topic}-sink`, filter: `${topic}-filter`, source: `${topic}-source` };
   }
 
   addSource(source: Omit<SourceDraft, 'kind' | 'children'>): void {

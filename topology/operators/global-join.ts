@@ -10,7 +10,12 @@ export interface GlobalJoinSpec<K, V, GV, VR> {
   readonly inner: boolean;
 }
 
-/** Stream-to-GlobalKTable lookup join (`join`, `leftJoin`). */
+/**
+ * Stream-to-GlobalKTable lookup join (`join`, `leftJoin`), as Kafka Streams' KStreamKTableJoin: a
+ * record with a null (or undefined) value, or whose key selector returns null or undefined, is
+ * skipped and counted as dropped; but a left join still joins a record whose own key is null (and
+ * value is not), with no table value if its selector gave no key.
+ */
 class GlobalJoinProcessor<K, V, GV, VR> implements Processor<K, V, K, VR> {
   private context!: ProcessorContext<K, VR>;
   private table!: KeyValueStore<GV>;
@@ -20,7 +25,13 @@ class GlobalJoinProcessor<K, V, GV, VR> implements Processor<K, V, K, VR> {
     this.table = context.getStateStore<GV>(this.spec.store);
   }
   async process(record: StreamRecord<K, V>): Promise<void> {
-    const tableValue = await this.table.get(this.spec.keySelector(record.key, record.value));
+    const tableKey = this.spec.keySelector(record.key, record.value) as string | null | undefined;
+    const missing = (x: unknown): boolean => x === null || x === undefined;
+    const leftWithNullKey = !this.spec.inner && missing(record.key) && !missing(record.value);
+    if (!leftWithNullKey && (missing(tableKey) || missing(record.value))) {
+      return this.context.recordDropped('null join key or value');
+    }
+    const tableValue = missing(tableKey) ? undefined : await this.table.get(tableKey!);
     if (tableValue === undefined && this.spec.inner) return;
     const value = this.spec.joiner(record.value, tableValue, record.key);
     return this.context.forward({ key: record.key, value, timestamp: record.timestamp, headers: record.headers });

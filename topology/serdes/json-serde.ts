@@ -15,7 +15,12 @@ export interface SchemaValidator<T> {
  */
 export function jsonSerde<T = unknown>(validator?: SchemaValidator<T>): Serde<T> {
   return {
-    serialize: (_topic, value) => Buffer.from(JSON.stringify(value), 'utf8'),
+    // JSON has a null (the text `null`, not a tombstone); undefined, functions and symbols have none.
+    serialize: (topic, value) => {
+      const text = JSON.stringify(value) as string | undefined;
+      if (text === undefined) throw new SerdeError(`json serde cannot serialize ${typeof value} for topic "${topic}"`);
+      return Buffer.from(text, 'utf8');
+    },
     deserialize: (topic, data) => {
       const text = requireBytes(data, 'json', topic).toString('utf8');
       let parsed: unknown;

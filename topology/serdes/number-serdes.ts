@@ -1,4 +1,4 @@
-import { requireBytes, SerdeError, type Serde } from './serde.js';
+import { requireBytes, requireValue, SerdeError, type Serde } from './serde.js';
 
 /**
  * Fixed-width big-endian numbers, byte-compatible with Kafka's IntegerSerde, LongSerde and
@@ -7,12 +7,16 @@ import { requireBytes, SerdeError, type Serde } from './serde.js';
  */
 function fixedWidth<T>(
   name: string,
+  type: 'number' | 'bigint',
   width: number,
   write: (buf: Buffer, value: T) => void,
   read: (buf: Buffer) => T,
 ): Serde<T> {
   return {
-    serialize: (_topic, value) => {
+    serialize: (topic, value) => {
+      if (typeof requireValue(value, name, topic) !== type) {
+        throw new SerdeError(`${name} serde cannot serialize a ${typeof value} for topic "${topic}"`);
+      }
       const buf = Buffer.allocUnsafe(width);
       write(buf, value);
       return buf;
@@ -30,6 +34,7 @@ function fixedWidth<T>(
 export function int32Serde(): Serde<number> {
   return fixedWidth(
     'int32',
+    'number',
     4,
     (buf, value) => {
       if (!Number.isInteger(value) || value < -0x80000000 || value > 0x7fffffff) {
@@ -44,6 +49,7 @@ export function int32Serde(): Serde<number> {
 export function int64Serde(): Serde<bigint> {
   return fixedWidth(
     'int64',
+    'bigint',
     8,
     (buf, value) => {
       if (value < -(2n ** 63n) || value >= 2n ** 63n) throw new SerdeError(`int64 serde cannot represent ${value}`);
@@ -56,6 +62,7 @@ export function int64Serde(): Serde<bigint> {
 export function doubleSerde(): Serde<number> {
   return fixedWidth(
     'double',
+    'number',
     8,
     (buf, value) => buf.writeDoubleBE(value, 0),
     (buf) => buf.readDoubleBE(0),

@@ -23,6 +23,18 @@ export class SerdeError extends VotestreamError {
   }
 }
 
+/**
+ * The one rule for null: a serde that cannot represent null (or undefined) throws a SerdeError on
+ * serialize, and on deserializing Kafka's null (no key, tombstone); `Serdes.nullable(inner)` carries
+ * nulls. Shared by the built-in serdes.
+ */
+export function requireValue<T>(value: T | null | undefined, serdeName: string, topic: string): T {
+  if (value === null || value === undefined) {
+    throw new SerdeError(`${serdeName} serde cannot serialize ${String(value)} for topic "${topic}": wrap it with Serdes.nullable`);
+  }
+  return value;
+}
+
 /** Shared by the built-in serdes: they have no representation for Kafka's null. */
 export function requireBytes(data: Buffer | null, serdeName: string, topic: string): Buffer {
   if (data === null) throw new SerdeError(`${serdeName} serde cannot deserialize null data from topic "${topic}"`);

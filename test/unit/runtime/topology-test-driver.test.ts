@@ -24,8 +24,9 @@ describe('TopologyTestDriver', () => {
         { key: 'a', value: '1' },
         { key: 'a', value: '2' },
       ]);
+      // An aggregation's store keeps timestamps: getKeyValueStore is a view of its values.
+      expect(await driver.getTimestampedKeyValueStore<number>('counts')).toBeInstanceOf(LevelDbKeyValueStore);
       const store = await driver.getKeyValueStore<number>('counts');
-      expect(store).toBeInstanceOf(LevelDbKeyValueStore);
       expect(await store.get('a')).toBe(2);
       expect(await readdir(join(stateDir, '0_0'))).toEqual(['counts']);
     } finally {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Sink, SinkSupplier } from '../../../sinks/sink.js';
 import { Serdes } from '../../../topology/serdes/serdes.js';
+import { isTimestampedSerde } from '../../../topology/serdes/timestamped-serde.js';
 import { StreamsBuilder } from '../../../topology/streams-builder.js';
 
 const str = Serdes.string();
@@ -64,32 +65,35 @@ describe('Topology.describe()', () => {
       --> dedupe-accepted, dedupe-duplicates
       <-- validate
     Processor: dedupe-accepted (stores: [])
-      --> KSTREAM-SINK-0000000004, count-sink, KSTREAM-KEY-SELECT-0000000005
+      --> KSTREAM-SINK-0000000006, count-sink, KSTREAM-KEY-SELECT-0000000008
       <-- dedupe
-    Processor: KSTREAM-KEY-SELECT-0000000005 (stores: [])
-      --> KSTREAM-SINK-0000000006
+    Processor: KSTREAM-KEY-SELECT-0000000008 (stores: [])
+      --> counts-repartition-filter
       <-- dedupe-accepted
-    Sink: KSTREAM-SINK-0000000004 (topic: votes-accepted)
+    Processor: counts-repartition-filter (stores: [])
+      --> counts-repartition-sink
+      <-- KSTREAM-KEY-SELECT-0000000008
+    Sink: KSTREAM-SINK-0000000006 (topic: votes-accepted)
       <-- dedupe-accepted
-    Sink: KSTREAM-SINK-0000000006 (topic: counts-repartition)
-      <-- KSTREAM-KEY-SELECT-0000000005
     Sink: count-sink (sink: redis-counts)
       <-- dedupe-accepted
+    Sink: counts-repartition-sink (topic: counts-repartition)
+      <-- counts-repartition-filter
     Processor: dedupe-duplicates (stores: [])
       --> none
       <-- dedupe
 
   Sub-topology: 2
-    Source: KSTREAM-SOURCE-0000000007 (topics: [counts-repartition])
-      --> KSTREAM-AGGREGATE-0000000008
-    Processor: KSTREAM-AGGREGATE-0000000008 (stores: [counts])
-      --> KTABLE-TOSTREAM-0000000009
-      <-- KSTREAM-SOURCE-0000000007
-    Processor: KTABLE-TOSTREAM-0000000009 (stores: [])
-      --> KSTREAM-SINK-0000000010
-      <-- KSTREAM-AGGREGATE-0000000008
-    Sink: KSTREAM-SINK-0000000010 (topic: counts)
-      <-- KTABLE-TOSTREAM-0000000009
+    Source: counts-repartition-source (topics: [counts-repartition])
+      --> KSTREAM-AGGREGATE-0000000009
+    Processor: KSTREAM-AGGREGATE-0000000009 (stores: [counts])
+      --> KTABLE-TOSTREAM-0000000013
+      <-- counts-repartition-source
+    Processor: KTABLE-TOSTREAM-0000000013 (stores: [])
+      --> KSTREAM-SINK-0000000014
+      <-- KSTREAM-AGGREGATE-0000000009
+    Sink: KSTREAM-SINK-0000000014 (topic: counts)
+      <-- KTABLE-TOSTREAM-0000000013
 
 `,
     );
@@ -174,10 +178,11 @@ describe('Topology', () => {
         'dedupe',
         'dedupe-accepted',
         'dedupe-duplicates',
-        'KSTREAM-SINK-0000000004',
-        'count-sink',
-        'KSTREAM-KEY-SELECT-0000000005',
         'KSTREAM-SINK-0000000006',
+        'count-sink',
+        'KSTREAM-KEY-SELECT-0000000008',
+        'counts-repartition-filter',
+        'counts-repartition-sink',
       ],
       sourceTopics: ['votes'],
       sinkTopics: ['votes-accepted', 'counts-repartition'],
@@ -186,6 +191,7 @@ describe('Topology', () => {
       globalStores: ['elections-STATE-STORE-0000000000'],
     });
     expect(count.internalTopics).toEqual(['counts-repartition']);
-    expect(count.stores).toEqual([{ name: 'counts', logged: true, valueSerde: undefined }]);
+    // An aggregation's store keeps each value with its timestamp (Kafka's TimestampedKeyValueStore).
+    expect(count.stores.map((s) => ({ ...s, valueSerde: isTimestampedSerde(s.valueSerde) }))).toEqual([{ name: 'counts', logged: true, valueSerde: true }]);
   });
 });

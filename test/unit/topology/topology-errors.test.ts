@@ -113,7 +113,7 @@ describe('build-time validation', () => {
     const builder = new StreamsBuilder();
     builder.stream('g', { key: str, value: str, name: 'one' }).to('out');
     builder.globalTable('g', { key: str, value: str, name: 'two' });
-    expect(failure(() => builder.build())).toEqual(topologyError('Topic "g" is read by more than one source (one, two)'));
+    expect(failure(() => builder.build())).toEqual(topologyError('Topic "g" is read by more than one source (one, two-source)'));
   });
 
   it('rejects malformed arguments at the call', () => {
