@@ -1,0 +1,121 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { z } from 'zod';
+import type { ManualClock } from '../../../../runtime/clock.js';
+import type { ConsumedRecord } from '../../../../runtime/kafka/driver.js';
+import type { FakeCluster, FakeKafkaDriver } from '../../../../runtime/kafka/fake/index.js';
+import { createLogger } from '../../../../runtime/logger.js';
+import { RuntimeMetrics } from '../../../../runtime/runtime-metrics.js';
+import { parseStreamsConfig, type StreamsConfigInput } from '../../../../runtime/streams-config.js';
+import { StreamThread } from '../../../../runtime/stream-thread.js';
+import type { Sink, SinkRecord, SinkSupplier } from '../../../../topology/sink.js';
+import { Serdes } from '../../../../topology/serdes/serdes.js';
+import { StreamsBuilder } from '../../../../topology/streams-builder.js';
+import type { Topology } from '../../../../topology/topology.js';
+
+/** A StreamThread (with its TaskManager and CommitStrategy) over a fake driver, a manual clock and a temp state dir. */
+
+export const Item = z.object({ n: z.string() });
+export type Item = z.infer<typeof Item>;
+
+/** Every value a topology's peek saw, in order, per thread. */
+export type Seen = string[];
+
+/**
+ * in -> peek (records what it sees) -> mapValues (upper case; throws for "poison") -> out, or to
+ * `sink` when given (then the sub-topology writes no Kafka topic: sink-fenced mode).
+ */
+export function itemTopology(seen: Seen, sink?: SinkSupplier<string, string>): Topology {
+  const builder = new StreamsBuilder();
+  const upper = builder
+    .stream('in', { key: Serdes.string(), value: Serdes.json(Item) })
+    .peek((_, v) => void seen.push(v.n))
+    .mapValues((v) => {
+      if (v.n === 'poison') throw new Error(`cannot process ${v.n}`);
+      return v.n.toUpperCase();
+    });
+  if (sink) upper.to(sink);
+  else upper.to('out', { value: Serdes.string() });
+  return builder.build();
+}
+
+const stateDirs: string[] = [];
+const threads: StreamThread[] = [];
+
+export interface ThreadSetup {
+  readonly driver: FakeKafkaDriver;
+  readonly clock: ManualClock;
+  readonly topology: Topology;
+  readonly config?: Partial<StreamsConfigInput>;
+}
+
+export function createThread(s: ThreadSetup): StreamThread {
+  const stateDir = mkdtempSync(join(tmpdir(), 'vs-fake-'));
+  stateDirs.push(stateDir);
+  const config = parseStreamsConfig({
+    applicationId: 'app',
+    brokers: 'fake:9092',
+    stateDir,
+    commitIntervalMs: 1_000,
+    instanceId: s.driver.name,
+    processingExceptionHandler: 'dead-letter',
+    maxRetryBackoffMs: 100,
+    ...s.config,
+  });
+  const registry = new Registry();
+  const thread = new StreamThread({
+    config,
+    sub: s.topology.subTopologies[0],
+    driver: s.driver,
+    logger: createLogger({ level: 'silent' }),
+    registry,
+    metrics: new RuntimeMetrics(registry),
+    globalStores: new Map(),
+    clock: s.clock,
+  });
+  threads.push(thread);
+  return thread;
+}
+
+/** For afterEach: stops every thread created here and removes their state dirs. */
+export async function stopThreads(cluster: FakeCluster | undefined): Promise<void> {
+  cluster?.faults.clear();
+  await Promise.all(threads.splice(0).map((t) => t.stop(5_000)));
+  for (const dir of stateDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+export function createTopics(cluster: FakeCluster, partitions: { in: number; out?: number }): void {
+  cluster.createTopic('in', partitions.in);
+  cluster.createTopic('in-dlq', partitions.in);
+  cluster.createTopic('out', partitions.out ?? 1);
+}
+
+/** Appends items to `in` (one produce request), on the given partition. */
+export async function produceItems(driver: FakeKafkaDriver, partition: number, items: readonly string[]): Promise<void> {
+  const producer = await driver.createProducer({ clientId: 'test-input' });
+  await producer.send(items.map((n) => ({ topic: 'in', partition, key: Buffer.from(n), value: Buffer.from(JSON.stringify({ n })) })));
+}
+
+export const valuesOf = (records: readonly ConsumedRecord[]): string[] => records.map((r) => r.value?.toString() ?? '<null>');
+
+export type SinkCall = string;
+
+/** A sink that records its calls (`open p0`, `write in:0@0,1`, `flush`, `close`) in a log shared with the test. */
+export function recordingSink(log: SinkCall[], written: SinkRecord<string, string>[]): SinkSupplier<string, string> {
+  return {
+    name: 'recording-sink',
+    create(): Sink<string, string> {
+      return {
+        open: async (task) => void log.push(`open p${task.partition}`),
+        write: async (batch) => {
+          written.push(...batch);
+          log.push(`write ${batch[0]?.topic}:${batch[0]?.partition}@${batch.map((r) => r.offset).join(',')}`);
+        },
+        flush: async () => void log.push('flush'),
+        close: async () => void log.push('close'),
+      };
+    },
+  };
+}
