@@ -1,0 +1,154 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { TopologyTestDriver } from '../../../../runtime/topology-test-driver.js';
+import type { KGroupedStream } from '../../../../topology/kgrouped-stream.js';
+import type { Serde } from '../../../../topology/serdes/serde.js';
+import { Serdes } from '../../../../topology/serdes/serdes.js';
+import { StreamsBuilder } from '../../../../topology/streams-builder.js';
+import { captureLogs, kvt, MockProcessorSupplier } from './support.js';
+
+/** Mirrors Kafka Streams' KGroupedStreamImplTest (non-windowed cases). */
+
+const TOPIC = 'topic';
+// DIFFERENCE: Kafka's built-in serdes map null to null; ours throw SerdeError, so a topic with
+// tombstones is read with Serdes.nullable (serdes.test.ts).
+const nullableString = Serdes.nullable(Serdes.string());
+const stringAdder = (a: string | null, b: string | null): string => `${a}+${b}`;
+
+let driver: TopologyTestDriver | undefined;
+afterEach(async () => {
+  await driver?.close();
+  driver = undefined;
+});
+
+function setUp(logger?: ReturnType<typeof captureLogs>['logger']) {
+  const builder = new StreamsBuilder();
+  const groupedStream: KGroupedStream<string, string | null> = builder
+    .stream<string, string | null>(TOPIC, { key: Serdes.string(), value: nullableString })
+    .groupByKey({ key: Serdes.string(), value: nullableString });
+  const start = () => {
+    driver = new TopologyTestDriver(builder.build(), { logger });
+    return driver;
+  };
+  return { builder, groupedStream, start };
+}
+
+/** KGroupedStreamImplTest.processData: the null value at offset 6 is skipped. */
+async function processData(d: TopologyTestDriver): Promise<void> {
+  const inputTopic = d.createInputTopic(TOPIC, Serdes.string(), nullableString);
+  await inputTopic.pipeInput('1', 'A', 5);
+  await inputTopic.pipeInput('2', 'B', 1);
+  await inputTopic.pipeInput('1', 'C', 3);
+  await inputTopic.pipeInput('1', 'D', 10);
+  await inputTopic.pipeInput('3', 'E', 8);
+  await inputTopic.pipeInput('3', 'F', 9);
+  await inputTopic.pipeInput('3', null);
+}
+
+describe('KGroupedStreamImplTest', () => {
+  it('shouldCountAndMaterializeResults', async () => {
+    const { groupedStream, start } = setUp();
+    groupedStream.count({ name: 'count' });
+    const d = start();
+    await processData(d);
+    const count = await d.getKeyValueStore<number>('count');
+    expect(await count.get('1')).toBe(3);
+    expect(await count.get('2')).toBe(1);
+    expect(await count.get('3')).toBe(2);
+    const timestamped = await d.getTimestampedKeyValueStore<number>('count');
+    expect(await timestamped.get('1')).toEqual({ value: 3, timestamp: 10 });
+    expect(await timestamped.get('2')).toEqual({ value: 1, timestamp: 1 });
+    expect(await timestamped.get('3')).toEqual({ value: 2, timestamp: 9 });
+  });
+
+  it('shouldLogAndMeasureSkipsInAggregate', async () => {
+    const logs = captureLogs();
+    const { groupedStream, start } = setUp(logs.logger);
+    groupedStream.count({ name: 'count' });
+    const d = start();
+    await processData(d);
+    // Kafka Streams: "Skipping record due to null key or value. topic=[topic] partition=[0] offset=[6]"
+    // and dropped-records-total 1.
+    expect(logs.lines()).toContainEqual(
+      expect.objectContaining({ msg: 'skipped a record', reason: 'null key or value', topic: TOPIC, partition: 0, offset: 6 }),
+    );
+    expect(d.droppedRecordsTotal()).toBe(1);
+  });
+
+  it('shouldReduceAndMaterializeResults', async () => {
+    const { groupedStream, start } = setUp();
+    groupedStream.reduce(stringAdder, { name: 'reduce', valueSerde: nullableString });
+    const d = start();
+    await processData(d);
+    const reduced = await d.getKeyValueStore<string>('reduce');
+    expect(await reduced.get('1')).toBe('A+C+D');
+    expect(await reduced.get('2')).toBe('B');
+    expect(await reduced.get('3')).toBe('E+F');
+    const timestamped = await d.getTimestampedKeyValueStore<string>('reduce');
+    expect(await timestamped.get('1')).toEqual({ value: 'A+C+D', timestamp: 10 });
+    expect(await timestamped.get('2')).toEqual({ value: 'B', timestamp: 1 });
+    expect(await timestamped.get('3')).toEqual({ value: 'E+F', timestamp: 9 });
+  });
+
+  it('shouldLogAndMeasureSkipsInReduce', async () => {
+    const logs = captureLogs();
+    const { groupedStream, start } = setUp(logs.logger);
+    groupedStream.reduce(stringAdder, { name: 'reduce', valueSerde: nullableString });
+    const d = start();
+    await processData(d);
+    expect(logs.lines()).toContainEqual(
+      expect.objectContaining({ msg: 'skipped a record', reason: 'null key or value', topic: TOPIC, partition: 0, offset: 6 }),
+    );
+    expect(d.droppedRecordsTotal()).toBe(1);
+  });
+
+  it('shouldAggregateAndMaterializeResults', async () => {
+    const { groupedStream, start } = setUp();
+    groupedStream.aggregate(() => '0', (_k, v, agg) => `${agg}+${v}`, { name: 'aggregate', valueSerde: Serdes.string() });
+    const d = start();
+    await processData(d);
+    const aggregate = await d.getKeyValueStore<string>('aggregate');
+    expect(await aggregate.get('1')).toBe('0+A+C+D');
+    expect(await aggregate.get('2')).toBe('0+B');
+    expect(await aggregate.get('3')).toBe('0+E+F');
+    const timestamped = await d.getTimestampedKeyValueStore<string>('aggregate');
+    expect(await timestamped.get('1')).toEqual({ value: '0+A+C+D', timestamp: 10 });
+    expect(await timestamped.get('2')).toEqual({ value: '0+B', timestamp: 1 });
+    expect(await timestamped.get('3')).toEqual({ value: '0+E+F', timestamp: 9 });
+  });
+
+  it('shouldAggregateWithDefaultSerdes', async () => {
+    const { groupedStream, start } = setUp();
+    const supplier = new MockProcessorSupplier<string, string>();
+    groupedStream
+      .aggregate(() => '0', (_k, v, agg) => `${agg}+${v}`)
+      .toStream()
+      .process(supplier.supplier);
+    const d = start();
+    await processData(d);
+    const last = supplier.lastValueAndTimestampPerKey();
+    expect(last.get('1')).toEqual({ value: '0+A+C+D', timestamp: 10 });
+    expect(last.get('2')).toEqual({ value: '0+B', timestamp: 1 });
+    expect(last.get('3')).toEqual({ value: '0+E+F', timestamp: 9 });
+    // Every update, out-of-order input included: an update never moves back in time.
+    expect(supplier.processed.filter((r) => r.key === '1')).toEqual([kvt('1', '0+A', 5), kvt('1', '0+A+C', 5), kvt('1', '0+A+C+D', 10)]);
+  });
+
+  // Kafka Streams' KStreamAggregate and KStreamReduce skip a null key the same way (a groupBy whose
+  // selector returns null: kstream-impl.test.ts).
+  it('shouldLogAndMeasureSkipsInAggregate (null key, groupByKey on a nullable key)', async () => {
+    const builder = new StreamsBuilder();
+    // Grouped keys are typed string (store keys): a null key can only come from a nullable key serde.
+    builder
+      .stream<string, string>(TOPIC, { key: Serdes.nullable(Serdes.string()) as Serde<string>, value: Serdes.string() })
+      .groupByKey()
+      .count({ name: 'count' });
+    driver = new TopologyTestDriver(builder.build());
+    const input = driver.createInputTopic(TOPIC, Serdes.nullable(Serdes.string()), Serdes.string());
+    await input.pipeInput(null, 'A', 1);
+    await input.pipeInput('1', 'B', 2);
+    expect(driver.droppedRecordsTotal()).toBe(1);
+    const count = await driver.getKeyValueStore<number>('count');
+    expect(await count.get('1')).toBe(1);
+    expect(await count.approximateCount()).toBe(1);
+  });
+});
