@@ -28,7 +28,7 @@ export type ClusterEvent =
   | { readonly type: 'rebalance'; readonly groupId: string; readonly generation: number; readonly members: readonly string[] };
 
 export interface UntilOptions {
-  /** Fails the wait (not the condition) after this long, with `description`. Default 10 000. */
+  /** Fails the wait (not the condition) after this long, with `description`. Default 4 000: under vitest's default test timeout, so the description is what a failing test reports. */
   readonly timeoutMs?: number;
   readonly description?: string;
 }
@@ -375,7 +375,7 @@ export class FakeCluster {
    * not a sleep. Rejects after `timeoutMs` so a broken test fails with a message instead of hanging.
    */
   async until(condition: () => boolean, options: UntilOptions = {}): Promise<void> {
-    const timeoutMs = options.timeoutMs ?? 10_000;
+    const timeoutMs = options.timeoutMs ?? 4_000;
     const deadline = Date.now() + timeoutMs;
     while (!condition()) {
       if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${options.description ?? 'a condition'}`);

@@ -69,7 +69,8 @@ export function createThread(s: ThreadSetup): StreamThread {
     config,
     sub: s.topology.subTopologies[0],
     driver: s.driver,
-    logger: createLogger({ level: 'silent' }),
+    // FAKE_DRIVER_LOG=1 shows the runtime's log when a test here needs explaining.
+    logger: createLogger({ level: process.env.FAKE_DRIVER_LOG === '1' ? 'debug' : 'silent' }),
     registry,
     metrics: new RuntimeMetrics(registry),
     globalStores: new Map(),
@@ -118,4 +119,19 @@ export function recordingSink(log: SinkCall[], written: SinkRecord<string, strin
       };
     },
   };
+}
+
+/**
+ * Runs `between` while the driver's thread is parked at the start of its next poll, i.e. after the
+ * loop iteration in flight has finished, its commit's bookkeeping included (a commit is visible
+ * on the cluster before the thread notes its time: moving the clock in between would be a race).
+ */
+export async function atNextPoll(cluster: FakeCluster, driver: string, between: () => Promise<void> | void): Promise<void> {
+  const gate = cluster.faults.pauseNext('poll', { driver });
+  await gate.reached;
+  try {
+    await between();
+  } finally {
+    gate.release();
+  }
 }

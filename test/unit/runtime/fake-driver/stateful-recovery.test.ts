@@ -1,0 +1,103 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../../runtime/clock.js';
+import { KafkaDriverError, TransactionError } from '../../../../runtime/kafka/errors.js';
+import { FakeCluster, FakeKafkaDriver } from '../../../../runtime/kafka/fake/index.js';
+import { changelogTopicName } from '../../../../statestores/changelogging-store.js';
+import { Serdes } from '../../../../topology/serdes/serdes.js';
+import { StreamsBuilder } from '../../../../topology/streams-builder.js';
+import type { Topology } from '../../../../topology/topology.js';
+import { atNextPoll, createThread, createTopics, Item, itemTopology, produceItems, stopThreads, valuesOf, type Seen } from './thread-harness.js';
+
+/**
+ * Recovery paths that go through more of the driver: a logged store restored by a new owner from
+ * its changelog (the reader, read_committed, markers), and a Kafka failure that replaces the
+ * group member and the producer.
+ */
+
+let cluster: FakeCluster | undefined;
+afterEach(async () => {
+  await stopThreads(cluster);
+  cluster = undefined;
+});
+
+const tp0 = { topic: 'in', partition: 0 } as const;
+const STORE = 'seen-items';
+
+/** in -> peek -> dedupe by the item (logged store) -> upper case -> out. */
+function dedupTopology(seen: Seen): Topology {
+  const builder = new StreamsBuilder();
+  builder.addStateStore({ name: STORE });
+  const { accepted } = builder
+    .stream('in', { key: Serdes.string(), value: Serdes.json(Item) })
+    .peek((_, v) => void seen.push(v.n))
+    .dedupe({ key: (_, v) => v.n, store: STORE, storeValue: (_, v) => v.n });
+  accepted.mapValues((v) => v.n.toUpperCase()).to('out', { value: Serdes.string() });
+  return builder.build();
+}
+
+describe('stateful recovery on the fake driver', () => {
+  it('a new owner restores the store from the committed changelog only, and deduplicates exactly', async () => {
+    const clock = new ManualClock(0);
+    const c = (cluster = new FakeCluster({ clock }));
+    createTopics(c, { in: 1 });
+    const changelog = changelogTopicName('app', STORE);
+    c.createTopic(changelog, 1);
+    const da = new FakeKafkaDriver({ cluster: c, name: 'A' });
+    const seenA: Seen = [];
+    const a = createThread({ driver: da, clock, topology: dedupTopology(seenA) });
+    await produceItems(da, 0, ['x', 'y', 'x']);
+    clock.advance(1_000);
+    void a.start();
+    await c.until(() => c.committedOffset(a.groupId, tp0) === 3n, { description: 'A to commit x, y, x' });
+
+    // The next commit fails once: its changelog record for w is aborted, then written again.
+    await atNextPoll(c, 'A', async () => {
+      c.faults.failNext('commit', new TransactionError('coordinator moved'));
+      await produceItems(da, 0, ['w']);
+      clock.advance(1_000);
+    });
+    await c.until(() => c.committedOffset(a.groupId, tp0) === 4n, { description: 'A to commit w after the retry' });
+    await a.stop();
+    expect(c.entries(changelog).map((e) => `${e.kind}:${e.txn?.status}:${e.key?.toString() ?? ''}`)).toEqual([
+      'record:committed:x',
+      'record:committed:y',
+      'marker:committed:',
+      'record:aborted:w',
+      'marker:aborted:',
+      'record:committed:w',
+      'marker:committed:',
+    ]);
+
+    const db = new FakeKafkaDriver({ cluster: c, name: 'B' });
+    const seenB: Seen = [];
+    const b = createThread({ driver: db, clock, topology: dedupTopology(seenB) });
+    await produceItems(db, 0, ['y', 'v', 'w', 'v']);
+    clock.advance(1_000);
+    void b.start();
+    await c.until(() => c.committedOffset(b.groupId, tp0) === 8n, { description: 'B to commit its batch' });
+    expect(seenB).toEqual(['y', 'v', 'w', 'v']);
+    expect(valuesOf(c.records('out'))).toEqual(['X', 'Y', 'W', 'V']);
+  });
+
+  it('a Kafka failure in poll replaces the member and the producer, and the output stays exact', async () => {
+    const clock = new ManualClock(0);
+    const c = (cluster = new FakeCluster({ clock }));
+    createTopics(c, { in: 1 });
+    const d = new FakeKafkaDriver({ cluster: c, name: 'w1' });
+    const seen: Seen = [];
+    const thread = createThread({ driver: d, clock, topology: itemTopology(seen) });
+    await produceItems(d, 0, ['a', 'b']);
+    void thread.start();
+    await c.until(() => seen.length === 2, { description: 'the first processing' });
+    // Uncommitted work is pending when the fetch fails.
+    c.faults.failNext('poll', new KafkaDriverError('broker unreachable'), { driver: 'w1' });
+    await c.until(() => c.faults.count('createGroupConsumer') === 2, { description: 'a new member' });
+    clock.advance(1_000);
+    await c.until(() => c.committedOffset(thread.groupId, tp0) === 2n, { description: 'the commit after reconnecting' });
+    expect(valuesOf(c.records('out'))).toEqual(['A', 'B']);
+    expect(valuesOf(c.records('out', 'read_uncommitted'))).toEqual(['A', 'B']);
+    expect(seen).toEqual(['a', 'b', 'a', 'b']);
+    expect(c.faults.count('createTransactionalProducer')).toBe(2);
+    expect(c.groupView(thread.groupId).members).toHaveLength(1);
+  });
+});
