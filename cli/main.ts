@@ -6,13 +6,16 @@ import { VotestreamError } from '../runtime/errors.js';
 import { LOG_LEVELS } from './config.js';
 import type { GlobalArgs } from './context.js';
 import { EXIT, exitCodeOf } from './exit-codes.js';
+import { adminCommand } from './commands/admin.js';
 import { benchCommand } from './commands/bench.js';
 import { describeCommand } from './commands/describe.js';
 import { devCommand } from './commands/dev.js';
+import { gatewayCommand } from './commands/gateway.js';
 import { initCommand } from './commands/init.js';
 import { rebuildCommand } from './commands/rebuild.js';
 import { simulateCommand } from './commands/simulate.js';
 import { stackCommand } from './commands/stack.js';
+import { tokenCommand } from './commands/token.js';
 import { workerCommand } from './commands/worker.js';
 
 
@@ -39,6 +42,9 @@ await yargs(hideBin(process.argv))
   .command(stackCommand)
   .command(initCommand)
   .command(workerCommand)
+  .command(gatewayCommand)
+  .command(adminCommand)
+  .command(tokenCommand)
   .command(simulateCommand)
   .command(describeCommand)
   .command(rebuildCommand)

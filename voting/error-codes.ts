@@ -12,6 +12,12 @@ export const VOTING_ERROR_CODES = [
   'ELECTION_VERSION',
   /** `rebuild redis` found the count path running (its consumer group has members). */
   'COUNT_PATH_RUNNING',
+  /** An admin change that is not a valid election version (the message names the field). */
+  'ELECTION_INVALID',
+  /** The admin was asked about an election that does not exist. */
+  'ELECTION_NOT_FOUND',
+  /** Two admins wrote the same version of an election; the later one rereads and retries. */
+  'ELECTION_CONFLICT',
 ] as const;
 
 /** A code of the voting application's errors: one of VOTING_ERROR_CODES. */

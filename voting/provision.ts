@@ -1,9 +1,12 @@
 import {
   CreateTableCommand,
+  DeleteTableCommand,
   DescribeTableCommand,
   ResourceInUseException,
   ResourceNotFoundException,
+  ScanCommand,
   waitUntilTableExists,
+  waitUntilTableNotExists,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { Admin, ConfigResourceTypes, IncrementalAlterConfigOperationTypes } from '@platformatic/kafka';
@@ -41,12 +44,12 @@ export async function provisionVoting(options: ProvisionOptions): Promise<Provis
   const names = tableNames(options.prefix);
   const created: string[] = [];
   const found: string[] = [];
-  // votes: pk (S) + sk (S), one hash chain per (election, partition); elections: pk (S) alone.
-  for (const [table, sortKey] of [
-    [names.votes, true],
-    [names.elections, false],
-  ] as const) {
-    ((await ensureTable(options.dynamodb, table, { sortKey })) === 'created' ? created : found).push(table);
+  // votes: pk (S) + sk (S), one hash chain per (election, partition); elections: pk = electionId,
+  // sk = the version (voting/admin/election-store.ts). An elections table from before versions had
+  // no sort key; nothing wrote to it, so an empty one is recreated with the right keys.
+  await replaceEmptyTableWithoutSortKey(options.dynamodb, names.elections);
+  for (const table of [names.votes, names.elections]) {
+    ((await ensureTable(options.dynamodb, table, { sortKey: true })) === 'created' ? created : found).push(table);
   }
   return { topics, tables: { created, found } };
 }
@@ -74,6 +77,23 @@ export async function ensureTable(client: DynamoDBClient, table: string, options
   }
   await waitUntilTableExists({ client, maxWaitTime: 60 }, { TableName: table });
   return outcome;
+}
+
+async function replaceEmptyTableWithoutSortKey(client: DynamoDBClient, table: string): Promise<void> {
+  let keys;
+  try {
+    keys = (await client.send(new DescribeTableCommand({ TableName: table }))).Table?.KeySchema ?? [];
+  } catch (err) {
+    if (err instanceof ResourceNotFoundException) return;
+    throw err;
+  }
+  if (keys.some((k) => k.KeyType === 'RANGE')) return;
+  const { Count } = await client.send(new ScanCommand({ TableName: table, Limit: 1, Select: 'COUNT' }));
+  if ((Count ?? 0) > 0) {
+    throw new ConfigError(`table ${table} has no sort key and holds items: move them to a table keyed by pk (electionId) and sk (version), then rerun init`);
+  }
+  await client.send(new DeleteTableCommand({ TableName: table }));
+  await waitUntilTableNotExists({ client, maxWaitTime: 60 }, { TableName: table });
 }
 
 async function tableExists(client: DynamoDBClient, table: string): Promise<boolean> {

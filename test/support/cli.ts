@@ -1,5 +1,5 @@
 /** The built CLI (`npm test` builds dist/ first), run as an operator runs it. */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 
 export interface CliResult {
   readonly status: number | null;
@@ -30,4 +30,14 @@ export function cliEnv(s: CliServices, more: NodeJS.ProcessEnv = {}): NodeJS.Pro
 export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = cliEnv({}), timeoutMs = 120_000): CliResult {
   const r = spawnSync(process.execPath, ['dist/cli/main.js', ...args], { encoding: 'utf8', env, timeout: timeoutMs });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** As runCli, without blocking the event loop: for commands that talk to a server this test process runs. */
+export function runCliAsync(args: readonly string[], env: NodeJS.ProcessEnv = cliEnv({}), timeoutMs = 120_000): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['dist/cli/main.js', ...args], { encoding: 'utf8', env, timeout: timeoutMs }, (error, stdout, stderr) => {
+      if (error !== null && typeof error.code !== 'number') return reject(error);
+      resolve({ status: error === null ? 0 : (error.code as number), stdout, stderr });
+    });
+  });
 }

@@ -4,6 +4,7 @@ import type { Logger } from '../../runtime/logger.js';
 import { ServiceUnavailableError } from '../../runtime/errors.js';
 import { encodeJson } from '../vote.js';
 import { topicNames } from '../topics.js';
+import { errorBody, peerAddress, readBody, writeAnswer, type HttpAnswer } from '../http/uws-http.js';
 import { clientAddress, normaliseAddress } from './client-address.js';
 import { rejection, type GatewayRejection } from './gateway-errors.js';
 import { GatewayMetrics } from './gateway-metrics.js';
@@ -29,23 +30,12 @@ export interface GatewayServerOptions {
   readonly nowMs?: () => number;
 }
 
-const REASONS: Record<number, string> = {
-  200: 'OK', 202: 'Accepted', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
-  409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 429: 'Too Many Requests', 503: 'Service Unavailable',
-};
-
 const VOTE_ROUTE = '/v1/elections/:id/votes';
 
-interface Answer {
-  readonly status: number;
-  readonly body: string;
-  readonly contentType?: string;
-  readonly retryAfterSec?: number;
-  readonly close?: boolean;
-}
+type Answer = HttpAnswer;
 
 function errorAnswer(r: GatewayRejection, close = false): Answer {
-  return { status: r.status, body: JSON.stringify({ error: r.error, message: r.message }), retryAfterSec: r.retryAfterSec, close };
+  return { status: r.status, body: errorBody(r.error, r.message), retryAfterSec: r.retryAfterSec, close };
 }
 
 /**
@@ -125,12 +115,7 @@ export class GatewayServer {
 
   #send(res: uWS.HttpResponse, route: string, a: Answer): void {
     this.#metrics.requests.inc({ route, status: String(a.status) });
-    res.cork(() => {
-      res.writeStatus(`${a.status} ${REASONS[a.status] ?? ''}`);
-      res.writeHeader('content-type', a.contentType ?? 'application/json');
-      if (a.retryAfterSec !== undefined) res.writeHeader('retry-after', String(a.retryAfterSec));
-      res.end(a.body, a.close === true);
-    });
+    writeAnswer(res, a);
   }
 
   #vote(res: uWS.HttpResponse, req: uWS.HttpRequest): void {
@@ -139,7 +124,7 @@ export class GatewayServer {
     const authorization = req.getHeader('authorization');
     const contentType = req.getHeader('content-type');
     const declaredLength = Number(req.getHeader('content-length') || '0');
-    const peer = normaliseAddress(Buffer.from(res.getRemoteAddressAsText()).toString('utf8'));
+    const peer = normaliseAddress(peerAddress(res));
     const client = clientAddress(peer, req.getHeader('x-forwarded-for'), this.#o.trustedProxies ?? new Set());
     let done = false;
     this.#open++;
@@ -161,21 +146,18 @@ export class GatewayServer {
       return answer(errorAnswer(rejection('rate-limited', 'too many requests from this address', ip.retryAfterSec), true));
     }
     if (declaredLength > MAX_BODY_BYTES) return answer(errorAnswer(rejection('too-large', `the body must be at most ${MAX_BODY_BYTES} bytes`), true));
-    const chunks: Buffer[] = [];
-    let size = 0;
-    res.onData((chunk, isLast) => {
-      if (done) return;
-      size += chunk.byteLength;
-      if (size > MAX_BODY_BYTES) return answer(errorAnswer(rejection('too-large', `the body must be at most ${MAX_BODY_BYTES} bytes`), true));
-      // The chunk's memory is uWS's and is reused after this callback: copy it.
-      chunks.push(Buffer.from(chunk.slice(0)));
-      if (isLast) {
-        this.#judge(electionId, authorization, contentType, Buffer.concat(chunks)).then(answer, (error: unknown) => {
+    readBody(
+      res,
+      MAX_BODY_BYTES,
+      (body) => {
+        if (done) return;
+        this.#judge(electionId, authorization, contentType, body).then(answer, (error: unknown) => {
           this.#o.logger.error({ err: error }, 'vote request failed unexpectedly');
           answer(errorAnswer(rejection('unavailable', 'the gateway could not take the vote; retry', 1)));
         });
-      }
-    });
+      },
+      () => answer(errorAnswer(rejection('too-large', `the body must be at most ${MAX_BODY_BYTES} bytes`), true)),
+    );
   }
 
   async #judge(electionId: string, authorization: string, contentType: string, body: Buffer): Promise<Answer> {
