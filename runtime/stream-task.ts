@@ -96,7 +96,7 @@ export class StreamTask {
           break;
         }
         case 'topic-sink':
-          children.set(spec.name, new TopicSinkNode(spec, applicationId, collector));
+          children.set(spec.name, new TopicSinkNode(spec, applicationId, collector, () => this.#metadata));
           break;
         case 'external-sink': {
           const sink = options.sinks?.get(spec.name);

@@ -171,24 +171,37 @@ export class StreamsApp {
         throw new ConfigError(`source topics of the topology are missing (run \`votestream init\`?): ${(err as Error).message}`);
       });
       let maxPartitions = 1;
+      for (const t of topics.sourceTopics) maxPartitions = Math.max(maxPartitions, counts.get(t) ?? 1);
+      const explicit = this.#topology.repartitionPartitions(appId);
+      // A sub-topology's tasks are its partitions: every topic it reads (external, or a repartition
+      // topic given a partition count) must have as many. Other repartition topics and its
+      // changelogs follow it; a sub-topology reading neither kind follows the largest source topic.
+      const partitionsOf = new Map<number, number>();
       for (const sub of this.#topology.subTopologies) {
-        const ext = sub.sourceTopics.filter((t) => !sub.internalTopics.includes(t));
-        const sizes = ext.map((t) => [t, counts.get(t)] as const);
+        const sizes = sub.sourceTopics.flatMap((t) => {
+          const internal = sub.internalTopics.includes(t);
+          const name = resolveTopic(appId, t, internal);
+          const n = internal ? explicit.get(name) : counts.get(t);
+          return n === undefined ? [] : [[name, n] as const];
+        });
         const distinct = new Set(sizes.map(([, n]) => n));
         if (distinct.size > 1) {
           throw new CoPartitioningError(
             `sub-topology ${sub.id} reads topics that are not co-partitioned: ${sizes.map(([t, n]) => `${t} (${n})`).join(', ')}; give them the same partition count`,
           );
         }
-        for (const [, n] of sizes) maxPartitions = Math.max(maxPartitions, n ?? 1);
+        partitionsOf.set(sub.id, sizes[0]?.[1] ?? maxPartitions);
       }
+      const readerPartitions = (topic: string): number => {
+        const sub = this.#topology.subTopologies.find((s) => s.internalTopics.some((t) => s.sourceTopics.includes(t) && resolveTopic(appId, t, true) === topic));
+        return explicit.get(topic) ?? (sub === undefined ? maxPartitions : partitionsOf.get(sub.id)!);
+      };
       const required: TopicRequirement[] = [
         ...topics.changelogTopics.map(({ topic, store }) => {
           const sub = this.#topology.subTopologies.find((s) => s.stores.some((st) => st.name === store))!;
-          const source = sub.sourceTopics.map((t) => counts.get(resolveTopic(appId, t, sub.internalTopics.includes(t)))).find((n) => n !== undefined);
-          return { name: topic, partitions: source ?? maxPartitions, replicationFactor: 1, configs: { 'cleanup.policy': 'compact' } };
+          return { name: topic, partitions: partitionsOf.get(sub.id)!, replicationFactor: 1, configs: { 'cleanup.policy': 'compact' } };
         }),
-        ...topics.repartitionTopics.map((name) => ({ name, partitions: maxPartitions, replicationFactor: 1, configs: {} })),
+        ...topics.repartitionTopics.map((name) => ({ name, partitions: readerPartitions(name), replicationFactor: 1, configs: {} })),
         ...topics.deadLetterTopics.map((name) => ({ name, partitions: maxPartitions, replicationFactor: 1, configs: {} })),
       ];
       const result = await admin.ensureTopics(required);

@@ -1,17 +1,30 @@
 import type { SinkSupplier } from './sink.js';
 import { BranchedKStream } from './branched-kstream.js';
-import type { GlobalKTable } from './global-ktable.js';
+import { GlobalKTable } from './global-ktable.js';
 import type { TopologyGraph } from './internal/topology-graph.js';
 import { KGroupedStream } from './kgrouped-stream.js';
+import type { KTable } from './ktable.js';
 import { branchProcessor } from './operators/branch.js';
 import { dedupeProcessor } from './operators/dedupe.js';
 import { filterProcessor } from './operators/filter.js';
 import { flatMapProcessor } from './operators/flat-map.js';
+import { foreachProcessor } from './operators/foreach.js';
 import { globalJoinProcessor } from './operators/global-join.js';
 import { mapProcessor } from './operators/map.js';
 import { passThroughProcessor } from './operators/pass-through.js';
 import { peekProcessor } from './operators/peek.js';
-import type { DedupeOptions, GroupedOptions, Named, SinkTopicOptions } from './options.js';
+import { printProcessor } from './operators/print.js';
+import { streamTableJoinProcessor, type TableValueGetter } from './operators/stream-table-join.js';
+import type {
+  DedupeOptions,
+  GroupedOptions,
+  JoinedOptions,
+  Named,
+  PrintedOptions,
+  RepartitionedOptions,
+  SinkTopicOptions,
+  TopicNameExtractor,
+} from './options.js';
 import type { ProcessorSupplier } from './processor.js';
 import type { KeyValuePair } from './record.js';
 import type { Serde } from './serdes/serde.js';
@@ -30,7 +43,7 @@ export interface DedupedStreams<K, V> {
   readonly duplicates: KStream<K, V>;
 }
 
-function isSinkSupplier<K, V>(target: string | SinkSupplier<K, V>): target is SinkSupplier<K, V> {
+function isSinkSupplier<K, V>(target: string | TopicNameExtractor<K, V> | SinkSupplier<K, V>): target is SinkSupplier<K, V> {
   return typeof target === 'object' && target !== null && typeof target.create === 'function';
 }
 
@@ -130,6 +143,35 @@ export class KStream<K, V> {
     return this.#then('KSTREAM-PEEK', named, peekProcessor(action), this.#serdes, this.#keyChanged);
   }
 
+  /**
+   * Performs an action on each record; terminal: it returns nothing and forwards nothing (Kafka's
+   * `KStream#foreach`). The action runs inside the task, once per processing of the record (a
+   * replay after a failure runs it again): side effects are at least once. Generated name:
+   * `KSTREAM-FOREACH-<n>`.
+   *
+   * @example
+   * stream.foreach((key, value) => metrics.observe(key, value));
+   */
+  foreach(action: (key: K, value: V) => void, named?: Named): void {
+    const name = this.#graph.nameOrGenerate(named?.name, 'KSTREAM-FOREACH');
+    this.#graph.addProcessor(name, [this.#node], foreachProcessor(action) as ProcessorSupplier<unknown, unknown, unknown, unknown>);
+  }
+
+  /**
+   * Prints each record as one line `[label]: key, value`, as Kafka's `KStream#print(Printed)`
+   * (terminal): to `process.stdout` by default, to another writable stream (`to`), or through a
+   * logger's `info` (`logger`). The label defaults to the processor's name and `mapper` replaces
+   * the `key, value` part. Generated name: `KSTREAM-PRINTER-<n>`.
+   *
+   * @example
+   * stream.print({ label: 'clicks' });                        // [clicks]: ana, {"page":"/a"}
+   * stream.print({ logger, mapper: (k, v) => `${k} -> ${v.page}` });
+   */
+  print(options: PrintedOptions<K, V> = {}): void {
+    const name = this.#graph.nameOrGenerate(options.name, 'KSTREAM-PRINTER');
+    this.#graph.addProcessor(name, [this.#node], printProcessor(options, name) as ProcessorSupplier<unknown, unknown, unknown, unknown>);
+  }
+
   /** Kafka's BranchedKStream: `split().branch(p, 'a').branch(q, 'b').defaultBranch()` -> `{ a, b, default }`. */
   split(named?: Named): BranchedKStream<K, V> {
     const name = this.#graph.nameOrGenerate(named?.name, 'KSTREAM-BRANCH');
@@ -160,19 +202,74 @@ export class KStream<K, V> {
     return new KStream(this.#graph, name, serdes, this.#keyChanged || other.#keyChanged);
   }
 
+  /**
+   * Routes the stream through a new repartition topic, `<applicationId>-<name>-repartition`, that
+   * the runtime creates, and reads it back (Kafka's `KStream#repartition(Repartitioned)`): records
+   * land in the partition of their current key, so that later stateful operators and joins see
+   * each key in one task. Records with a null key are dropped (Kafka Streams' null-key filter).
+   * Serdes default to the stream's known ones; `numberOfPartitions` fixes the topic's size
+   * (otherwise it follows the topics it is co-partitioned with, else the largest source topic).
+   * Unnamed, the topic is `KSTREAM-REPARTITION-<n>-repartition`; its nodes are named after a
+   * given name (`<name>-repartition-sink`, `-filter`, `-source`) or generated.
+   *
+   * @example
+   * clicks
+   *   .selectKey((_user, click) => click.page)
+   *   .repartition({ name: 'by-page', numberOfPartitions: 6 }) // topic `<app>-by-page-repartition`
+   *   .process(countPerPage, 'per-page');
+   */
+  repartition(options: RepartitionedOptions<K, V> = {}): KStream<K, V> {
+    const partitions = options.numberOfPartitions;
+    if (partitions !== undefined && (!Number.isInteger(partitions) || partitions < 1)) {
+      throw new TopologyError(`repartition() needs a positive integer numberOfPartitions, got ${String(partitions)}`);
+    }
+    // Kafka Streams: a given name spends no index; the repartition's three nodes always spend theirs.
+    const name = this.#graph.givenOrGenerate(options.name, 'KSTREAM-REPARTITION');
+    return this.#repartitionAs(name, options.key ?? this.#serdes.key, options.value ?? this.#serdes.value, partitions);
+  }
+
+  #repartitionAs(prefix: string, key: Serde<K> | undefined, value: Serde<V> | undefined, numberOfPartitions: number | undefined): KStream<K, V> {
+    const graph = this.#graph;
+    const names = graph.repartitionNames(prefix);
+    graph.addProcessor(names.filter, [this.#node], filterProcessor<K, V>((k) => k !== null && k !== undefined, true) as ProcessorSupplier<unknown, unknown, unknown, unknown>);
+    graph.addTopicSink({
+      name: names.sink,
+      topic: names.topic,
+      internal: true,
+      numberOfPartitions,
+      keySerde: key as Serde<unknown> | undefined,
+      valueSerde: value as Serde<unknown> | undefined,
+      parents: [names.filter],
+    });
+    graph.addSource({
+      name: names.source,
+      topics: [names.topic],
+      internal: true,
+      keySerde: key as Serde<unknown> | undefined,
+      valueSerde: value as Serde<unknown> | undefined,
+      // Written by this topology with these serdes: a failure here is a bug, not bad input.
+      onDeserializationError: 'fail',
+      deadLetterTopic: undefined,
+    });
+    return new KStream<K, V>(graph, names.source, { key, value }, false);
+  }
+
   /** Writes to a topic (serdes default to the stream's known ones) or hands records to an external sink. */
   to(topic: string, options?: SinkTopicOptions<K, V>): void;
+  to(topicExtractor: TopicNameExtractor<K, V>, options?: SinkTopicOptions<K, V>): void;
   to(sink: SinkSupplier<K, V>, named?: Named): void;
-  to(target: string | SinkSupplier<K, V>, options?: SinkTopicOptions<K, V> | Named): void {
+  to(target: string | TopicNameExtractor<K, V> | SinkSupplier<K, V>, options?: SinkTopicOptions<K, V> | Named): void {
     const name = this.#graph.nameOrGenerate(options?.name, 'KSTREAM-SINK');
     if (isSinkSupplier(target)) {
       this.#graph.addExternalSink({ name, sink: target as SinkSupplier<unknown, unknown>, parents: [this.#node] });
       return;
     }
     const produced = (options ?? {}) as SinkTopicOptions<K, V>;
+    const extractor = typeof target === 'function' ? (target as TopicNameExtractor<unknown, unknown>) : undefined;
     this.#graph.addTopicSink({
       name,
-      topic: target,
+      topic: extractor === undefined ? (target as string) : undefined,
+      topicExtractor: extractor,
       internal: false,
       keySerde: produced.key ?? this.#serdes.key,
       valueSerde: produced.value ?? this.#serdes.value,
@@ -241,25 +338,114 @@ export class KStream<K, V> {
     });
   }
 
-  /** Inner lookup join: records whose table key is absent are dropped. */
+  /**
+   * Joins each record with a table, keeping the stream record's key, timestamp and headers. Two forms:
+   *
+   * - **With a `KTable`** (`join(table, joiner, joined?)`), as Kafka's `KStream#join(KTable)`: the
+   *   record's key is looked up in the table's current state, so the stream and the table must be
+   *   co-partitioned (same partition count, same key partitioning: checked when the app starts);
+   *   after a key-changing operator the stream is repartitioned first, through
+   *   `<applicationId>-<name>-repartition`. Only stream records trigger a join, table updates never
+   *   do. Records with a null key or value are dropped, and so are records whose key the table does
+   *   not have.
+   * - **With a `GlobalKTable`** (`join(table, keySelector, joiner, named?)`): a lookup by the key
+   *   the selector computes, in a table every task holds in full (no co-partitioning); records whose
+   *   table key is absent are dropped.
+   *
+   * The joiner takes the stream value first, then the table value, then the read-only key.
+   * Generated name: `KSTREAM-JOIN-<n>` (a GlobalKTable join: `KSTREAM-LEFTJOIN-<n>`, as Kafka Streams).
+   *
+   * @example
+   * const users = builder.table('users', { key: Serdes.string(), value: Serdes.json<User>() });
+   * clicks.join(users, (click, user) => ({ ...click, country: user.country })).to('enriched-clicks');
+   * // With a global table, keyed by anything the record holds:
+   * orders.join(products, (_id, order) => order.sku, (order, product) => ({ ...order, price: product.price }));
+   */
+  join<TV, VR, TT extends null>(
+    table: KTable<K & string, TV, TT>,
+    joiner: (value: V, tableValue: TV, key: K) => VR,
+    joined?: JoinedOptions<K, V>,
+  ): KStream<K, VR>;
   join<GK extends string, GV, VR>(
     table: GlobalKTable<GK, GV>,
     keySelector: (key: K, value: V) => GK,
     joiner: (value: V, tableValue: GV, key: K) => VR,
     named?: Named,
-  ): KStream<K, VR> {
-    // Kafka Streams' globalTableJoin uses the KSTREAM-LEFTJOIN prefix for inner joins too.
-    return this.#join('KSTREAM-LEFTJOIN', table, keySelector, (v, gv, k) => joiner(v, gv as GV, k), true, named);
+  ): KStream<K, VR>;
+  join(
+    table: unknown,
+    selectorOrJoiner: (...args: never[]) => unknown,
+    joinerOrJoined?: ((...args: never[]) => unknown) | JoinedOptions<K, V>,
+    named?: Named,
+  ): KStream<K, unknown> {
+    if (table instanceof GlobalKTable) {
+      const keySelector = selectorOrJoiner as (key: K, value: V) => string;
+      const joiner = joinerOrJoined as (value: V, tableValue: unknown, key: K) => unknown;
+      // Kafka Streams' globalTableJoin uses the KSTREAM-LEFTJOIN prefix for inner joins too.
+      return this.#join('KSTREAM-LEFTJOIN', table, keySelector, joiner, true, named);
+    }
+    const joiner = selectorOrJoiner as (value: V, tableValue: unknown, key: K) => unknown;
+    return this.#tableJoin('KSTREAM-JOIN', table as KTable<string, unknown, null>, joiner, true, joinerOrJoined as JoinedOptions<K, V> | undefined);
   }
 
-  /** Left lookup join: the joiner sees `undefined` when the table has no entry. */
+  /**
+   * As `join`, but every stream record with a non-null key and value produces an output: the
+   * joiner sees `null` (a KTable) or `undefined` (a GlobalKTable) when the table has no value for
+   * the key. Generated name: `KSTREAM-LEFTJOIN-<n>`.
+   *
+   * @example
+   * clicks.leftJoin(users, (click, user) => ({ ...click, country: user?.country ?? 'unknown' }));
+   */
+  leftJoin<TV, VR, TT extends null>(
+    table: KTable<K & string, TV, TT>,
+    joiner: (value: V, tableValue: TV | null, key: K) => VR,
+    joined?: JoinedOptions<K, V>,
+  ): KStream<K, VR>;
   leftJoin<GK extends string, GV, VR>(
     table: GlobalKTable<GK, GV>,
     keySelector: (key: K, value: V) => GK,
     joiner: (value: V, tableValue: GV | undefined, key: K) => VR,
     named?: Named,
-  ): KStream<K, VR> {
-    return this.#join('KSTREAM-LEFTJOIN', table, keySelector, joiner, false, named);
+  ): KStream<K, VR>;
+  leftJoin(
+    table: unknown,
+    selectorOrJoiner: (...args: never[]) => unknown,
+    joinerOrJoined?: ((...args: never[]) => unknown) | JoinedOptions<K, V>,
+    named?: Named,
+  ): KStream<K, unknown> {
+    if (table instanceof GlobalKTable) {
+      const keySelector = selectorOrJoiner as (key: K, value: V) => string;
+      const joiner = joinerOrJoined as (value: V, tableValue: unknown, key: K) => unknown;
+      return this.#join('KSTREAM-LEFTJOIN', table, keySelector, joiner, false, named);
+    }
+    const joiner = selectorOrJoiner as (value: V, tableValue: unknown, key: K) => unknown;
+    return this.#tableJoin('KSTREAM-LEFTJOIN', table as KTable<string, unknown, null>, joiner, false, joinerOrJoined as JoinedOptions<K, V> | undefined);
+  }
+
+  #tableJoin(
+    prefix: string,
+    table: KTable<string, unknown, null>,
+    joiner: (value: V, tableValue: unknown, key: K) => unknown,
+    inner: boolean,
+    joined: JoinedOptions<K, V> | undefined,
+  ): KStream<K, unknown> {
+    const target = table.joinTarget();
+    if (target.graph !== this.#graph) throw new TopologyError('Cannot join a stream and a table of two different StreamsBuilders');
+    // Kafka Streams' repartitionForJoin: after a key change the stream goes through a repartition
+    // topic named after the join (or after the key-changing node), so that it is co-partitioned.
+    const stream = this.#keyChanged
+      ? this.#repartitionAs(joined?.name ?? this.#node, joined?.key ?? this.#serdes.key, joined?.value ?? this.#serdes.value, undefined)
+      : this;
+    const name = this.#graph.nameOrGenerate(joined?.name, prefix);
+    const supplier = streamTableJoinProcessor<K, V, unknown, unknown>({
+      table: target.getter as TableValueGetter<K, unknown>,
+      joiner,
+      inner,
+    });
+    this.#graph.addProcessor(name, [stream.#node], supplier as ProcessorSupplier<unknown, unknown, unknown, unknown>, [target.getter.store]);
+    // The join reads the table's store: it runs in the table's sub-topology, one task per partition.
+    this.#graph.unite(name, target.node);
+    return new KStream<K, unknown>(this.#graph, name, { key: stream.#serdes.key }, false);
   }
 
   #join<GK extends string, GV, VR>(

@@ -86,3 +86,64 @@ export interface DedupeOptions<K, V, S> extends Named {
   /** What to remember of the first record (voting keeps its voteId). */
   readonly storeValue: (key: K, value: V) => S;
 }
+
+/**
+ * Where the record a sink is writing came from, as Kafka's `RecordContext`: topic, partition and
+ * offset are undefined for records forwarded from a punctuator.
+ */
+export interface RecordContext {
+  readonly topic: string | undefined;
+  readonly partition: number | undefined;
+  readonly offset: number | undefined;
+  readonly timestamp: number;
+  readonly headers: Readonly<Record<string, Buffer>>;
+}
+
+/**
+ * Kafka's `TopicNameExtractor`, for `KStream.to(extractor)`: the topic each record goes to. The
+ * topic is used as returned (no application id prefix) and must already exist: dynamic topics are
+ * not created by the runtime, as in Kafka Streams.
+ */
+export type TopicNameExtractor<K, V> = (key: K, value: V, recordContext: RecordContext) => string;
+
+/** Kafka's `Repartitioned`, for `KStream.repartition`. */
+export interface RepartitionedOptions<K, V> extends Named {
+  readonly key?: Serde<K>;
+  readonly value?: Serde<V>;
+  /**
+   * Partitions of the repartition topic; default: those of the topics its reading sub-topology is
+   * co-partitioned with, else the largest source topic's. The TopologyTestDriver gives every topic
+   * its own `partitions` option instead.
+   */
+  readonly numberOfPartitions?: number;
+}
+
+/** Kafka's `Printed`: where `KStream.print` writes, under which label, in which format. */
+export interface PrintedOptions<K, V> extends Named {
+  /** A writable stream (default `process.stdout`); each record is written as one line. */
+  readonly to?: { write(text: string): unknown };
+  /** Writes each line with `logger.info(line)` instead of to a stream. */
+  readonly logger?: { info(message: string): unknown };
+  /** Default: the processor's name, as in Kafka Streams. */
+  readonly label?: string;
+  /** Default: `${key}, ${value}` (objects as JSON). */
+  readonly mapper?: (key: K, value: V) => string;
+}
+
+/** Kafka's `Consumed` plus `Materialized`, for `StreamsBuilder.table`. */
+export interface TableOptions<K, V> extends Named {
+  readonly key: Serde<K>;
+  /** Tombstones (null values) are recognised before this serde is called: it never sees null. */
+  readonly value: Serde<V>;
+  readonly onDeserializationError?: DeserializationErrorPolicy;
+  /** Defaults to `<source topic>-dlq`. */
+  readonly deadLetterTopic?: string;
+  /** Store of the table; default `<topic>-STATE-STORE-<n>`. `valueSerde` defaults to `value`. */
+  readonly materialized?: MaterializedOptions<V>;
+}
+
+/** Kafka's `Joined` for a stream-table join: names the join and gives serdes for an automatic repartition. */
+export interface JoinedOptions<K, V> extends Named {
+  readonly key?: Serde<K>;
+  readonly value?: Serde<V>;
+}

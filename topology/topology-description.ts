@@ -9,7 +9,14 @@ export type DescribedNode =
       readonly successors: readonly string[];
       readonly predecessors: readonly string[];
     }
-  | { readonly type: 'sink'; readonly name: string; readonly topic: string; readonly predecessors: readonly string[] }
+  | {
+      readonly type: 'sink';
+      readonly name: string;
+      /** Undefined for `to(extractor)`, whose `extractor` is the function's name. */
+      readonly topic: string | undefined;
+      readonly extractor?: string;
+      readonly predecessors: readonly string[];
+    }
   | { readonly type: 'external-sink'; readonly name: string; readonly sink: string; readonly predecessors: readonly string[] };
 
 export interface DescribedSubTopology {
@@ -40,7 +47,9 @@ function nodeText(node: DescribedNode): string {
     case 'processor':
       return `Processor: ${node.name} (stores: [${node.stores.join(', ')}])\n      --> ${names(node.successors)}\n      <-- ${names(node.predecessors)}`;
     case 'sink':
-      return `Sink: ${node.name} (topic: ${node.topic})\n      <-- ${names(node.predecessors)}`;
+      return node.topic === undefined
+        ? `Sink: ${node.name} (extractor class: ${node.extractor ?? 'anonymous'})\n      <-- ${names(node.predecessors)}`
+        : `Sink: ${node.name} (topic: ${node.topic})\n      <-- ${names(node.predecessors)}`;
     case 'external-sink':
       return `Sink: ${node.name} (sink: ${node.sink})\n      <-- ${names(node.predecessors)}`;
   }
@@ -68,7 +77,9 @@ function describeNode(node: NodeSpec): DescribedNode {
     case 'processor':
       return { type: 'processor', name: node.name, stores: node.stores, successors: node.children, predecessors: node.parents };
     case 'topic-sink':
-      return { type: 'sink', name: node.name, topic: node.topic, predecessors: node.parents };
+      return node.topic === undefined
+        ? { type: 'sink', name: node.name, topic: undefined, extractor: node.topicExtractor?.name || 'anonymous', predecessors: node.parents }
+        : { type: 'sink', name: node.name, topic: node.topic, predecessors: node.parents };
     case 'external-sink':
       return { type: 'external-sink', name: node.name, sink: node.sink.name, predecessors: node.parents };
   }
@@ -156,7 +167,7 @@ export class TopologyDescription {
           for (const child of node.successors) edges.push(`  ${self} --> ${id('n', child)}`);
         }
         if (node.type === 'processor') for (const store of node.stores) edges.push(`  ${self} -.- ${id('s', store)}`);
-        if (node.type === 'sink') edges.push(`  ${self} --> ${id('t', node.topic)}`);
+        if (node.type === 'sink') edges.push(`  ${self} --> ${id('t', node.topic ?? `(${node.extractor ?? 'extractor'})`)}`);
         if (node.type === 'external-sink') edges.push(`  ${self} --> ${id('x', node.sink)}`);
       }
     }

@@ -1,5 +1,5 @@
 import type { SinkSupplier } from './sink.js';
-import type { DeserializationErrorPolicy } from './options.js';
+import type { DeserializationErrorPolicy, TopicNameExtractor } from './options.js';
 import type { ProcessorSupplier } from './processor.js';
 import type { Serde } from './serdes/serde.js';
 
@@ -37,9 +37,14 @@ export interface ProcessorNodeSpec {
 export interface TopicSinkNodeSpec {
   readonly kind: 'topic-sink';
   readonly name: string;
-  readonly topic: string;
+  /** Undefined when `topicExtractor` picks the topic of each record. */
+  readonly topic: string | undefined;
+  /** `to(extractor)`: the topic per record, used as returned; such topics must exist. */
+  readonly topicExtractor?: TopicNameExtractor<unknown, unknown>;
   /** Writes a repartition topic. */
   readonly internal: boolean;
+  /** `repartition({ numberOfPartitions })`: partitions of the repartition topic it writes. */
+  readonly numberOfPartitions?: number;
   readonly keySerde: Serde<unknown>;
   readonly valueSerde: Serde<unknown>;
   readonly parents: readonly string[];

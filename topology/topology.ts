@@ -24,7 +24,7 @@ function deepFreeze<T>(value: T): T {
     for (const item of value) deepFreeze(item);
   } else if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
     for (const [key, item] of Object.entries(value)) {
-      if (!key.endsWith('Serde') && key !== 'supplier' && key !== 'sink') deepFreeze(item);
+      if (!key.endsWith('Serde') && key !== 'supplier' && key !== 'sink' && key !== 'topicExtractor') deepFreeze(item);
     }
   }
   return Object.freeze(value);
@@ -47,6 +47,19 @@ export class Topology {
 
   describe(): TopologyDescription {
     return new TopologyDescription(this.subTopologies, this.globalStores);
+  }
+
+  /** Partition counts given with `repartition({ numberOfPartitions })`, by resolved repartition topic name. */
+  repartitionPartitions(applicationId: string): ReadonlyMap<string, number> {
+    return new Map(
+      this.subTopologies.flatMap((sub) =>
+        sub.nodes.flatMap((node) =>
+          node.kind === 'topic-sink' && node.internal && node.topic !== undefined && node.numberOfPartitions !== undefined
+            ? [[resolveTopic(applicationId, node.topic, true), node.numberOfPartitions] as const]
+            : [],
+        ),
+      ),
+    );
   }
 
   topics(applicationId: string): TopologyTopics {

@@ -1,5 +1,5 @@
 import type { SinkSupplier } from '../sink.js';
-import type { DeserializationErrorPolicy } from '../options.js';
+import type { DeserializationErrorPolicy, TopicNameExtractor } from '../options.js';
 import type { ProcessorSupplier } from '../processor.js';
 import type { GlobalStoreMerge } from '../topology-spec.js';
 import type { Serde } from '../serdes/serde.js';
@@ -42,8 +42,11 @@ interface ProcessorDraft {
 interface TopicSinkDraft {
   readonly kind: 'topic-sink';
   readonly name: string;
-  readonly topic: string;
+  /** Undefined when `topicExtractor` picks the topic per record. */
+  readonly topic: string | undefined;
+  readonly topicExtractor?: TopicNameExtractor<unknown, unknown>;
   readonly internal: boolean;
+  readonly numberOfPartitions?: number;
   readonly keySerde: Serde<unknown> | undefined;
   readonly valueSerde: Serde<unknown> | undefined;
   readonly parents: readonly string[];
@@ -89,6 +92,8 @@ export class TopologyGraph {
   private readonly nodes: NodeDraft[] = [];
   private readonly stores: StoreSpec[] = [];
   private readonly globals: GlobalStoreDraft[] = [];
+  /** Pairs of nodes that must share a sub-topology without an edge (a stream-table join and its table). */
+  private readonly united: [string, string][] = [];
 
   /**
    * Kafka Streams' naming (InternalStreamsBuilder.newProcessorName / newStoreName):
@@ -163,7 +168,7 @@ export class TopologyGraph {
   }
 
   addTopicSink(sink: Omit<TopicSinkDraft, 'kind'>): void {
-    assertTopicName(sink.topic);
+    if (sink.topic !== undefined || sink.topicExtractor === undefined) assertTopicName(sink.topic as string);
     this.nodes.push({ kind: 'topic-sink', ...sink });
     this.connect(sink.parents, sink.name);
   }
@@ -180,6 +185,11 @@ export class TopologyGraph {
   addGlobalStore(global: Omit<GlobalStoreDraft, 'position'>): void {
     assertTopicName(global.topic);
     this.globals.push({ ...global, position: this.nodes.length });
+  }
+
+  /** Puts two nodes in one sub-topology (hence one task per partition: co-partitioned), as a shared store does in Kafka Streams. */
+  unite(a: string, b: string): void {
+    this.united.push([a, b]);
   }
 
   private connect(parents: readonly string[], child: string): void {
@@ -281,7 +291,7 @@ export class TopologyGraph {
         );
       }
       throw new TopologyError(
-        `Sink "${node.name}" to topic "${node.topic}" has no ${part} serde: pass { ${part} } to to(); the stream's own serde is unknown after an operator that changes the ${part}`,
+        `Sink "${node.name}" to topic "${node.topic ?? '(chosen by its extractor)'}" has no ${part} serde: pass { ${part} } to to(); the stream's own serde is unknown after an operator that changes the ${part}`,
       );
     }
   }
@@ -313,6 +323,7 @@ export class TopologyGraph {
         for (const child of node.children) parent.set(find(child), find(node.name));
       }
     }
+    for (const [a, b] of this.united) parent.set(find(a), find(b));
     const groups = new Map<string, NodeDraft[]>();
     for (const node of this.nodes) {
       const root = find(node.name);
@@ -342,9 +353,9 @@ export class TopologyGraph {
       }
     });
     const sourceTopics = group.flatMap((n) => (n.kind === 'source' ? n.topics : []));
-    const sinkTopics = group.flatMap((n) => (n.kind === 'topic-sink' ? [n.topic] : []));
+    const sinkTopics = group.flatMap((n) => (n.kind === 'topic-sink' && n.topic !== undefined ? [n.topic] : []));
     const internalTopics = group.flatMap((n) =>
-      n.kind === 'source' && n.internal ? n.topics : n.kind === 'topic-sink' && n.internal ? [n.topic] : [],
+      n.kind === 'source' && n.internal ? n.topics : n.kind === 'topic-sink' && n.internal && n.topic !== undefined ? [n.topic] : [],
     );
     const storeNames = [...new Set(group.flatMap((n) => (n.kind === 'processor' ? n.stores : [])))];
     return {
