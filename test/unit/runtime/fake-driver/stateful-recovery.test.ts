@@ -1,12 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../../runtime/clock.js';
 import { KafkaDriverError, TransactionError } from '../../../../runtime/kafka/errors.js';
-import { FakeCluster, FakeKafkaDriver } from '../../../../runtime/kafka/fake/index.js';
 import { changelogTopicName } from '../../../../statestores/changelogging-store.js';
 import { Serdes } from '../../../../topology/serdes/serdes.js';
 import { StreamsBuilder } from '../../../../topology/streams-builder.js';
 import type { Topology } from '../../../../topology/topology.js';
-import { atNextPoll, createThread, createTopics, Item, itemTopology, produceItems, stopThreads, valuesOf, type Seen } from './thread-harness.js';
+import { atNextPoll, createThread, createWorld, Item, itemTopology, oneWorker, produceItems, stopThreads, valuesOf, type Seen } from './thread-harness.js';
 
 /**
  * Recovery paths that go through more of the driver: a logged store restored by a new owner from
@@ -14,11 +12,7 @@ import { atNextPoll, createThread, createTopics, Item, itemTopology, produceItem
  * group member and the producer.
  */
 
-let cluster: FakeCluster | undefined;
-afterEach(async () => {
-  await stopThreads(cluster);
-  cluster = undefined;
-});
+afterEach(stopThreads);
 
 const tp0 = { topic: 'in', partition: 0 } as const;
 const STORE = 'seen-items';
@@ -37,12 +31,10 @@ function dedupTopology(seen: Seen): Topology {
 
 describe('stateful recovery on the fake driver', () => {
   it('a new owner restores the store from the committed changelog only, and deduplicates exactly', async () => {
-    const clock = new ManualClock(0);
-    const c = (cluster = new FakeCluster({ clock }));
-    createTopics(c, { in: 1 });
+    const { cluster: c, clock, driver } = createWorld();
     const changelog = changelogTopicName('app', STORE);
     c.createTopic(changelog, 1);
-    const da = new FakeKafkaDriver({ cluster: c, name: 'A' });
+    const da = driver('A');
     const seenA: Seen = [];
     const a = createThread({ driver: da, clock, topology: dedupTopology(seenA) });
     await produceItems(da, 0, ['x', 'y', 'x']);
@@ -68,7 +60,7 @@ describe('stateful recovery on the fake driver', () => {
       'marker:committed:',
     ]);
 
-    const db = new FakeKafkaDriver({ cluster: c, name: 'B' });
+    const db = driver('B');
     const seenB: Seen = [];
     const b = createThread({ driver: db, clock, topology: dedupTopology(seenB) });
     await produceItems(db, 0, ['y', 'v', 'w', 'v']);
@@ -80,11 +72,7 @@ describe('stateful recovery on the fake driver', () => {
   });
 
   it('a Kafka failure in poll replaces the member and the producer, and the output stays exact', async () => {
-    const clock = new ManualClock(0);
-    const c = (cluster = new FakeCluster({ clock }));
-    createTopics(c, { in: 1 });
-    const d = new FakeKafkaDriver({ cluster: c, name: 'w1' });
-    const seen: Seen = [];
+    const { cluster: c, clock, d, seen } = oneWorker();
     const thread = createThread({ driver: d, clock, topology: itemTopology(seen) });
     await produceItems(d, 0, ['a', 'b']);
     void thread.start();

@@ -1,9 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../../runtime/clock.js';
 import { TransactionError } from '../../../../runtime/kafka/errors.js';
-import { FakeCluster, FakeKafkaDriver, type ClusterEvent } from '../../../../runtime/kafka/fake/index.js';
 import type { SinkRecord } from '../../../../topology/sink.js';
-import { createThread, createTopics, itemTopology, produceItems, recordingSink, stopThreads, valuesOf, type Seen, type SinkCall } from './thread-harness.js';
+import { createThread, createWorld, itemTopology, oneWorker, produceItems, recordEvents, recordingSink, stopThreads, valuesOf, type Seen, type SinkCall } from './thread-harness.js';
 
 /**
  * The stream thread, its task manager and its commit strategies on the in-memory driver: the
@@ -11,35 +9,15 @@ import { createThread, createTopics, itemTopology, produceItems, recordingSink, 
  * sinks and offsets go) asserted exactly, with the interleavings forced by gates, not timing.
  */
 
-let cluster: FakeCluster | undefined;
-afterEach(async () => {
-  await stopThreads(cluster);
-  cluster = undefined;
-});
-
-function world(): { cluster: FakeCluster; clock: ManualClock; driver: (name: string) => FakeKafkaDriver } {
-  const clock = new ManualClock(0);
-  cluster = new FakeCluster({ clock });
-  const c = cluster;
-  return { cluster: c, clock, driver: (name) => new FakeKafkaDriver({ cluster: c, name }) };
-}
-
-function events(c: FakeCluster): ClusterEvent[] {
-  const out: ClusterEvent[] = [];
-  c.onEvent((e) => out.push(e));
-  return out;
-}
+afterEach(stopThreads);
 
 const tp0 = { topic: 'in', partition: 0 } as const;
 const tp1 = { topic: 'in', partition: 1 } as const;
 
 describe('StreamThread on the fake driver: commit interval', () => {
   it('does not commit before commit.interval.ms has passed on its clock, and commits once after', async () => {
-    const { cluster, clock, driver } = world();
-    createTopics(cluster, { in: 1 });
-    const d = driver('w1');
-    const seen: Seen = [];
-    const log = events(cluster);
+    const { cluster, clock, d, seen } = oneWorker();
+    const log = recordEvents(cluster);
     const thread = createThread({ driver: d, clock, topology: itemTopology(seen) });
     expect(thread.mode).toBe('transactional');
     await produceItems(d, 0, ['a', 'b', 'c']);
@@ -69,11 +47,8 @@ describe('StreamThread on the fake driver: commit interval', () => {
 
 describe('StreamThread on the fake driver: fenced commits', () => {
   it.each(['group', 'producer'] as const)('a %s fence during the commit aborts the transaction; the thread recovers and the output is exact', async (kind) => {
-    const { cluster, clock, driver } = world();
-    createTopics(cluster, { in: 1 });
-    const d = driver('w1');
-    const seen: Seen = [];
-    const log = events(cluster);
+    const { cluster, clock, d, seen } = oneWorker();
+    const log = recordEvents(cluster);
     const thread = createThread({ driver: d, clock, topology: itemTopology(seen) });
     await produceItems(d, 0, ['a', 'b', 'c', 'd', 'e']);
     void thread.start();
@@ -106,10 +81,7 @@ describe('StreamThread on the fake driver: fenced commits', () => {
   });
 
   it('a commit that fails (TransactionError on commit) is aborted and replayed exactly', async () => {
-    const { cluster, clock, driver } = world();
-    createTopics(cluster, { in: 1 });
-    const d = driver('w1');
-    const seen: Seen = [];
+    const { cluster, clock, d, seen } = oneWorker();
     const thread = createThread({ driver: d, clock, topology: itemTopology(seen) });
     await produceItems(d, 0, ['a', 'b']);
     cluster.faults.failNext('commit', new TransactionError('coordinator went away'));
@@ -124,8 +96,7 @@ describe('StreamThread on the fake driver: fenced commits', () => {
 
 describe('StreamThread on the fake driver: rebalances', () => {
   it('revocation drops the pending (uncommitted) work; the new owner\'s output is exact', async () => {
-    const { cluster, clock, driver } = world();
-    createTopics(cluster, { in: 2 });
+    const { cluster, clock, driver } = createWorld(2);
     const da = driver('A');
     const db = driver('B');
     const seenA: Seen = [];
@@ -164,8 +135,7 @@ describe('StreamThread on the fake driver: rebalances', () => {
   });
 
   it('a new generation reopens the tasks only once the committed offsets are stable', async () => {
-    const { cluster, clock, driver } = world();
-    createTopics(cluster, { in: 1 });
+    const { cluster, clock, driver } = createWorld();
     const dt = driver('T');
     const dz = driver('Z');
     const seen: Seen = [];
@@ -203,10 +173,7 @@ describe('StreamThread on the fake driver: rebalances', () => {
 
 describe('StreamThread on the fake driver: sink-fenced mode', () => {
   it('flushes the sinks before it commits the offsets', async () => {
-    const { cluster, clock, driver } = world();
-    createTopics(cluster, { in: 1 });
-    const d = driver('w1');
-    const seen: Seen = [];
+    const { cluster, clock, d, seen } = oneWorker();
     const calls: SinkCall[] = [];
     const written: SinkRecord<string, string>[] = [];
     cluster.onEvent((e) => {
@@ -236,10 +203,7 @@ describe('StreamThread on the fake driver: poison records', () => {
     ['at-least-once', 'at_least_once', false],
     ['sink-fenced', 'exactly_once_v2', true],
   ] as const)('dead-letters records that cannot be read or processed and goes on (%s)', async (mode, processingGuarantee, toSink) => {
-    const { cluster, clock, driver } = world();
-    createTopics(cluster, { in: 1 });
-    const d = driver('w1');
-    const seen: Seen = [];
+    const { cluster, clock, d, seen } = oneWorker();
     const calls: SinkCall[] = [];
     const written: SinkRecord<string, string>[] = [];
     const thread = createThread({ driver: d, clock, topology: itemTopology(seen, toSink ? recordingSink(calls, written) : undefined), config: { processingGuarantee } });

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { z } from 'zod';
-import type { ManualClock } from '../../../../runtime/clock.js';
+import { ManualClock } from '../../../../runtime/clock.js';
 import type { ConsumedRecord } from '../../../../runtime/kafka/driver.js';
-import type { FakeCluster, FakeKafkaDriver } from '../../../../runtime/kafka/fake/index.js';
+import { FakeCluster, FakeKafkaDriver, type ClusterEvent } from '../../../../runtime/kafka/fake/index.js';
 import { createLogger } from '../../../../runtime/logger.js';
 import { RuntimeMetrics } from '../../../../runtime/runtime-metrics.js';
 import { parseStreamsConfig, type StreamsConfigInput } from '../../../../runtime/streams-config.js';
@@ -43,6 +43,27 @@ export function itemTopology(seen: Seen, sink?: SinkSupplier<string, string>): T
 
 const stateDirs: string[] = [];
 const threads: StreamThread[] = [];
+let current: FakeCluster | undefined;
+
+/** One cluster on a manual clock, with `in` (and its `in-dlq`) and `out`; `driver(name)` is one simulated process. */
+export interface World {
+  readonly cluster: FakeCluster;
+  readonly clock: ManualClock;
+  driver(name: string): FakeKafkaDriver;
+}
+
+export function createWorld(inPartitions = 1): World {
+  const clock = new ManualClock(0);
+  const cluster = (current = new FakeCluster({ clock }));
+  createTopics(cluster, { in: inPartitions });
+  return { cluster, clock, driver: (name) => new FakeKafkaDriver({ cluster, name }) };
+}
+
+/** A world with one process, `w1`, and the list its topology's peek fills. */
+export function oneWorker(): World & { readonly d: FakeKafkaDriver; readonly seen: Seen } {
+  const world = createWorld();
+  return { ...world, d: world.driver('w1'), seen: [] };
+}
 
 export interface ThreadSetup {
   readonly driver: FakeKafkaDriver;
@@ -80,9 +101,10 @@ export function createThread(s: ThreadSetup): StreamThread {
   return thread;
 }
 
-/** For afterEach: stops every thread created here and removes their state dirs. */
-export async function stopThreads(cluster: FakeCluster | undefined): Promise<void> {
-  cluster?.faults.clear();
+/** For afterEach: drops pending faults, stops every thread created here and removes their state dirs. */
+export async function stopThreads(): Promise<void> {
+  current?.faults.clear();
+  current = undefined;
   await Promise.all(threads.splice(0).map((t) => t.stop(5_000)));
   for (const dir of stateDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
@@ -134,4 +156,11 @@ export async function atNextPoll(cluster: FakeCluster, driver: string, between: 
   } finally {
     gate.release();
   }
+}
+
+/** The cluster's events from now on, in order. */
+export function recordEvents(cluster: FakeCluster): ClusterEvent[] {
+  const out: ClusterEvent[] = [];
+  cluster.onEvent((e) => out.push(e));
+  return out;
 }

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../../runtime/clock.js';
-import { FakeCluster, FakeKafkaDriver, type ClusterEvent } from '../../../../runtime/kafka/fake/index.js';
-import { atNextPoll, createThread, createTopics, itemTopology, produceItems, stopThreads, valuesOf, type Seen } from './thread-harness.js';
+import type { ClusterEvent } from '../../../../runtime/kafka/fake/index.js';
+import { atNextPoll, createThread, createWorld, itemTopology, produceItems, recordEvents, stopThreads, valuesOf, type Seen } from './thread-harness.js';
 
 /**
  * KIP-447 with two stream threads: a member whose session expired in the middle of a commit (a
@@ -9,22 +8,15 @@ import { atNextPoll, createThread, createTopics, itemTopology, produceItems, sto
  * stopped at, every input is in the output exactly once.
  */
 
-let cluster: FakeCluster | undefined;
-afterEach(async () => {
-  await stopThreads(cluster);
-  cluster = undefined;
-});
+afterEach(stopThreads);
 
 const tp0 = { topic: 'in', partition: 0 } as const;
 
 async function scenario(stopAt: 'sendOffsets' | 'commit') {
-  const clock = new ManualClock(0);
-  const c = (cluster = new FakeCluster({ clock }));
-  createTopics(c, { in: 1 });
-  const events: ClusterEvent[] = [];
-  c.onEvent((e) => events.push(e));
-  const da = new FakeKafkaDriver({ cluster: c, name: 'A' });
-  const db = new FakeKafkaDriver({ cluster: c, name: 'B' });
+  const { cluster: c, clock, driver } = createWorld();
+  const events = recordEvents(c);
+  const da = driver('A');
+  const db = driver('B');
   const seenA: Seen = [];
   const seenB: Seen = [];
   const a = createThread({ driver: da, clock, topology: itemTopology(seenA) });
