@@ -5,13 +5,23 @@ import type { Logger } from '../runtime/logger.js';
 import type { Election } from './election.js';
 import { electionRecord } from './election-publisher.js';
 import { topicNames } from './topics.js';
-import { encodeJson } from './vote.js';
+import { encodeJson, type Vote } from './vote.js';
+
+/** Where simulated votes go: straight into `votes`, or through the gateway (voting/http-voters.ts). */
+export interface VoteSender {
+  send(votes: readonly Vote[]): Promise<void>;
+  close(): Promise<void>;
+}
 
 export interface SimulatorOptions {
   readonly driver: KafkaDriver;
   readonly prefix?: string;
-  /** Elections to publish and vote in (default: three sample elections e1..e3). */
+  /** Elections to vote in (default: three sample elections e1..e3, published first). */
   readonly elections?: readonly Election[];
+  /** Publish `elections` before voting (default true; false when an admin created them). */
+  readonly publishElections?: boolean;
+  /** Default: a Kafka producer into `votes`. */
+  readonly sender?: VoteSender;
   /** Votes per second. */
   readonly rate: number;
   /** Stop after this many votes; 0 = until the signal aborts. */
@@ -24,10 +34,22 @@ export interface SimulatorOptions {
 
 const TICK_MS = 100;
 
+/** The Kafka sender: votes keyed by voter, as the gateway produces them. */
+export async function kafkaVoteSender(driver: KafkaDriver, prefix = ''): Promise<VoteSender> {
+  const topic = topicNames(prefix).votes;
+  const producer = await driver.createProducer({ clientId: 'votestream-simulator' });
+  return {
+    send: async (votes) => {
+      await producer.send(votes.map((v) => ({ topic, key: Buffer.from(v.voterId), value: encodeJson(v) })));
+    },
+    close: () => producer.close(),
+  };
+}
+
 /**
- * Simulated voters, straight into `votes` (until the gateway exists, this is how votes arrive
- * locally): publishes the election versions, then sends votes at a steady rate, a share of them repeats of
- * earlier voters. Votes carry the current time as `ts`, as the gateway will stamp them.
+ * Simulated voters: publishes the election versions (unless told not to), then sends votes at a
+ * steady rate, a share of them repeats of earlier voters. Votes carry the current time as `ts`, as
+ * the gateway stamps them (through the gateway, the gateway's own stamp wins).
  */
 export async function simulateVoters(o: SimulatorOptions): Promise<number> {
   const topics = topicNames(o.prefix ?? '');
@@ -40,12 +62,15 @@ export async function simulateVoters(o: SimulatorOptions): Promise<number> {
   } finally {
     await admin.close();
   }
-  const producer = await o.driver.createProducer({ clientId: 'votestream-simulator' });
-  let sent = 0;
-  try {
+  if (o.publishElections ?? true) {
     // Versions of the sample elections are fixed (effective from their opening), so a second run
     // republishes identical versions, which the workers ignore.
-    await producer.send(elections.map((e) => electionRecord(e, o.prefix)));
+    const producer = await o.driver.createProducer({ clientId: 'votestream-simulator' });
+    await producer.send(elections.map((e) => electionRecord(e, o.prefix))).finally(() => producer.close());
+  }
+  const sender = o.sender ?? (await kafkaVoteSender(o.driver, o.prefix));
+  let sent = 0;
+  try {
     const round = `r${Date.now().toString(36)}-`;
     const perTick = Math.max(1, Math.round((o.rate * TICK_MS) / 1000));
     let chunk = 0;
@@ -57,7 +82,7 @@ export async function simulateVoters(o: SimulatorOptions): Promise<number> {
       for (let i = 0; i < votes.length && !o.signal?.aborted; i += perTick) {
         const now = Date.now();
         const slice = votes.slice(i, i + perTick).map((v, j) => ({ ...v, ts: now + j }));
-        await producer.send(slice.map((v) => ({ topic: topics.votes, key: Buffer.from(v.voterId), value: encodeJson(v) })));
+        await sender.send(slice);
         sent += slice.length;
         o.onProgress?.(sent);
         // Pace against the start, so a slow send is caught up rather than lost.
@@ -66,7 +91,7 @@ export async function simulateVoters(o: SimulatorOptions): Promise<number> {
       }
     }
   } finally {
-    await producer.close();
+    await sender.close();
   }
   o.logger?.info({ sent }, 'simulated voters stopped');
   return sent;

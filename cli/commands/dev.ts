@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { dynamoClient } from '../../infra/dynamo-client.js';
@@ -7,6 +9,13 @@ import { Redis } from 'ioredis';
 import { PlatformaticKafkaDriver } from '../../runtime/kafka/platformatic-driver.js';
 import { provisionVoting } from '../../voting/provision.js';
 import { countsKey, TOTAL_FIELD } from '../../voting/redis-keys.js';
+import { createMetricsRegistry } from '../../runtime/metrics.js';
+import { startAdmin } from '../../voting/admin/admin-service.js';
+import { ElectionNotFoundError, type ElectionAdmin } from '../../voting/admin/election-admin.js';
+import type { Election } from '../../voting/election.js';
+import { startGateway } from '../../voting/gateway/gateway.js';
+import { createTokenKeys, issueToken } from '../../voting/gateway/token-issuer.js';
+import { httpVoteSender } from '../../voting/http-voters.js';
 import { simulateVoters } from '../../voting/simulator.js';
 import { VOTING_ROLES } from '../../voting/topology.js';
 import { runWorker } from './worker.js';
@@ -19,11 +28,13 @@ interface DevArgs extends GlobalArgs {
 
 /**
  * `npm start`: everything that exists so far, on one machine. It grows as the system does; today
- * it brings up the stack, provisions topics and tables, and runs a worker with every role.
+ * it brings up the stack, provisions topics and tables, runs the elections admin and the gateway,
+ * opens a demo election through the admin, drives simulated voters through the gateway, and runs a
+ * worker with every role.
  */
 export const devCommand: CommandModule<GlobalArgs, DevArgs> = {
   command: 'dev',
-  describe: 'run the whole system locally (what exists so far): stack, topics and tables, a worker',
+  describe: 'run the whole system locally (what exists so far): stack, topics and tables, admin, gateway, a worker, simulated voters',
   builder: (y: Argv<GlobalArgs>) =>
     y
       .option('data-dir', { type: 'string', default: '.stack', describe: 'local stack data directory' })
@@ -39,21 +50,52 @@ export const devCommand: CommandModule<GlobalArgs, DevArgs> = {
     } finally {
       dynamodb.destroy();
     }
+    const dataDir = argv.dataDir ?? '.stack';
+    const secrets = await devSecrets(join(dataDir, 'secrets'));
+    const driver = new PlatformaticKafkaDriver({ brokers: ctx.config.brokers, clientId: 'votestream-dev' });
+    const prefix = ctx.config.topicPrefix;
+    const admin = await startAdmin({
+      driver,
+      dynamodb: dynamoClient(ctx.config.dynamodbEndpoint),
+      logger: ctx.log.child({ role: 'admin' }),
+      registry: createMetricsRegistry({ role: 'admin' }),
+      token: secrets.adminToken,
+      port: 8082,
+      prefix,
+    });
+    const demo = await demoElection(admin.admin);
+    // The gateway judges by the version in force now: wait until the opening version is.
+    await new Promise((r) => setTimeout(r, Math.max(0, demo.effectiveAt - Date.now() + 50)));
+    const gateway = await startGateway({
+      driver,
+      logger: ctx.log.child({ role: 'gateway' }),
+      registry: createMetricsRegistry({ role: 'gateway' }),
+      config: { port: 8080, prefix, tokenSecretFile: secrets.tokenSecretFile },
+    });
+    const voterToken = await issueToken({ voterId: 'you', electionId: demo.electionId, ttlSec: 86_400, algorithm: 'HS256', key: secrets.tokenSecret });
     process.stdout.write(
       [
         '',
-        'Stack up and provisioned. Running: a worker (dedup -> votes-accepted, count -> Redis, persist -> DynamoDB)',
-        `and simulated voters (${argv.simulateRate} votes/s into \`votes\`, elections e1..e3); live totals from Redis below.`,
-        'Not built yet: gateway, live feed, live page. Ctrl-C stops; `npx votestream stack down` stops the stack.',
+        'Running:',
+        `  gateway  http://127.0.0.1:${gateway.port}/v1/elections/:id/votes`,
+        `  admin    http://127.0.0.1:${admin.port}/v1/admin/elections  (token: ${secrets.adminTokenFile})`,
+        '  worker   dedup -> votes-accepted, count -> Redis, persist -> DynamoDB  (metrics :9464)',
+        `  voters   ${argv.simulateRate} votes/s through the gateway into election "${demo.electionId}"`,
+        '',
+        'Cast a vote yourself:',
+        `  curl -i -X POST http://127.0.0.1:${gateway.port}/v1/elections/${demo.electionId}/votes -H 'content-type: application/json' \\`,
+        `    -H 'authorization: Bearer ${voterToken}' -d '{"candidateId":"${demo.candidates[0].id}"}'`,
+        '',
+        'Not built yet: live feed, live page. Ctrl-C stops; `npx votestream stack down` stops the stack.',
         '',
       ].join('\n'),
     );
     if (argv.simulateRate > 0) {
-      const driver = new PlatformaticKafkaDriver({ brokers: ctx.config.brokers, clientId: 'votestream-dev' });
-      simulateVoters({ driver, prefix: ctx.config.topicPrefix, rate: argv.simulateRate, votes: 0, duplicateRatio: 0.1, logger: ctx.log }).catch((err: unknown) =>
-        ctx.log.error({ err: (err as Error).message }, 'simulated voters stopped'),
+      const sender = httpVoteSender({ url: `http://127.0.0.1:${gateway.port}`, algorithm: 'HS256', signingKey: secrets.tokenSecret });
+      simulateVoters({ driver, prefix, elections: [demo], publishElections: false, sender, rate: argv.simulateRate, votes: 0, duplicateRatio: 0.1, logger: ctx.log }).catch(
+        (err: unknown) => ctx.log.error({ err: (err as Error).message }, 'simulated voters stopped'),
       );
-      printTotals(ctx.config.redis, ['e1', 'e2', 'e3'], ctx.config.topicPrefix);
+      printTotals(ctx.config.redis, [demo.electionId], prefix);
     }
     await runWorker(
       {
@@ -70,6 +112,54 @@ export const devCommand: CommandModule<GlobalArgs, DevArgs> = {
     );
   },
 };
+
+interface DevSecrets {
+  readonly adminToken: string;
+  readonly adminTokenFile: string;
+  readonly tokenSecret: string;
+  readonly tokenSecretFile: string;
+}
+
+/** The local deployment's admin token and voter-token secret: files under the stack's data dir, made once (0600). */
+async function devSecrets(dir: string): Promise<DevSecrets> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const ensure = async (file: string, make: () => Promise<string>): Promise<string> => {
+    const path = join(dir, file);
+    try {
+      return (await readFile(path, 'utf8')).trim();
+    } catch {
+      const value = await make();
+      await writeFile(path, `${value}\n`, { mode: 0o600 });
+      return value;
+    }
+  };
+  const adminToken = await ensure('admin-token', async () => randomBytes(24).toString('base64url'));
+  const tokenSecret = await ensure('token.secret', async () => (await createTokenKeys('HS256')).secret!);
+  return { adminToken, adminTokenFile: join(dir, 'admin-token'), tokenSecret, tokenSecretFile: join(dir, 'token.secret') };
+}
+
+/** The demo election, created and opened through the admin, or reopened when an earlier run closed it. */
+async function demoElection(admin: ElectionAdmin): Promise<Election> {
+  const now = Date.now();
+  try {
+    const { current } = await admin.show('demo');
+    if (current.opensAt <= now && current.closesAt > now + 3_600_000) return current;
+    return await admin.open('demo', now + 86_400_000);
+  } catch (error) {
+    if (!(error instanceof ElectionNotFoundError)) throw error;
+  }
+  await admin.create({
+    electionId: 'demo',
+    title: 'Demo election',
+    candidates: [
+      { id: 'ada', name: 'Ada Lovelace' },
+      { id: 'grace', name: 'Grace Hopper' },
+      { id: 'alan', name: 'Alan Turing' },
+    ],
+    regions: ['north', 'south', 'east', 'west'],
+  });
+  return admin.open('demo', now + 86_400_000);
+}
 
 /** Every 5 s, one line of live totals per election from the Redis read model. */
 function printTotals(url: string, elections: readonly string[], prefix: string): void {

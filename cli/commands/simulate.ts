@@ -2,6 +2,9 @@ import type { Argv, CommandModule } from 'yargs';
 import { ConfigError } from '../../runtime/errors.js';
 import { PlatformaticKafkaDriver } from '../../runtime/kafka/platformatic-driver.js';
 import { createProgress } from '../../runtime/progress.js';
+import { loadSigningKey } from '../../voting/gateway/token-issuer.js';
+import { TOKEN_ALGORITHMS, type TokenAlgorithm } from '../../voting/gateway/token-verifier.js';
+import { httpVoteSender } from '../../voting/http-voters.js';
 import { simulateVoters } from '../../voting/simulator.js';
 import { commandContext, type GlobalArgs } from '../context.js';
 
@@ -9,6 +12,10 @@ interface SimulateArgs extends GlobalArgs {
   rate: number;
   votes: number;
   duplicates: number;
+  via: 'kafka' | 'http';
+  gatewayUrl: string;
+  tokenAlgorithm: TokenAlgorithm;
+  tokenKeyFile?: string;
 }
 
 export const simulateCommand: CommandModule<GlobalArgs, SimulateArgs> = {
@@ -18,7 +25,11 @@ export const simulateCommand: CommandModule<GlobalArgs, SimulateArgs> = {
     y
       .option('rate', { type: 'number', default: 200, describe: 'votes per second' })
       .option('votes', { type: 'number', default: 0, describe: 'stop after this many votes (0 = until Ctrl-C)' })
-      .option('duplicates', { type: 'number', default: 0.1, describe: 'share of votes repeating an earlier voter (0..1)' }) as unknown as Argv<SimulateArgs>,
+      .option('duplicates', { type: 'number', default: 0.1, describe: 'share of votes repeating an earlier voter (0..1)' })
+      .option('via', { choices: ['kafka', 'http'] as const, default: 'kafka' as const, describe: 'straight into `votes`, or through the gateway with issued tokens' })
+      .option('gateway-url', { type: 'string', default: 'http://127.0.0.1:8080' })
+      .option('token-algorithm', { choices: TOKEN_ALGORITHMS, default: 'HS256' as TokenAlgorithm })
+      .option('token-key-file', { type: 'string', describe: '--via http: HS256 secret or private key file (else env VOTESTREAM_TOKEN_SECRET)' }) as unknown as Argv<SimulateArgs>,
   handler: async (argv) => {
     const ctx = commandContext(argv);
     if (!(argv.rate > 0)) throw new ConfigError(`--rate must be above 0, got ${argv.rate}`);
@@ -29,7 +40,12 @@ export const simulateCommand: CommandModule<GlobalArgs, SimulateArgs> = {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     const progress = createProgress('votes', argv.votes === 0 ? 1 : argv.votes, { unit: 'votes' });
+    const http =
+      argv.via === 'http'
+        ? httpVoteSender({ url: argv.gatewayUrl, algorithm: argv.tokenAlgorithm, signingKey: await loadSigningKey(argv.tokenAlgorithm, argv.tokenKeyFile) })
+        : undefined;
     const sent = await simulateVoters({
+      ...(http === undefined ? {} : { sender: http }),
       driver: new PlatformaticKafkaDriver({ brokers: ctx.config.brokers, clientId: 'votestream-simulate' }),
       prefix: ctx.config.topicPrefix,
       rate: argv.rate,
@@ -41,5 +57,10 @@ export const simulateCommand: CommandModule<GlobalArgs, SimulateArgs> = {
     });
     progress.stop();
     process.stdout.write(`${sent} votes sent\n`);
+    if (http !== undefined) {
+      const answers = [...http.outcomes.entries()].sort(([a], [b]) => a - b).map(([status, n]) => `${status === 0 ? 'unreachable' : status}: ${n}`);
+      process.stdout.write(`gateway answers: ${answers.join(', ')}\n`);
+      if (http.outcomes.size !== 1 || !http.outcomes.has(202)) process.exitCode = 1;
+    }
   },
 };
