@@ -4,7 +4,7 @@ import { aggregateProcessor, type Fold } from './operators/aggregate.js';
 import { nullKeyFilterProcessor } from './operators/null-key-filter.js';
 import type { MaterializedOptions } from './options.js';
 import type { Serde } from './serdes/serde.js';
-import { timestampedSerde } from './serdes/timestamped-serde.js';
+import { timestampedSerde, type ValueAndTimestamp } from './serdes/timestamped-serde.js';
 
 /** @internal How a KStream was grouped. */
 export interface Grouping<K, V> {
@@ -107,6 +107,8 @@ export class KGroupedStream<K extends string, V> {
     // The store keeps each aggregate with its timestamp; its changelog writes both (timestampedSerde).
     graph.addStore({ name: storeName, logged: materialized?.logged ?? true, valueSerde: timestampedSerde(valueSerde) as Serde<unknown> });
     graph.addProcessor(node, [parent], aggregateProcessor<K, V, VA>(storeName, fold), [storeName]);
-    return new KTable<K, VA>(graph, node, storeName, { key, value: valueSerde });
+    // Joins read the table through this getter: the store keeps ValueAndTimestamp, joins see the value.
+    const getter = { store: storeName, view: (_key: K, stored: unknown) => (stored as ValueAndTimestamp<VA> | undefined)?.value };
+    return new KTable<K, VA>(graph, node, storeName, { key, value: valueSerde }, getter);
   }
 }

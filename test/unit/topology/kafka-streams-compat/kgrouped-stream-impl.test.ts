@@ -152,3 +152,30 @@ describe('KGroupedStreamImplTest', () => {
     expect(await count.approximateCount()).toBe(1);
   });
 });
+
+describe('KGroupedStreamImplTest: the aggregation as a table', () => {
+  let d: TopologyTestDriver | undefined;
+  afterEach(async () => {
+    await d?.close();
+    d = undefined;
+  });
+
+  // The store keeps ValueAndTimestamp (as Kafka's TimestampedKeyValueStore); a stream-table join
+  // reads the plain aggregate, as Kafka's value getter does.
+  it('shouldAggregateAndMaterializeResults (joined by a stream)', async () => {
+    const builder = new StreamsBuilder();
+    const counts = builder.stream('counted', { key: Serdes.string(), value: Serdes.string() }).groupByKey().count({ name: 'count' });
+    const supplier = new MockProcessorSupplier<string, string>();
+    builder
+      .stream('lookups', { key: Serdes.string(), value: Serdes.string() })
+      .join(counts, (value: string, count: number) => `${value}=${count}`)
+      .process(supplier.supplier);
+    d = new TopologyTestDriver(builder.build());
+    await d.createInputTopic('counted', Serdes.string(), Serdes.string()).pipeKeyValueList([
+      { key: 'a', value: '1' },
+      { key: 'a', value: '2' },
+    ]);
+    await d.createInputTopic('lookups', Serdes.string(), Serdes.string()).pipeInput('a', 'a', 7);
+    expect(supplier.processed).toEqual([kvt('a', 'a=2', 7)]);
+  });
+});
