@@ -7,14 +7,9 @@
  */
 import type { ConsumedRecord, GroupConsumer, GroupConsumerOptions, GroupMetadata, PollOptions, TopicPartition, TopicPartitionOffset } from '../driver.js';
 import { KafkaDriverError, NoOffsetError } from '../errors.js';
+import type { FakeClientContext } from './fake-client.js';
 import type { FakeCluster } from './fake-cluster.js';
 import { compareTp, tpKey, type FakeMember } from './fake-groups.js';
-
-/** Which cluster a fake client talks to, and which fake driver (simulated process) made it: faults can be scoped to one. */
-export interface FakeClientContext {
-  readonly cluster: FakeCluster;
-  readonly driver: string;
-}
 
 export class FakeGroupConsumer implements GroupConsumer {
   readonly groupId: string;

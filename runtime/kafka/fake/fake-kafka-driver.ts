@@ -17,7 +17,8 @@ import type {
 } from '../driver.js';
 import { FakeAdmin } from './fake-admin.js';
 import { FakeCluster } from './fake-cluster.js';
-import { FakeGroupConsumer, type FakeClientContext } from './fake-group-consumer.js';
+import type { FakeClientContext } from './fake-client.js';
+import { FakeGroupConsumer } from './fake-group-consumer.js';
 import { FakeProducer } from './fake-producer.js';
 import { FakeReader } from './fake-reader.js';
 import { FakeTransactionalProducer } from './fake-transactional-producer.js';

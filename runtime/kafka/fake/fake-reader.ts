@@ -1,21 +1,17 @@
 /** A group-less reader of fixed partitions over a FakeCluster (restoration, global stores, tools), as platformatic/reader.ts. */
 import type { ConsumedRecord, IsolationLevel, PollOptions, ReadToEndResult, Reader, ReaderOptions, TopicPartition, TopicPartitionOffset } from '../driver.js';
 import { KafkaDriverError } from '../errors.js';
-import type { FakeClientContext } from './fake-group-consumer.js';
+import { FakeClient, type FakeClientContext } from './fake-client.js';
 import { compareTp, tpKey } from './fake-groups.js';
 
-export class FakeReader implements Reader {
-  readonly clientId: string;
-  readonly #ctx: FakeClientContext;
+export class FakeReader extends FakeClient implements Reader {
   readonly #isolation: IsolationLevel;
   readonly #partitions: TopicPartition[];
   readonly #positions = new Map<string, bigint>();
-  #closed = false;
 
   /** Use FakeKafkaDriver.createReader: start offsets are resolved there, before it returns. */
   constructor(ctx: FakeClientContext, clientId: string, options: ReaderOptions) {
-    this.#ctx = ctx;
-    this.clientId = clientId;
+    super(ctx, clientId);
     this.#isolation = options.isolation ?? 'read_committed';
     this.#partitions = options.partitions.map(({ topic, partition }) => ({ topic, partition })).sort(compareTp);
     for (const p of options.partitions) {
@@ -34,14 +30,14 @@ export class FakeReader implements Reader {
   }
 
   async endOffsets(): Promise<TopicPartitionOffset[]> {
-    return this.#partitions.map((tp) => ({ ...tp, offset: this.#ctx.cluster.log(tp).end(this.#isolation) }));
+    return this.#partitions.map((tp) => ({ ...tp, offset: this.cluster.log(tp).end(this.#isolation) }));
   }
 
   #read(partitions: readonly TopicPartition[], maxRecords: number, limits?: ReadonlyMap<string, bigint>): ConsumedRecord[] {
     const out: ConsumedRecord[] = [];
     for (const tp of partitions) {
       if (out.length >= maxRecords) break;
-      const log = this.#ctx.cluster.log(tp);
+      const log = this.cluster.log(tp);
       const position = this.#positions.get(tpKey(tp)) as bigint;
       if (!log.inRange(position)) throw new KafkaDriverError(`reader positions out of range: ${tpKey(tp)}`);
       const { records, next } = log.read(position, this.#isolation, maxRecords - out.length, limits?.get(tpKey(tp)));
@@ -52,19 +48,17 @@ export class FakeReader implements Reader {
   }
 
   async poll(options: PollOptions = {}): Promise<ConsumedRecord[]> {
-    if (this.#closed) throw new KafkaDriverError('reader is closed');
-    await this.#ctx.cluster.enter('readerPoll', this.#ctx.driver, this.clientId);
+    await this.enter('readerPoll');
     const maxRecords = options.maxRecords ?? Number.POSITIVE_INFINITY;
     const records = this.#read(this.#partitions, maxRecords);
     if (records.length > 0) return records;
-    await this.#ctx.cluster.waitForChange(options.maxWaitMs ?? 500);
+    await this.cluster.waitForChange(options.maxWaitMs ?? 500);
     return this.#read(this.#partitions, maxRecords);
   }
 
   /** Everything below the ends taken at the start is decided (below the last stable offset), so one pass reaches them. */
   async readToEnd(onBatch: (records: ConsumedRecord[]) => Promise<void> | void): Promise<ReadToEndResult> {
-    if (this.#closed) throw new KafkaDriverError('reader is closed');
-    await this.#ctx.cluster.enter('readerPoll', this.#ctx.driver, this.clientId);
+    await this.enter('readerPoll');
     const end = await this.endOffsets();
     const limits = new Map(end.map((e) => [tpKey(e), e.offset]));
     let count = 0;
@@ -77,9 +71,5 @@ export class FakeReader implements Reader {
         await onBatch(records);
       }
     }
-  }
-
-  async close(): Promise<void> {
-    this.#closed = true;
   }
 }

@@ -10,7 +10,8 @@
 import type { GroupConsumer, ProduceResult, ProducerRecord, TopicPartitionOffset, TransactionalProducer, TransactionalProducerOptions } from '../driver.js';
 import { FencedError, TransactionError } from '../errors.js';
 import type { FakeCluster } from './fake-cluster.js';
-import { FakeGroupConsumer, type FakeClientContext } from './fake-group-consumer.js';
+import type { FakeClientContext } from './fake-client.js';
+import { FakeGroupConsumer } from './fake-group-consumer.js';
 import { tpKey } from './fake-groups.js';
 import type { FakeTransaction } from './fake-transactions.js';
 

@@ -4,6 +4,7 @@ export { FakeCluster, type ClusterEvent, type FakeClusterOptions, type UntilOpti
 export { Faults, type FaultContext, type FaultOp, type FaultScope, type Gate } from './fake-faults.js';
 export type { AssignmentPlan, GroupView } from './fake-groups.js';
 export type { LogEntry } from './fake-log.js';
+export { FakeClient, type FakeClientContext } from './fake-client.js';
 export { FakeGroupConsumer } from './fake-group-consumer.js';
 export { FakeTransactionalProducer } from './fake-transactional-producer.js';
 export { FakeProducer } from './fake-producer.js';
