@@ -50,8 +50,8 @@ export class StreamsBuilder {
    * changelog `<applicationId>-<store>-changelog`), one per partition; a tombstone (null value)
    * deletes the key and records with a null key are skipped. Every update is forwarded to the
    * table's operators. Joined with a stream, the topic must be co-partitioned with the stream's.
-   * Generated names: `KSTREAM-SOURCE-<n>` and `KTABLE-SOURCE-<n>` (`<name>` and
-   * `<name>-table-source` when named).
+   * Generated names: `KSTREAM-SOURCE-<n>` and `KTABLE-SOURCE-<n>` (`<name>-source` and `<name>`
+   * when named, as in Kafka Streams).
    *
    * @example
    * const users = builder.table('users', { key: Serdes.string(), value: Serdes.json<User>(), materialized: { name: 'users' } });
@@ -68,8 +68,9 @@ export class StreamsBuilder {
     // Kafka Streams' order: the store's name first, then the source and the table source.
     const materialized = options.materialized;
     const storeName = materialized?.name ?? this.#graph.newName(`${topic}-STATE-STORE`);
-    const sourceName = this.#graph.nameOrGenerate(options.name, 'KSTREAM-SOURCE');
-    const processorName = this.#graph.suffixedOrGenerate(options.name, '-table-source', 'KTABLE-SOURCE');
+    // Kafka Streams (InternalStreamsBuilder.table): a named table's source is `<name>-source`, its table source `<name>`.
+    const sourceName = this.#graph.suffixedOrGenerate(options.name, '-source', 'KSTREAM-SOURCE');
+    const processorName = this.#graph.nameOrGenerate(options.name, 'KTABLE-SOURCE');
     this.#graph.addSource({
       name: sourceName,
       topics: [topic],

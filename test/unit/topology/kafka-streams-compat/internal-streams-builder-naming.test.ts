@@ -30,6 +30,19 @@ describe('StreamsBuilderTest (names)', () => {
     expect(nodeNames(builder.build())).toEqual(['source-node', 'KSTREAM-SOURCE-0000000001', 'KSTREAM-MERGE-0000000002', 'KSTREAM-SINK-0000000003']);
   });
 
+  it('shouldUseSpecifiedNameForTableSourceProcessor', () => {
+    const builder = new StreamsBuilder();
+    builder.table('stream-topic', { ...consumed, name: 'source-node' });
+    builder.table('stream-topic-two', consumed);
+    expect(nodeNames(builder.build())).toEqual(['source-node-source', 'source-node', 'KSTREAM-SOURCE-0000000004', 'KTABLE-SOURCE-0000000005']);
+  });
+
+  it('shouldUseSpecifiedNameForToStream', () => {
+    const builder = new StreamsBuilder();
+    builder.table('stream-topic', consumed).toStream({ name: 'to-stream' }).to('out');
+    expect(nodeNames(builder.build())).toEqual(['KSTREAM-SOURCE-0000000001', 'KTABLE-SOURCE-0000000002', 'to-stream', 'KSTREAM-SINK-0000000004']);
+  });
+
   it('shouldUseSpecifiedNameForGlobalTableSourceProcessor', () => {
     const builder = new StreamsBuilder();
     builder.globalTable('stream-topic', { ...consumed, name: 'source-processor' });

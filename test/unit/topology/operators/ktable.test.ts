@@ -73,7 +73,7 @@ describe('KTableSourceTest', () => {
     const named = new StreamsBuilder();
     named.table('topic1', { key: str, value: str, name: 'users', materialized: { name: 'users-store' } });
     const nodes = named.build().subTopologies[0].nodes;
-    expect(nodes.map((n) => n.name)).toEqual(['users', 'users-table-source']);
+    expect(nodes.map((n) => n.name)).toEqual(['users-source', 'users']);
     expect(named.build().subTopologies[0].stores.map((s) => s.name)).toEqual(['users-store']);
   });
 });
