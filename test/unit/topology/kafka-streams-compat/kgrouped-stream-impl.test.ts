@@ -44,20 +44,31 @@ async function processData(d: TopologyTestDriver): Promise<void> {
   await inputTopic.pipeInput('3', null);
 }
 
+/** The store's values for keys 1, 2, 3, and its timestamps: 10, 1 and 9 (the max per key). */
+async function expectMaterialized<V>(d: TopologyTestDriver, store: string, values: readonly [V, V, V]): Promise<void> {
+  const plain = await d.getKeyValueStore<V>(store);
+  const timestamped = await d.getTimestampedKeyValueStore<V>(store);
+  for (const [i, timestamp] of [10, 1, 9].entries()) {
+    expect(await plain.get(String(i + 1))).toEqual(values[i]);
+    expect(await timestamped.get(String(i + 1))).toEqual({ value: values[i], timestamp });
+  }
+}
+
+/** Kafka Streams: "Skipping record due to null key or value. topic=[topic] partition=[0] offset=[6]", dropped-records-total 1. */
+function expectSkipLogged(logs: ReturnType<typeof captureLogs>, d: TopologyTestDriver): void {
+  expect(logs.lines()).toContainEqual(
+    expect.objectContaining({ msg: 'skipped a record', reason: 'null key or value', topic: TOPIC, partition: 0, offset: 6 }),
+  );
+  expect(d.droppedRecordsTotal()).toBe(1);
+}
+
 describe('KGroupedStreamImplTest', () => {
   it('shouldCountAndMaterializeResults', async () => {
     const { groupedStream, start } = setUp();
     groupedStream.count({ name: 'count' });
     const d = start();
     await processData(d);
-    const count = await d.getKeyValueStore<number>('count');
-    expect(await count.get('1')).toBe(3);
-    expect(await count.get('2')).toBe(1);
-    expect(await count.get('3')).toBe(2);
-    const timestamped = await d.getTimestampedKeyValueStore<number>('count');
-    expect(await timestamped.get('1')).toEqual({ value: 3, timestamp: 10 });
-    expect(await timestamped.get('2')).toEqual({ value: 1, timestamp: 1 });
-    expect(await timestamped.get('3')).toEqual({ value: 2, timestamp: 9 });
+    await expectMaterialized(d, 'count', [3, 1, 2] as const);
   });
 
   it('shouldLogAndMeasureSkipsInAggregate', async () => {
@@ -66,12 +77,7 @@ describe('KGroupedStreamImplTest', () => {
     groupedStream.count({ name: 'count' });
     const d = start();
     await processData(d);
-    // Kafka Streams: "Skipping record due to null key or value. topic=[topic] partition=[0] offset=[6]"
-    // and dropped-records-total 1.
-    expect(logs.lines()).toContainEqual(
-      expect.objectContaining({ msg: 'skipped a record', reason: 'null key or value', topic: TOPIC, partition: 0, offset: 6 }),
-    );
-    expect(d.droppedRecordsTotal()).toBe(1);
+    expectSkipLogged(logs, d);
   });
 
   it('shouldReduceAndMaterializeResults', async () => {
@@ -79,14 +85,7 @@ describe('KGroupedStreamImplTest', () => {
     groupedStream.reduce(stringAdder, { name: 'reduce', valueSerde: nullableString });
     const d = start();
     await processData(d);
-    const reduced = await d.getKeyValueStore<string>('reduce');
-    expect(await reduced.get('1')).toBe('A+C+D');
-    expect(await reduced.get('2')).toBe('B');
-    expect(await reduced.get('3')).toBe('E+F');
-    const timestamped = await d.getTimestampedKeyValueStore<string>('reduce');
-    expect(await timestamped.get('1')).toEqual({ value: 'A+C+D', timestamp: 10 });
-    expect(await timestamped.get('2')).toEqual({ value: 'B', timestamp: 1 });
-    expect(await timestamped.get('3')).toEqual({ value: 'E+F', timestamp: 9 });
+    await expectMaterialized(d, 'reduce', ['A+C+D', 'B', 'E+F'] as const);
   });
 
   it('shouldLogAndMeasureSkipsInReduce', async () => {
@@ -95,10 +94,7 @@ describe('KGroupedStreamImplTest', () => {
     groupedStream.reduce(stringAdder, { name: 'reduce', valueSerde: nullableString });
     const d = start();
     await processData(d);
-    expect(logs.lines()).toContainEqual(
-      expect.objectContaining({ msg: 'skipped a record', reason: 'null key or value', topic: TOPIC, partition: 0, offset: 6 }),
-    );
-    expect(d.droppedRecordsTotal()).toBe(1);
+    expectSkipLogged(logs, d);
   });
 
   it('shouldAggregateAndMaterializeResults', async () => {
@@ -106,14 +102,7 @@ describe('KGroupedStreamImplTest', () => {
     groupedStream.aggregate(() => '0', (_k, v, agg) => `${agg}+${v}`, { name: 'aggregate', valueSerde: Serdes.string() });
     const d = start();
     await processData(d);
-    const aggregate = await d.getKeyValueStore<string>('aggregate');
-    expect(await aggregate.get('1')).toBe('0+A+C+D');
-    expect(await aggregate.get('2')).toBe('0+B');
-    expect(await aggregate.get('3')).toBe('0+E+F');
-    const timestamped = await d.getTimestampedKeyValueStore<string>('aggregate');
-    expect(await timestamped.get('1')).toEqual({ value: '0+A+C+D', timestamp: 10 });
-    expect(await timestamped.get('2')).toEqual({ value: '0+B', timestamp: 1 });
-    expect(await timestamped.get('3')).toEqual({ value: '0+E+F', timestamp: 9 });
+    await expectMaterialized(d, 'aggregate', ['0+A+C+D', '0+B', '0+E+F'] as const);
   });
 
   it('shouldAggregateWithDefaultSerdes', async () => {
