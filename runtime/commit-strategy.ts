@@ -100,8 +100,16 @@ class TransactionalCommit implements CommitStrategy {
   }
 
   async abort(): Promise<void> {
-    if (this.#producer?.inTransaction) {
-      await this.#producer.abort().catch((err: unknown) => this.#o.logger.warn({ err: (err as Error).message }, 'abort failed'));
+    if (!this.#producer?.inTransaction) return;
+    try {
+      await this.#producer.abort();
+    } catch (err) {
+      // Left open, the transaction would hold its offsets, and every require_stable read of the
+      // group (this thread's own, reopening its tasks) would wait until the broker timed it out. A
+      // new producer's InitProducerId aborts it now (errors.ts: when abort fails, replace the producer).
+      this.#o.logger.warn({ err: (err as Error).message }, 'abort failed; replacing the producer');
+      await this.close();
+      await this.connect().catch((e: unknown) => this.#o.logger.warn({ err: (e as Error).message }, 'creating a new producer failed'));
     }
   }
 

@@ -89,3 +89,26 @@ describe('stateful recovery on the fake driver', () => {
     expect(c.groupView(thread.groupId).members).toHaveLength(1);
   });
 });
+
+/**
+ * Found with this test: a failed abort used to be only logged, so the producer and its open
+ * transaction (holding the group's offsets) stayed, and the thread's own require_stable read, when
+ * it reopened its tasks, waited for that transaction until the broker timed it out (10 s by default;
+ * never, on a manual clock). commit-strategy.ts now replaces the producer, as errors.ts prescribes.
+ */
+describe('a transaction that cannot be aborted', () => {
+  it('is left to a new producer (whose InitProducerId aborts it), and the output stays exact', async () => {
+    const { cluster: c, clock, d, seen } = oneWorker();
+    const thread = createThread({ driver: d, clock, topology: itemTopology(seen) });
+    await produceItems(d, 0, ['a', 'b']);
+    c.faults.failNext('commit', new TransactionError('coordinator went away'));
+    // The producer is wedged: every abort fails (three here; a real one may fail for ever).
+    for (let i = 0; i < 3; i++) c.faults.failNext('abort', new TransactionError('invalid transaction state', { abortable: false }));
+    clock.advance(1_000);
+    void thread.start();
+    await c.until(() => c.committedOffset(thread.groupId, tp0) === 2n, { description: 'the commit after recovery' });
+    expect(valuesOf(c.records('out'))).toEqual(['A', 'B']);
+    expect(c.faults.count('abort')).toBe(1);
+    expect(c.faults.count('createTransactionalProducer')).toBe(2);
+  });
+});
