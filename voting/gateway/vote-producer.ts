@@ -66,7 +66,11 @@ export class VoteProducer {
     this.#inFlight++;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
-      const timer = setTimeout(() => finish(new ProduceRefusedError('unavailable', `Kafka did not acknowledge within ${this.#o.ackTimeoutMs} ms`)), this.#o.ackTimeoutMs);
+      const timer = setTimeout(() => {
+        // No answer in time is as telling as a refusal: not ready until a send succeeds again.
+        this.#lastSendOk = false;
+        finish(new ProduceRefusedError('unavailable', `Kafka did not acknowledge within ${this.#o.ackTimeoutMs} ms`));
+      }, this.#o.ackTimeoutMs);
       const finish = (error?: Error): void => {
         if (settled) return;
         settled = true;
@@ -90,11 +94,17 @@ export class VoteProducer {
     });
   }
 
-  /** Stops taking votes, sends what is queued and waits for every acknowledgement. */
+  /**
+   * Stops taking votes, sends what is queued and waits for the acknowledgements, at most
+   * ackTimeoutMs: every waiting request has been answered by then (503), so nothing is left to wait for.
+   */
   async close(): Promise<void> {
     this.#closed = true;
     this.#flush();
-    await Promise.allSettled([...this.#sends]);
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#o.ackTimeoutMs)));
+    await Promise.race([Promise.allSettled([...this.#sends]), bound]);
+    clearTimeout(timer);
   }
 
   #flush(): void {
