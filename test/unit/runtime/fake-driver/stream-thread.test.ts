@@ -134,6 +134,42 @@ describe('StreamThread on the fake driver: rebalances', () => {
     expect(seenB).toEqual(['b0', 'b1']);
   });
 
+  it('a partition that went to another member and came back before the next poll is reopened, not committed from stale work', async () => {
+    const { cluster, clock, driver } = createWorld(2);
+    const seenA: Seen = [];
+    const seenB: Seen = [];
+    const a = createThread({ driver: driver('A'), clock, topology: itemTopology(seenA) });
+    const b = createThread({ driver: driver('B'), clock, topology: itemTopology(seenB) });
+    await produceItems(driver('input'), 0, ['a0', 'a1']);
+    await produceItems(driver('input'), 1, ['b0', 'b1']);
+    void a.start();
+    await cluster.until(() => seenA.length === 4, { description: 'A to process both partitions' });
+    const aPolls = cluster.faults.pauseNext('poll', { driver: 'A' });
+    await aPolls.reached;
+
+    // While A is held with uncommitted work, B owns partition 1 for a generation, commits it and leaves.
+    void b.start();
+    await cluster.until(() => seenB.length === 2, { description: 'B to process partition 1' });
+    clock.advance(1_000);
+    await cluster.until(() => cluster.committedOffset(a.groupId, tp1) === 2n, { description: 'B to commit' });
+    await b.stop();
+    await produceItems(driver('input'), 1, ['b2']);
+    // A's assignment is what it was: the driver reports no revocation, only a new generation.
+    expect(cluster.groupView(a.groupId).members.map((m) => m.assignment.length)).toEqual([2]);
+    aPolls.release();
+
+    await cluster.until(() => cluster.committedOffset(a.groupId, tp0) === 2n && cluster.committedOffset(a.groupId, tp1) === 3n, { description: 'A to commit' });
+    const out = cluster.entries('out').filter((e) => e.kind === 'record');
+    expect(out.map((e) => `${e.value?.toString()} ${e.txn?.status} ${e.producer.slice(-1)}`).sort()).toEqual([
+      'A0 committed A',
+      'A1 committed A',
+      'B0 committed B',
+      'B1 committed B',
+      'B2 committed A',
+    ]);
+    expect(seenA).toEqual(['a0', 'a1', 'b0', 'b1', 'a0', 'a1', 'b2']);
+  });
+
   it('a new generation reopens the tasks only once the committed offsets are stable', async () => {
     const { cluster, clock, driver } = createWorld();
     const dt = driver('T');
