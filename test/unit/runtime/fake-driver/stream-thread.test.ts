@@ -207,6 +207,25 @@ describe('StreamThread on the fake driver: rebalances', () => {
   });
 });
 
+describe('StreamThread on the fake driver: at-least-once mode', () => {
+  it('sends the outputs, acknowledged, before it commits the offsets, with no transaction', async () => {
+    const { cluster, clock, d, seen } = oneWorker();
+    const log = recordEvents(cluster);
+    const thread = createThread({ driver: d, clock, topology: itemTopology(seen), config: { processingGuarantee: 'at_least_once' } });
+    expect(thread.mode).toBe('at-least-once');
+    await produceItems(d, 0, ['a', 'b']);
+    clock.advance(1_000);
+    void thread.start();
+    await cluster.until(() => cluster.committedOffset(thread.groupId, tp0) === 2n, { description: 'the commit' });
+    expect(log.filter((e) => e.type !== 'rebalance' && !(e.type === 'produced' && e.producer === 'test-input'))).toEqual([
+      { type: 'produced', producer: `app-${thread.name}`, transactional: false, offsets: [{ topic: 'out', partition: 0, offset: 0n }], records: 2 },
+      { type: 'offsets-committed', groupId: thread.groupId, via: 'commitSync', offsets: [{ ...tp0, offset: 2n }] },
+    ]);
+    expect(valuesOf(cluster.records('out'))).toEqual(['A', 'B']);
+    expect(cluster.faults.count('begin')).toBe(0);
+  });
+});
+
 describe('StreamThread on the fake driver: sink-fenced mode', () => {
   it('flushes the sinks before it commits the offsets', async () => {
     const { cluster, clock, d, seen } = oneWorker();
@@ -230,6 +249,22 @@ describe('StreamThread on the fake driver: sink-fenced mode', () => {
     expect(calls).toEqual(['open p0', 'write in:0@0,1,2', 'flush', 'commit commitSync in:0=3', 'write in:0@3,4', 'flush', 'commit commitSync in:0=5']);
     expect(written.map((r) => r.value)).toEqual(['A', 'B', 'C', 'D', 'E']);
     expect(cluster.faults.count('begin')).toBe(0);
+  });
+
+  it('commits no offset past a failed flush: the batch is replayed into a reopened sink, then committed', async () => {
+    const { cluster, clock, d, seen } = oneWorker();
+    const calls: SinkCall[] = [];
+    const written: SinkRecord<string, string>[] = [];
+    cluster.onEvent((e) => {
+      if (e.type === 'offsets-committed') calls.push(`commit ${e.offsets.map((o) => `${o.topic}:${o.partition}=${o.offset}`).join(',')}`);
+    });
+    const thread = createThread({ driver: d, clock, topology: itemTopology(seen, recordingSink(calls, written, 1)) });
+    await produceItems(d, 0, ['a', 'b', 'c']);
+    clock.advance(1_000);
+    void thread.start();
+    await cluster.until(() => cluster.committedOffset(thread.groupId, tp0) === 3n, { description: 'the commit after the replay' });
+    expect(calls).toEqual(['open p0', 'write in:0@0,1,2', 'flush failed', 'close', 'open p0', 'write in:0@0,1,2', 'flush', 'commit in:0=3']);
+    expect(seen).toEqual(['a', 'b', 'c', 'a', 'b', 'c']);
   });
 });
 

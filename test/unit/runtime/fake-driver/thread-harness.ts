@@ -125,8 +125,12 @@ export const valuesOf = (records: readonly ConsumedRecord[]): string[] => record
 
 export type SinkCall = string;
 
-/** A sink that records its calls (`open p0`, `write in:0@0,1`, `flush`, `close`) in a log shared with the test. */
-export function recordingSink(log: SinkCall[], written: SinkRecord<string, string>[]): SinkSupplier<string, string> {
+/**
+ * A sink that records its calls (`open p0`, `write in:0@0,1`, `flush`, `close`) in a log shared with
+ * the test; its first `failFlushes` flushes (over all its instances) throw, as a service outage would.
+ */
+export function recordingSink(log: SinkCall[], written: SinkRecord<string, string>[], failFlushes = 0): SinkSupplier<string, string> {
+  let failing = failFlushes;
   return {
     name: 'recording-sink',
     create(): Sink<string, string> {
@@ -136,7 +140,14 @@ export function recordingSink(log: SinkCall[], written: SinkRecord<string, strin
           written.push(...batch);
           log.push(`write ${batch[0]?.topic}:${batch[0]?.partition}@${batch.map((r) => r.offset).join(',')}`);
         },
-        flush: async () => void log.push('flush'),
+        flush: async () => {
+          if (failing > 0) {
+            failing--;
+            log.push('flush failed');
+            throw new Error('sink service unavailable');
+          }
+          log.push('flush');
+        },
         close: async () => void log.push('close'),
       };
     },
