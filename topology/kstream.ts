@@ -79,12 +79,27 @@ export class KStream<K, V> {
     return new KStream(this.#graph, name, serdes, keyChanged);
   }
 
+  /**
+   * Keeps the records that satisfy the predicate and drops the others (Kafka's `KStream#filter`);
+   * stateless, record by record, no repartitioning. A type guard narrows the value type. Generated
+   * name: `KSTREAM-FILTER-<n>`.
+   *
+   * @example
+   * clicks.filter((_user, click) => click.page !== '').to('real-clicks');
+   */
   filter<VF extends V>(predicate: (key: K, value: V) => value is VF, named?: Named): KStream<K, VF>;
   filter(predicate: (key: K, value: V) => boolean, named?: Named): KStream<K, V>;
   filter(predicate: (key: K, value: V) => boolean, named?: Named): KStream<K, V> {
     return this.#then('KSTREAM-FILTER', named, filterProcessor(predicate, true), this.#serdes, this.#keyChanged);
   }
 
+  /**
+   * Keeps the records that do not satisfy the predicate (Kafka's `KStream#filterNot`); a type guard
+   * removes its type from the values. Generated name: `KSTREAM-FILTER-<n>`.
+   *
+   * @example
+   * clicks.filterNot((_user, click) => click.bot).to('human-clicks');
+   */
   filterNot<VF extends V>(predicate: (key: K, value: V) => value is VF, named?: Named): KStream<K, Exclude<V, VF>>;
   filterNot(predicate: (key: K, value: V) => boolean, named?: Named): KStream<K, V>;
   filterNot<VF extends V>(predicate: (key: K, value: V) => boolean, named?: Named): KStream<K, V> | KStream<K, Exclude<V, VF>> {
@@ -94,6 +109,14 @@ export class KStream<K, V> {
     return this.#then('KSTREAM-FILTER', named, supplier, serdes, this.#keyChanged);
   }
 
+  /**
+   * Turns each record into a new key and value (Kafka's `KStream#map`). The key may change, so a
+   * later `groupByKey` or stream-table `join` repartitions first; both serdes become unknown (give
+   * them to `to`). Generated name: `KSTREAM-MAP-<n>`.
+   *
+   * @example
+   * clicks.map((user, click) => ({ key: click.page, value: user })).to('visitors-by-page', { key: Serdes.string(), value: Serdes.string() });
+   */
   map<KR, VR>(mapper: (key: K, value: V) => KeyValuePair<KR, VR>, named?: Named): KStream<KR, VR> {
     const supplier = mapProcessor<K, V, KR, VR>((r) => {
       const out = mapper(r.key, r.value);
@@ -102,7 +125,15 @@ export class KStream<K, V> {
     return this.#then('KSTREAM-MAP', named, supplier, {}, true);
   }
 
-  /** Value-only mappers take the value first, as Kafka's ValueMapper does; the key is read-only. */
+  /**
+   * Transforms each value and keeps the key, hence the partitioning: no repartition follows (Kafka's
+   * `KStream#mapValues`). The mapper takes the value first, as ValueMapper does; the key is
+   * read-only. The key serde is kept, the value serde becomes unknown. Generated name:
+   * `KSTREAM-MAPVALUES-<n>`.
+   *
+   * @example
+   * clicks.mapValues((click) => click.page).to('pages', { value: Serdes.string() });
+   */
   mapValues<VR>(mapper: (value: V, key: K) => VR, named?: Named): KStream<K, VR> {
     const supplier = mapProcessor<K, V, K, VR>((r) => ({
       key: r.key,
@@ -113,6 +144,14 @@ export class KStream<K, V> {
     return this.#then('KSTREAM-MAPVALUES', named, supplier, { key: this.#serdes.key }, this.#keyChanged);
   }
 
+  /**
+   * Sets a new key computed from each record, keeping the value (Kafka's `KStream#selectKey`); marks
+   * the stream for repartitioning before grouping or a stream-table join. Generated name:
+   * `KSTREAM-KEY-SELECT-<n>`.
+   *
+   * @example
+   * clicks.selectKey((_user, click) => click.page).repartition({ key: Serdes.string() });
+   */
   selectKey<KR>(mapper: (key: K, value: V) => KR, named?: Named): KStream<KR, V> {
     const supplier = mapProcessor<K, V, KR, V>((r) => ({
       key: mapper(r.key, r.value),
@@ -123,6 +162,14 @@ export class KStream<K, V> {
     return this.#then('KSTREAM-KEY-SELECT', named, supplier, { value: this.#serdes.value }, true);
   }
 
+  /**
+   * Turns each record into zero or more records, each with its own key and value, in iteration
+   * order and with the input's timestamp (Kafka's `KStream#flatMap`); marks the stream for
+   * repartitioning. Generated name: `KSTREAM-FLATMAP-<n>`.
+   *
+   * @example
+   * orders.flatMap((id, order) => order.items.map((item) => ({ key: item.sku, value: id })));
+   */
   flatMap<KR, VR>(mapper: (key: K, value: V) => Iterable<KeyValuePair<KR, VR>>, named?: Named): KStream<KR, VR> {
     const supplier = flatMapProcessor<K, V, KR, VR>(function* (r) {
       for (const out of mapper(r.key, r.value)) {
@@ -132,6 +179,13 @@ export class KStream<K, V> {
     return this.#then('KSTREAM-FLATMAP', named, supplier, {}, true);
   }
 
+  /**
+   * Turns each value into zero or more values under the same key (Kafka's `KStream#flatMapValues`);
+   * no repartitioning. Generated name: `KSTREAM-FLATMAPVALUES-<n>`.
+   *
+   * @example
+   * sentences.flatMapValues((text) => text.split(' '));
+   */
   flatMapValues<VR>(mapper: (value: V, key: K) => Iterable<VR>, named?: Named): KStream<K, VR> {
     const supplier = flatMapProcessor<K, V, K, VR>(function* (r) {
       for (const value of mapper(r.value, r.key)) yield { key: r.key, value, timestamp: r.timestamp, headers: r.headers };
@@ -139,6 +193,14 @@ export class KStream<K, V> {
     return this.#then('KSTREAM-FLATMAPVALUES', named, supplier, { key: this.#serdes.key }, this.#keyChanged);
   }
 
+  /**
+   * Performs an action on each record and forwards it unchanged (Kafka's `KStream#peek`), e.g. to
+   * log or count; side effects run again if the record is replayed. Generated name:
+   * `KSTREAM-PEEK-<n>`.
+   *
+   * @example
+   * clicks.peek((user) => seen.inc({ user })).to('clicks-out');
+   */
   peek(action: (key: K, value: V) => void, named?: Named): KStream<K, V> {
     return this.#then('KSTREAM-PEEK', named, peekProcessor(action), this.#serdes, this.#keyChanged);
   }
@@ -172,7 +234,14 @@ export class KStream<K, V> {
     this.#graph.addProcessor(name, [this.#node], printProcessor(options, name) as ProcessorSupplier<unknown, unknown, unknown, unknown>);
   }
 
-  /** Kafka's BranchedKStream: `split().branch(p, 'a').branch(q, 'b').defaultBranch()` -> `{ a, b, default }`. */
+  /**
+   * Splits the stream by predicates (Kafka's `KStream#split` and BranchedKStream): each record goes
+   * to the first branch whose predicate it satisfies, else to the default branch, else nowhere.
+   * Branches are named `<split name><branch name>`. Generated name: `KSTREAM-BRANCH-<n>`.
+   *
+   * @example
+   * const { valid, default: invalid } = votes.split({ name: 'votes-' }).branch((_k, v) => v.ok, 'valid').defaultBranch();
+   */
   split(named?: Named): BranchedKStream<K, V> {
     const name = this.#graph.nameOrGenerate(named?.name, 'KSTREAM-BRANCH');
     return new BranchedKStream<K, V>(
@@ -191,6 +260,13 @@ export class KStream<K, V> {
     );
   }
 
+  /**
+   * Merges two streams of one builder into one (Kafka's `KStream#merge`); no ordering between them
+   * is promised beyond each one's own. Generated name: `KSTREAM-MERGE-<n>`.
+   *
+   * @example
+   * webClicks.merge(appClicks).to('all-clicks');
+   */
   merge(other: KStream<K, V>, named?: Named): KStream<K, V> {
     if (other.#graph !== this.#graph) throw new TopologyError('Cannot merge streams of two different StreamsBuilders');
     const name = this.#graph.nameOrGenerate(named?.name, 'KSTREAM-MERGE');
@@ -254,7 +330,19 @@ export class KStream<K, V> {
     return new KStream<K, V>(graph, names.source, { key, value }, false);
   }
 
-  /** Writes to a topic (serdes default to the stream's known ones) or hands records to an external sink. */
+  /**
+   * Writes every record (Kafka's `KStream#to`), terminal. Three targets:
+   * - a topic name: serdes default to the stream's known ones (give them after an operator that
+   *   changed the key or value type); the partition follows the key (Java-compatible murmur2);
+   * - a `TopicNameExtractor` `(key, value, recordContext) => topic`: the topic per record, used as
+   *   returned; such topics are not created by the runtime and must exist (as in Kafka Streams);
+   * - a `SinkSupplier` (Redis, DynamoDB, ...): records go to that external sink at each commit.
+   * Generated name: `KSTREAM-SINK-<n>`.
+   *
+   * @example
+   * clicks.to('clicks-copy');
+   * clicks.to((_user, click) => `clicks-${click.region}`, { value: Serdes.json<Click>() });
+   */
   to(topic: string, options?: SinkTopicOptions<K, V>): void;
   to(topicExtractor: TopicNameExtractor<K, V>, options?: SinkTopicOptions<K, V>): void;
   to(sink: SinkSupplier<K, V>, named?: Named): void;
@@ -277,7 +365,16 @@ export class KStream<K, V> {
     });
   }
 
-  /** Attaches a custom processor; list the stores (local or global) it opens through its context. */
+  /**
+   * Attaches a custom processor (Kafka's `KStream#process`, the Processor API): `init(context)`,
+   * `process(record)`, `close()`; the context forwards, opens the listed stores (local or global)
+   * and schedules punctuations. Its output key may differ, so the stream is marked for
+   * repartitioning. Generated name: `KSTREAM-PROCESSOR-<n>` (a given name spends no index).
+   *
+   * @example
+   * builder.addStateStore({ name: 'last-seen' });
+   * clicks.process(() => new LastSeenProcessor(), 'last-seen');
+   */
   process<KOut, VOut>(supplier: ProcessorSupplier<K, V, KOut, VOut>, ...stores: string[]): KStream<KOut, VOut>;
   process<KOut, VOut>(supplier: ProcessorSupplier<K, V, KOut, VOut>, named: Named, ...stores: string[]): KStream<KOut, VOut>;
   process<KOut, VOut>(
@@ -316,7 +413,15 @@ export class KStream<K, V> {
     return { accepted: child(acceptedChild), duplicates: child(duplicatesChild) };
   }
 
-  /** Groups by the current key; repartitions first if an operator changed the key. Store keys are strings. */
+  /**
+   * Groups by the current key for an aggregation (Kafka's `KStream#groupByKey`). If an operator
+   * changed the key, the records are first repartitioned through
+   * `<applicationId>-<name>-repartition`, so that each key lands in one task. Records with a null
+   * key are dropped by the aggregation. Store keys are strings.
+   *
+   * @example
+   * votes.groupByKey().count({ name: 'votes-per-voter' });
+   */
   groupByKey(this: KStream<string, V>, grouped?: GroupedOptions<string, V>): KGroupedStream<string, V> {
     return new KGroupedStream<string, V>(this.#graph, this.#node, {
       key: grouped?.key ?? this.#serdes.key ?? stringSerde(),
@@ -326,7 +431,14 @@ export class KStream<K, V> {
     });
   }
 
-  /** Re-keys and groups; always repartitions through `<applicationId>-<name>-repartition`. */
+  /**
+   * Re-keys with the selector and groups (Kafka's `KStream#groupBy`); always repartitions through
+   * `<applicationId>-<name>-repartition` (`name` from `Grouped`, else generated). Records whose
+   * selected key is null are dropped.
+   *
+   * @example
+   * clicks.groupBy((_user, click) => click.page, { name: 'by-page' }).count();
+   */
   groupBy<KR extends string>(selector: (key: K, value: V) => KR, grouped?: GroupedOptions<KR, V>): KGroupedStream<KR, V> {
     // Kafka Streams names the key selector after the grouping when it is named.
     const rekeyed = this.selectKey(selector, grouped?.name === undefined ? undefined : { name: grouped.name });
