@@ -14,11 +14,17 @@ export type {
   DeserializationErrorPolicy,
   GlobalTableOptions,
   GroupedOptions,
+  JoinedOptions,
   MaterializedOptions,
   Named,
+  PrintedOptions,
+  RepartitionedOptions,
   SinkTopicOptions,
   SourceOptions,
   StoreOptions,
+  TableOptions,
+  TopicNameExtractor,
+  TopicNameExtractorContext,
 } from './topology/options.js';
 export type {
   Cancellable,

@@ -1,4 +1,4 @@
-import type { RecordContext, TopicNameExtractor } from '../topology/options.js';
+import type { TopicNameExtractorContext, TopicNameExtractor } from '../topology/options.js';
 import type { RecordMetadata, StreamRecord } from '../topology/record.js';
 import { SerdeError } from '../topology/serdes/serde.js';
 import { assertTopicName } from '../topology/internal/topology-graph.js';
@@ -45,7 +45,7 @@ export class TopicSinkNode implements ChildNode {
 
   #extract(record: StreamRecord<unknown, unknown>): string {
     const source = this.#metadata();
-    const context: RecordContext = {
+    const context: TopicNameExtractorContext = {
       topic: source?.topic,
       partition: source?.partition,
       offset: source?.offset,

@@ -88,10 +88,10 @@ export interface DedupeOptions<K, V, S> extends Named {
 }
 
 /**
- * Where the record a sink is writing came from, as Kafka's `RecordContext`: topic, partition and
+ * Where the record a sink is writing came from (Kafka's `RecordContext`): topic, partition and
  * offset are undefined for records forwarded from a punctuator.
  */
-export interface RecordContext {
+export interface TopicNameExtractorContext {
   readonly topic: string | undefined;
   readonly partition: number | undefined;
   readonly offset: number | undefined;
@@ -104,7 +104,7 @@ export interface RecordContext {
  * topic is used as returned (no application id prefix) and must already exist: dynamic topics are
  * not created by the runtime, as in Kafka Streams.
  */
-export type TopicNameExtractor<K, V> = (key: K, value: V, recordContext: RecordContext) => string;
+export type TopicNameExtractor<K, V> = (key: K, value: V, recordContext: TopicNameExtractorContext) => string;
 
 /** Kafka's `Repartitioned`, for `KStream.repartition`. */
 export interface RepartitionedOptions<K, V> extends Named {
