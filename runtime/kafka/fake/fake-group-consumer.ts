@@ -141,8 +141,15 @@ export class FakeGroupConsumer implements GroupConsumer {
   async #applyRebalancesUnsafe(): Promise<void> {
     const group = this.cluster.group(this.groupId);
     for (;;) {
-      // Removed (session timeout): the real client rejoins by itself, under a new member id.
-      if (!group.members.has(this.#member.memberId)) this.#member = this.#join();
+      if (!group.members.has(this.#member.memberId)) {
+        // Replaced by a newer static member with our instance id: FENCED_INSTANCE_ID, final for this client.
+        const id = this.#member.groupInstanceId;
+        if (id !== null && [...group.members.values()].some((m) => m.groupInstanceId === id)) {
+          throw new KafkaDriverError(`group instance ${id} of group ${this.groupId} was taken over by another member (FENCED_INSTANCE_ID)`);
+        }
+        // Removed (session timeout): the real client rejoins by itself, under a new member id.
+        this.#member = this.#join();
+      }
       if (group.generation === this.#seenGeneration) return;
       this.#seenGeneration = group.generation;
       const next = this.#member.assignment.filter((tp) => this.#o.topics.includes(tp.topic)).sort(compareTp);

@@ -233,6 +233,17 @@ describe('FakeKafkaDriver: groups and generations', () => {
     expect(a.calls).toEqual(['assigned g1 t:0']); // the same partition again: no callback, as with the real driver
   });
 
+  it('a static member replaced by a newer one with the same instance id is fenced for good', async () => {
+    const { cluster, driver } = setup();
+    const old = await driver.createGroupConsumer({ groupId: 'g', topics: ['t'], groupInstanceId: 'slot-1' });
+    await old.poll({ maxWaitMs: 1 });
+    const fresh = await driver.createGroupConsumer({ groupId: 'g', topics: ['t'], groupInstanceId: 'slot-1' });
+    await fresh.poll({ maxWaitMs: 1 });
+    await expect(old.poll({ maxWaitMs: 1 })).rejects.toThrow(/FENCED_INSTANCE_ID/);
+    expect(cluster.groupView('g').members.map((m) => m.memberId)).toEqual([fresh.groupMetadata().memberId]);
+    expect(fresh.groupMetadata().groupInstanceId).toBe('slot-1');
+  });
+
   it('starts from committed offsets, else by autoOffsetReset; none raises NoOffsetError', async () => {
     const { driver } = setup(2);
     const producer = await driver.createProducer();
