@@ -112,3 +112,19 @@ describe('a transaction that cannot be aborted', () => {
     expect(c.faults.count('createTransactionalProducer')).toBe(2);
   });
 });
+
+describe('a failure inside a rebalance callback', () => {
+  it('is raised after poll() returns; the thread recovers with a new member and the output is exact', async () => {
+    const { cluster: c, clock, d, seen } = oneWorker();
+    const thread = createThread({ driver: d, clock, topology: itemTopology(seen) });
+    await produceItems(d, 0, ['a', 'b']);
+    // The committed-offset read of onAssigned fails: the task cannot be opened.
+    c.faults.failNext('committed', new KafkaDriverError('coordinator loading'));
+    clock.advance(1_000);
+    void thread.start();
+    await c.until(() => c.committedOffset(thread.groupId, tp0) === 2n, { description: 'the commit after recovery' });
+    expect(valuesOf(c.records('out', 'read_uncommitted'))).toEqual(['A', 'B']);
+    expect(seen).toEqual(['a', 'b']); // the first poll's records were never processed without a task
+    expect(c.faults.count('createGroupConsumer')).toBe(2);
+  });
+});
