@@ -1,5 +1,6 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { runDedupBenchmark, type DedupBenchmarkResult } from '../../benchmarks/dedup-benchmark.js';
+import { runGatewayBenchmark } from '../../benchmarks/gateway-benchmark.js';
 import { runMemoryBenchmark } from '../../benchmarks/memory-benchmark.js';
 import { runRestoreBenchmark } from '../../benchmarks/restore-benchmark.js';
 import { resultRows, writeResult, type BenchmarkResult } from '../../benchmarks/result.js';
@@ -203,9 +204,53 @@ const sinksCommand: CommandModule<GlobalArgs, SinksArgs> = {
     ),
 };
 
+interface GatewayBenchArgs extends CommonArgs {
+  rate: number;
+  durationS: number;
+  connections: number;
+  voters: number;
+  rounds: number;
+  partitions: number;
+}
+
+const gatewayBenchCommand: CommandModule<GlobalArgs, GatewayBenchArgs> = {
+  command: 'gateway',
+  describe: 'gateway: accepted votes/s and latency of one gateway process with Kafka acks, and bare (no produce), open-loop load',
+  builder: (y: Argv<GlobalArgs>) =>
+    common(y)
+      .option('rate', { type: 'number', default: 5000, describe: 'offered requests/s (open loop)' })
+      .option('duration-s', { type: 'number', default: 20 })
+      .option('connections', { type: 'number', default: 64 })
+      .option('voters', { type: 'number', default: 10_000, describe: 'distinct voter tokens, used in turn' })
+      .option('rounds', { type: 'number', default: 2, describe: 'rounds of (full, bare), interleaved; the best of each is reported' })
+      .option('partitions', { type: 'number', default: DEFAULT_PARTITIONS }) as unknown as Argv<GatewayBenchArgs>,
+  handler: (argv) =>
+    run(argv, (c) =>
+      runGatewayBenchmark({
+        driver: c.driver,
+        brokers: c.brokers,
+        logger: c.logger,
+        command: c.command,
+        rate: positiveInt('rate', argv.rate),
+        durationS: positiveInt('duration-s', argv.durationS),
+        connections: positiveInt('connections', argv.connections),
+        voters: positiveInt('voters', argv.voters),
+        rounds: positiveInt('rounds', argv.rounds),
+        partitions: positiveInt('partitions', argv.partitions),
+      }),
+    ),
+};
+
 export const benchCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'bench <benchmark>',
-  describe: 'benchmarks: dedup, restore, memory, sinks (result JSON in benchmarks/out, Markdown rows on stdout)',
-  builder: (y: Argv<GlobalArgs>) => y.command(dedupCommand).command(restoreCommand).command(memoryCommand).command(sinksCommand).demandCommand(1, 'which benchmark? dedup, restore, memory, sinks'),
+  describe: 'benchmarks: dedup, restore, memory, sinks, gateway (result JSON in benchmarks/out, Markdown rows on stdout)',
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .command(dedupCommand)
+      .command(restoreCommand)
+      .command(memoryCommand)
+      .command(sinksCommand)
+      .command(gatewayBenchCommand)
+      .demandCommand(1, 'which benchmark? dedup, restore, memory, sinks, gateway'),
   handler: () => undefined,
 };

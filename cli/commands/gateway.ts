@@ -25,6 +25,7 @@ export interface GatewayArgs extends GlobalArgs {
   ipBurst: number;
   trustedProxies: string[];
   maxInFlight: number;
+  benchNoProduce: boolean;
   gatewayIndex?: number;
 }
 
@@ -47,6 +48,7 @@ export const gatewayCommand: CommandModule<GlobalArgs, GatewayArgs> = {
       .option('ip-burst', { type: 'number', default: 2000 })
       .option('trusted-proxies', { type: 'string', array: true, default: [] as string[], describe: 'peers whose X-Forwarded-For is believed' })
       .option('max-in-flight', { type: 'number', default: 10_000, describe: 'votes waiting for Kafka at most; beyond it 503' })
+      .option('bench-no-produce', { type: 'boolean', default: false, hidden: true })
       .option('gateway-index', { type: 'number', hidden: true }) as unknown as Argv<GatewayArgs>,
   handler: async (argv) => {
     const ctx = commandContext(argv);
@@ -82,6 +84,7 @@ export const gatewayCommand: CommandModule<GlobalArgs, GatewayArgs> = {
         ipBurst: argv.ipBurst,
         trustedProxies: argv.trustedProxies,
         maxInFlight: argv.maxInFlight,
+        benchNoProduce: argv.benchNoProduce,
       },
     });
     process.stdout.write(`gateway listening on http://${argv.host}:${gateway.port} (POST /v1/elections/:id/votes; /healthz /readyz /metrics)\n`);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Registry } from 'prom-client';
 import { ConfigError } from '../../runtime/errors.js';
-import type { KafkaDriver } from '../../runtime/kafka/driver.js';
+import type { KafkaDriver, Producer } from '../../runtime/kafka/driver.js';
 import type { Logger } from '../../runtime/logger.js';
 import { ElectionView } from './election-view.js';
 import { GatewayServer } from './gateway-server.js';
@@ -32,6 +32,11 @@ export const GatewayConfigSchema = z.strictObject({
   maxInFlight: z.int().min(1).default(10_000),
   lingerMs: z.number().min(0).max(100).default(2),
   ackTimeoutMs: z.int().min(100).default(10_000),
+  /**
+   * Benchmarks only: everything but the produce (a vote is answered 202 at once, nothing reaches
+   * Kafka), to measure the HTTP and judging path apart from Kafka's acknowledgement.
+   */
+  benchNoProduce: z.boolean().default(false),
 });
 export type GatewayConfigInput = z.input<typeof GatewayConfigSchema>;
 export type GatewayConfig = z.output<typeof GatewayConfigSchema>;
@@ -74,7 +79,7 @@ export async function startGateway(o: StartGatewayOptions): Promise<RunningGatew
   });
   const elections = new ElectionView({ driver: o.driver, logger: o.logger, prefix: config.prefix, ...(o.nowMs === undefined ? {} : { nowMs: o.nowMs }) });
   await elections.start();
-  const kafka = await o.driver.createProducer({ clientId: 'votestream-gateway' });
+  const kafka: Producer = config.benchNoProduce ? { send: async () => ({ offsets: [] }), close: async () => undefined } : await o.driver.createProducer({ clientId: 'votestream-gateway' });
   const producer = new VoteProducer({ producer: kafka, lingerMs: config.lingerMs, maxInFlight: config.maxInFlight, ackTimeoutMs: config.ackTimeoutMs });
   const server = new GatewayServer({
     host: config.host,
