@@ -115,4 +115,24 @@ describe('DSL operators on the real broker: repartition(), to(extractor), stream
       `sub-topology 0 reads topics that are not co-partitioned: ${p}users (3), ${p}clicks (2); give them the same partition count`,
     );
   });
+
+  it('refuses a repartition whose numberOfPartitions differs from the table it is joined with', async () => {
+    const { brokers } = services();
+    const p = uniquePrefix('dslrepart');
+    const driver = testDriver(brokers);
+    const admin = driver.createAdmin();
+    await admin.ensureTopics([`${p}clicks`, `${p}users`].map((name) => ({ name, partitions: 2, replicationFactor: 1, configs: {} })));
+    await admin.close();
+    const builder = new StreamsBuilder();
+    const users = builder.table(`${p}users`, { key: str, value: str });
+    builder
+      .stream(`${p}clicks`, { key: str, value: str })
+      .repartition({ name: 'r', numberOfPartitions: 3 })
+      .join(users, (page, country) => `${page}@${country}`)
+      .to(`${p}clicks`, { value: str });
+    const app = new StreamsApp(builder.build(), { applicationId: `${p}app`, brokers, stateDir }, { logger: createLogger({ level: 'silent' }) });
+    await expect(app.start()).rejects.toThrow(
+      `sub-topology 0 reads topics that are not co-partitioned: ${p}users (2), ${p}app-r-repartition (3); give them the same partition count`,
+    );
+  });
 });
