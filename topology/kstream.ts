@@ -490,14 +490,7 @@ export class KStream<K, V> {
     joinerOrJoined?: ((...args: never[]) => unknown) | JoinedOptions<K, V>,
     named?: Named,
   ): KStream<K, unknown> {
-    if (table instanceof GlobalKTable) {
-      const keySelector = selectorOrJoiner as (key: K, value: V) => string;
-      const joiner = joinerOrJoined as (value: V, tableValue: unknown, key: K) => unknown;
-      // Kafka Streams' globalTableJoin uses the KSTREAM-LEFTJOIN prefix for inner joins too.
-      return this.#join('KSTREAM-LEFTJOIN', table, keySelector, joiner, true, named);
-    }
-    const joiner = selectorOrJoiner as (value: V, tableValue: unknown, key: K) => unknown;
-    return this.#tableJoin('KSTREAM-JOIN', table as KTable<string, unknown, null>, joiner, true, joinerOrJoined as JoinedOptions<K, V> | undefined);
+    return this.#joinEither(true, table, selectorOrJoiner, joinerOrJoined, named);
   }
 
   /**
@@ -525,13 +518,26 @@ export class KStream<K, V> {
     joinerOrJoined?: ((...args: never[]) => unknown) | JoinedOptions<K, V>,
     named?: Named,
   ): KStream<K, unknown> {
+    return this.#joinEither(false, table, selectorOrJoiner, joinerOrJoined, named);
+  }
+
+  /** The implementation of both join overloads, for `join` (inner) and `leftJoin`. */
+  #joinEither(
+    inner: boolean,
+    table: unknown,
+    selectorOrJoiner: (...args: never[]) => unknown,
+    joinerOrJoined: ((...args: never[]) => unknown) | JoinedOptions<K, V> | undefined,
+    named: Named | undefined,
+  ): KStream<K, unknown> {
     if (table instanceof GlobalKTable) {
       const keySelector = selectorOrJoiner as (key: K, value: V) => string;
       const joiner = joinerOrJoined as (value: V, tableValue: unknown, key: K) => unknown;
-      return this.#join('KSTREAM-LEFTJOIN', table, keySelector, joiner, false, named);
+      // Kafka Streams' globalTableJoin uses the KSTREAM-LEFTJOIN prefix for inner joins too.
+      return this.#join('KSTREAM-LEFTJOIN', table, keySelector, joiner, inner, named);
     }
     const joiner = selectorOrJoiner as (value: V, tableValue: unknown, key: K) => unknown;
-    return this.#tableJoin('KSTREAM-LEFTJOIN', table as KTable<string, unknown, null>, joiner, false, joinerOrJoined as JoinedOptions<K, V> | undefined);
+    const joined = joinerOrJoined as JoinedOptions<K, V> | undefined;
+    return this.#tableJoin(inner ? 'KSTREAM-JOIN' : 'KSTREAM-LEFTJOIN', table as KTable<string, unknown, null>, joiner, inner, joined);
   }
 
   #tableJoin(
