@@ -155,6 +155,22 @@ describe('KStream-KTable left join (KStreamKTableLeftJoinTest)', () => {
   });
 });
 
+describe('KStream-KTable join: null keys', () => {
+  it('DIFFERENCE: leftJoin drops a stream record with a null key, as Kafka Streams before 3.7 (KIP-962 joins it with null since)', async () => {
+    const builder = new StreamsBuilder();
+    const table = builder.table('tableTopic', { key: str, value: str });
+    builder
+      .stream('streamTopic', { key: Serdes.nullable(str), value: str })
+      .leftJoin(table, (v, tv) => `${v}+${tv}`)
+      .to('output', { key: Serdes.nullable(str), value: str });
+    driver = new TopologyTestDriver(builder.build());
+    const input = driver.createInputTopic('streamTopic', Serdes.nullable(str), str);
+    await input.pipeInput(null, 'X', 1);
+    await input.pipeInput('0', 'Y', 2);
+    expect(driver.createOutputTopic('output', Serdes.nullable(str), str).readKeyValuesToList()).toEqual([{ key: '0', value: 'Y+null' }]);
+  });
+});
+
 describe('KStream-KTable join: topology', () => {
   it('puts the stream source, the table source and the join in one sub-topology (co-partitioned), with generated names', () => {
     const builder = new StreamsBuilder();
