@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from '../runtime/logger.js';
+import { EXIT } from './exit-codes.js';
 
 export interface SupervisorOptions {
   readonly processes: number;
@@ -23,6 +24,7 @@ export function superviseWorkers(options: SupervisorOptions): Promise<number> {
   const children = new Map<number, ChildProcess>();
   const crashes = new Map<number, number>();
   let stopping = false;
+  let exitCode = 0;
 
   return new Promise<number>((resolve) => {
     const start = (index: number): void => {
@@ -34,7 +36,16 @@ export function superviseWorkers(options: SupervisorOptions): Promise<number> {
         children.delete(index);
         if (stopping) {
           logger.info({ worker: index, code, signal }, 'worker process exited');
-          if (children.size === 0) resolve(0);
+          if (children.size === 0) resolve(exitCode);
+          return;
+        }
+        // Bad configuration or a missing prerequisite does not heal by restarting: stop them all and say so.
+        if (code === EXIT.USAGE || code === EXIT.PREREQUISITE) {
+          logger.error({ worker: index, code }, 'worker process refused its configuration; stopping all (see its message above)');
+          stopping = true;
+          for (const other of children.values()) other.kill('SIGTERM');
+          if (children.size === 0) resolve(code);
+          else exitCode = code;
           return;
         }
         // A worker that ran for a minute had recovered: its next crash starts the backoff afresh.

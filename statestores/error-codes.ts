@@ -53,6 +53,8 @@ export const ERROR_CODES = [
   'TASK_STATE',
   /** The TopologyTestDriver was used after close(). */
   'DRIVER_CLOSED',
+  /** A test's wait on the in-memory fake Kafka (FakeCluster.until) passed its deadline. */
+  'FAKE_CLUSTER_TIMEOUT',
   // --- runtime/kafka (the driver) ---
   /** A non-transactional Kafka operation failed (fetch, produce, admin, group membership). */
   'KAFKA',

@@ -88,9 +88,15 @@ export const gatewayCommand: CommandModule<GlobalArgs, GatewayArgs> = {
       },
     });
     process.stdout.write(`gateway listening on http://${argv.host}:${gateway.port} (POST /v1/elections/:id/votes; /healthz /readyz /metrics)\n`);
-    let signals = 0;
+    let firstSignalAt = 0;
     const onSignal = (signal: NodeJS.Signals): void => {
-      if (++signals > 1) process.exit(130);
+      // Ctrl-C reaches a supervised gateway twice (from the terminal's process group and from the
+      // supervisor): only a signal a second after the first means "now".
+      if (firstSignalAt > 0) {
+        if (Date.now() - firstSignalAt > 1000) process.exit(130);
+        return;
+      }
+      firstSignalAt = Date.now();
       logger.info({ signal }, 'draining: answering the requests already in, then exiting');
       void gateway.close().then(() => process.exit(0));
     };

@@ -50,8 +50,8 @@ describe('the public surface (package.json exports)', () => {
     }
   });
 
-  it('votestream/testing has the test driver and its clock, and nothing of the runtime', () => {
-    expect(Object.keys(testing).sort()).toEqual(expect.arrayContaining(['ManualClock', 'TopologyTestDriver']));
+  it('votestream/testing has the test driver, its clock and the fake Kafka driver, and nothing of the runtime', () => {
+    expect(Object.keys(testing).sort()).toEqual(expect.arrayContaining(['FakeCluster', 'FakeKafkaDriver', 'ManualClock', 'TopologyTestDriver']));
     expect(Object.keys(testing)).not.toContain('StreamTask');
     expect(Object.keys(testing)).not.toContain('StreamsApp');
   });

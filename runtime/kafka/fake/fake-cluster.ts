@@ -10,6 +10,7 @@ import { systemClock, type Clock } from '../../clock.js';
 import { partitionForKey } from '../../partitioner.js';
 import type { ConsumedRecord, GroupMetadata, IsolationLevel, ProduceResult, ProducerRecord, TopicPartition, TopicPartitionOffset } from '../driver.js';
 import { FencedError, KafkaDriverError, TransactionError } from '../errors.js';
+import { VotestreamError } from '../../errors.js';
 import { Faults, type FaultOp } from './fake-faults.js';
 import { FakeGroup, compareTp, tpKey, type AssignmentPlan, type FakeMember, type GroupView } from './fake-groups.js';
 import { PartitionLog, type LogEntry } from './fake-log.js';
@@ -378,7 +379,7 @@ export class FakeCluster {
     const timeoutMs = options.timeoutMs ?? 4_000;
     const deadline = Date.now() + timeoutMs;
     while (!condition()) {
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${options.description ?? 'a condition'}`);
+      if (Date.now() > deadline) throw new VotestreamError('FAKE_CLUSTER_TIMEOUT', `timed out after ${timeoutMs} ms waiting for ${options.description ?? 'a condition'}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(wake, Math.max(0, deadline - Date.now()) + 1);
         const watchers = this.#watchers;
