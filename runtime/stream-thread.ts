@@ -4,14 +4,14 @@ import { resolveTopic, type SubTopologySpec } from '../topology/topology-spec.js
 import { systemClock, type Clock } from './clock.js';
 import { commitMode, createCommitStrategy, type CommitMode, type CommitStrategy } from './commit-strategy.js';
 import { isFatalError, isInfrastructureError } from './error-kinds.js';
-import { VotestreamError } from './errors.js';
 import { FencedError, KafkaDriverError, TransactionError } from './kafka/errors.js';
 import type { ConsumedRecord, GroupConsumer, KafkaDriver, TopicPartitionOffset } from './kafka/driver.js';
 import { KafkaRecordCollector } from './kafka-record-collector.js';
 import type { Logger } from './logger.js';
 import { toRawRecord } from './consumed-record.js';
 import type { RawRecord } from './raw-record.js';
-import { recordContext, type RecordContext } from './record-context.js';
+import { ProcessingFailedError } from './processing-failed-error.js';
+import { recordContext } from './record-context.js';
 import { maxRecordBytes, RecordTooLargeError } from './produce-limits.js';
 import type { RuntimeMetrics } from './runtime-metrics.js';
 import type { StreamsConfig } from './streams-config.js';
@@ -385,23 +385,4 @@ function largest(sizes: ReadonlyMap<string, number>): number {
   let max = 0;
   for (const size of sizes.values()) if (size > max) max = size;
   return max;
-}
-
-/**
- * A record failed under `processingExceptionHandler: 'fail'`: the app stops (a fatal error). It
- * carries where (task, topic, partition, offset); the record's own error is its `cause`.
- */
-export class ProcessingFailedError extends VotestreamError implements RecordContext {
-  readonly taskId: string;
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: number;
-  constructor(context: RecordContext, cause: unknown) {
-    const { taskId, topic, partition, offset } = context;
-    super('PROCESSING_FAILED', `processing ${topic}[${partition}]@${offset} in task ${taskId} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-    this.taskId = taskId;
-    this.topic = topic;
-    this.partition = partition;
-    this.offset = offset;
-  }
 }

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { BENCHMARK_ERROR_CODES, BenchmarkError } from '../../benchmarks/errors.js';
 import { CLI_ERROR_CODES, EXIT, EXIT_CODES, exitCodeOf } from '../../cli/exit-codes.js';
-import { ProcessingFailedError } from '../../runtime/stream-thread.js';
+import { ProcessingFailedError } from '../../runtime/processing-failed-error.js';
 import { ERROR_CODES, isErrorCode } from '../../statestores/error-codes.js';
 import { VotestreamError } from '../../statestores/votestream-error.js';
 import { VOTING_ERROR_CODES } from '../../voting/error-codes.js';
