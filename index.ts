@@ -54,7 +54,7 @@ export { murmur2, partitionForKey, toPositive } from './runtime/partitioner.js';
 export { DeserializationError } from './runtime/deserialization-error.js';
 export { ConfigError, PrerequisiteError, ServiceUnavailableError, VotestreamError } from './runtime/errors.js';
 export { ERROR_CODES, isErrorCode, type ErrorCode } from './statestores/error-codes.js';
-export { ProcessingFailedError } from './runtime/stream-thread.js';
+export { ProcessingFailedError } from './runtime/processing-failed-error.js';
 export type { RecordContext } from './runtime/record-context.js';
 
 // --- statestores: the interface a processor's store has, and its errors (the layers stay inside) ---
