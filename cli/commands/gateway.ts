@@ -26,6 +26,7 @@ export interface GatewayArgs extends GlobalArgs {
   trustedProxies: string[];
   maxInFlight: number;
   benchNoProduce: boolean;
+  corsOrigins: string[];
   gatewayIndex?: number;
 }
 
@@ -48,6 +49,7 @@ export const gatewayCommand: CommandModule<GlobalArgs, GatewayArgs> = {
       .option('ip-burst', { type: 'number', default: 2000 })
       .option('trusted-proxies', { type: 'string', array: true, default: [] as string[], describe: 'peers whose X-Forwarded-For is believed' })
       .option('max-in-flight', { type: 'number', default: 10_000, describe: 'votes waiting for Kafka at most; beyond it 503' })
+      .option('cors-origins', { type: 'string', array: true, default: [] as string[], describe: 'web origins whose pages may cast votes (e.g. the live page http://127.0.0.1:8081)' })
       .option('bench-no-produce', { type: 'boolean', default: false, hidden: true })
       .option('gateway-index', { type: 'number', hidden: true }) as unknown as Argv<GatewayArgs>,
   handler: async (argv) => {
@@ -85,6 +87,7 @@ export const gatewayCommand: CommandModule<GlobalArgs, GatewayArgs> = {
         trustedProxies: argv.trustedProxies,
         maxInFlight: argv.maxInFlight,
         benchNoProduce: argv.benchNoProduce,
+        corsOrigins: argv.corsOrigins,
       },
     });
     process.stdout.write(`gateway listening on http://${argv.host}:${gateway.port} (POST /v1/elections/:id/votes; /healthz /readyz /metrics)\n`);

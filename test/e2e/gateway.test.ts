@@ -66,7 +66,7 @@ describe('the vote gateway over real HTTP and a real broker', () => {
       logger: createLogger({ level: 'silent' }),
       registry: createMetricsRegistry(),
       env: { VOTESTREAM_TOKEN_SECRET: SECRET },
-      config: { host: '127.0.0.1', port: 0, prefix, voterRatePerSec: 0.01, voterBurst: 3 },
+      config: { host: '127.0.0.1', port: 0, prefix, voterRatePerSec: 0.01, voterBurst: 3, corsOrigins: ['http://page.example:8081'] },
     });
     base = `http://127.0.0.1:${gateway.port}`;
   });
@@ -170,6 +170,26 @@ describe('the vote gateway over real HTTP and a real broker', () => {
     }
     expect(statuses).toEqual([404, 404, 404, 429]);
     expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('lets only the configured page origins cast votes from a browser (CORS)', async () => {
+    const preflight = (origin: string) =>
+      fetch(`${base}/v1/elections/open/votes`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } });
+    const allowed = await preflight('http://page.example:8081');
+    expect(allowed.status).toBe(204);
+    expect(Object.fromEntries([...allowed.headers].filter(([k]) => k.startsWith('access-control-')))).toEqual({
+      'access-control-allow-origin': 'http://page.example:8081',
+      'access-control-allow-methods': 'POST',
+      'access-control-allow-headers': 'authorization, content-type',
+      'access-control-max-age': '600',
+    });
+    const other = await preflight('http://evil.example');
+    expect([...other.headers].filter(([k]) => k.startsWith('access-control-'))).toEqual([]);
+    // Unknown candidate: a full answer with CORS headers, and nothing produced.
+    const res = await post('open', { candidateId: 'c9' }, { authorization: `Bearer ${await token('ivy')}`, origin: 'http://page.example:8081' });
+    expect(res.status).toBe(404);
+    expect(res.headers.get('access-control-allow-origin')).toBe('http://page.example:8081');
+    await res.arrayBuffer();
   });
 
   it('serves /healthz, /readyz and /metrics, and 404s other routes', async () => {

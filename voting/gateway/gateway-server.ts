@@ -26,6 +26,8 @@ export interface GatewayServerOptions {
   readonly voterLimit: TokenBuckets;
   readonly ipLimit: TokenBuckets;
   readonly trustedProxies?: ReadonlySet<string>;
+  /** Origins allowed to POST votes from a browser page. */
+  readonly corsOrigins?: ReadonlySet<string>;
   readonly prefix?: string;
   readonly nowMs?: () => number;
 }
@@ -61,6 +63,7 @@ export class GatewayServer {
     this.#metrics = new GatewayMetrics(options.registry, () => options.producer.inFlight);
     this.#app = uWS.App();
     this.#app.post(VOTE_ROUTE, (res, req) => this.#vote(res, req));
+    this.#app.options(VOTE_ROUTE, (res, req) => this.#preflight(res, req.getHeader('origin')));
     this.#app.any(VOTE_ROUTE, (res) => this.#send(res, 'other', errorAnswer(rejection('method-not-allowed', 'votes are cast with POST'))));
     this.#app.get('/healthz', (res) => this.#send(res, '/healthz', { status: 200, body: JSON.stringify({ status: 'ok' }) }));
     this.#app.get('/readyz', (res) => this.#send(res, '/readyz', this.#readiness()));
@@ -94,6 +97,21 @@ export class GatewayServer {
     if (this.#open > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
   }
 
+  /** CORS headers for an allowed origin; none for any other (the browser then refuses the answer). */
+  #cors(origin: string): Record<string, string> {
+    return origin !== '' && this.#o.corsOrigins?.has(origin) === true ? { 'access-control-allow-origin': origin, vary: 'Origin' } : {};
+  }
+
+  #preflight(res: uWS.HttpResponse, origin: string): void {
+    const cors = this.#cors(origin);
+    const allowed = Object.keys(cors).length > 0;
+    this.#send(res, 'preflight', {
+      status: 204,
+      body: '',
+      headers: allowed ? { ...cors, 'access-control-allow-methods': 'POST', 'access-control-allow-headers': 'authorization, content-type', 'access-control-max-age': '600' } : {},
+    });
+  }
+
   #readiness(): Answer {
     const reasons: string[] = [];
     if (this.#draining) reasons.push('shutting down');
@@ -123,6 +141,7 @@ export class GatewayServer {
     const electionId = req.getParameter(0) ?? '';
     const authorization = req.getHeader('authorization');
     const contentType = req.getHeader('content-type');
+    const cors = this.#cors(req.getHeader('origin'));
     const declaredLength = Number(req.getHeader('content-length') || '0');
     const peer = normaliseAddress(peerAddress(res));
     const client = clientAddress(peer, req.getHeader('x-forwarded-for'), this.#o.trustedProxies ?? new Set());
@@ -131,7 +150,7 @@ export class GatewayServer {
     const answer = (a: Answer): void => {
       if (done) return;
       done = true;
-      this.#send(res, VOTE_ROUTE, a);
+      this.#send(res, VOTE_ROUTE, Object.keys(cors).length > 0 ? { ...a, headers: { ...a.headers, ...cors } } : a);
       this.#closed();
     };
     res.onAborted(() => {

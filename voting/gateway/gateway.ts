@@ -30,6 +30,8 @@ export const GatewayConfigSchema = z.strictObject({
   /** Peers whose X-Forwarded-For is believed (exact addresses). */
   trustedProxies: z.array(z.ipv4().or(z.ipv6())).default([]),
   maxInFlight: z.int().min(1).default(10_000),
+  /** Web origins (scheme://host:port) whose pages may cast votes from a browser (CORS); none by default. */
+  corsOrigins: z.array(z.url()).default([]),
   lingerMs: z.number().min(0).max(100).default(2),
   ackTimeoutMs: z.int().min(100).default(10_000),
   /**
@@ -92,6 +94,7 @@ export async function startGateway(o: StartGatewayOptions): Promise<RunningGatew
     voterLimit: new TokenBuckets({ ratePerSec: config.voterRatePerSec, burst: config.voterBurst }),
     ipLimit: new TokenBuckets({ ratePerSec: config.ipRatePerSec, burst: config.ipBurst }),
     trustedProxies: new Set(config.trustedProxies),
+    corsOrigins: new Set(config.corsOrigins.map((o) => new URL(o).origin)),
     prefix: config.prefix,
     ...(o.nowMs === undefined ? {} : { nowMs: o.nowMs }),
   });

@@ -8,10 +8,11 @@ export interface HttpAnswer {
   readonly retryAfterSec?: number;
   /** Close the connection after answering (the client sent, or may still send, what we will not read). */
   readonly close?: boolean;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 const REASONS: Readonly<Record<number, string>> = {
-  200: 'OK', 201: 'Created', 202: 'Accepted', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found',
+  200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No Content', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found',
   405: 'Method Not Allowed', 409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 429: 'Too Many Requests',
   500: 'Internal Server Error', 503: 'Service Unavailable',
 };
@@ -27,6 +28,7 @@ export function writeAnswer(res: uWS.HttpResponse, a: HttpAnswer): void {
     res.writeStatus(`${a.status} ${REASONS[a.status] ?? ''}`);
     res.writeHeader('content-type', a.contentType ?? 'application/json');
     if (a.retryAfterSec !== undefined) res.writeHeader('retry-after', String(a.retryAfterSec));
+    for (const [name, value] of Object.entries(a.headers ?? {})) res.writeHeader(name, value);
     res.end(a.body, a.close === true);
   });
 }
