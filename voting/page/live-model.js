@@ -12,9 +12,20 @@ export function parseSnapshot(text, electionId) {
   if (m === null || typeof m !== 'object' || m.type !== 'snapshot' || m.electionId !== electionId) return null;
   if (!Number.isFinite(m.total) || !Number.isFinite(m.at)) return null;
   const counts = numbers(m.counts);
-  const regions = numbers(m.regions);
+  const regions = flatRegions(m.regions);
   const official = m.official !== null && typeof m.official === 'object' ? m.official : undefined;
   return { electionId, total: m.total, counts, regions, at: m.at, official };
+}
+
+// Regions come flat ({"north:c1": 2}, DESIGN section 3) or nested ({"north": {"c1": 2}}): both end flat.
+function flatRegions(o) {
+  const out = numbers(o);
+  if (o === null || typeof o !== 'object') return out;
+  for (const [region, inner] of Object.entries(o)) {
+    if (inner === null || typeof inner !== 'object') continue;
+    for (const [id, n] of Object.entries(numbers(inner))) out[`${region}:${id}`] = n;
+  }
+  return out;
 }
 
 function numbers(o) {
@@ -158,20 +169,23 @@ export function windowState(election, nowMs) {
 }
 
 /**
- * The official result out of the snapshot's `official` (the Redis hash of DESIGN section 3:
- * candidate -> count, `_total`, `_verifiedAt`, `_root`, `_checkpoint`), values as numbers.
+ * The official result out of the snapshot's `official`: either the Redis hash of DESIGN section 3
+ * as it is (candidate -> count, `_total`, `_verifiedAt`, `_root`, `_checkpoint`) or the same
+ * structured ({counts, total, verifiedAt, root, checkpoint}); values as numbers.
  */
 export function officialResult(official, candidates) {
   if (official === undefined || official === null) return null;
+  const structured = official.counts !== null && typeof official.counts === 'object';
+  const field = (name) => (structured ? official[name] : official[`_${name}`]);
   const counts = {};
-  for (const [k, v] of Object.entries(official)) if (!k.startsWith('_')) counts[k] = Number(v);
-  const total = official._total !== undefined ? Number(official._total) : Object.values(counts).reduce((a, b) => a + b, 0);
-  const verifiedAt = official._verifiedAt !== undefined ? Number(official._verifiedAt) : undefined;
+  for (const [k, v] of Object.entries(structured ? official.counts : official)) if (!k.startsWith('_')) counts[k] = Number(v);
+  const total = field('total') !== undefined ? Number(field('total')) : Object.values(counts).reduce((a, b) => a + b, 0);
+  const verifiedAt = field('verifiedAt') !== undefined ? Number(field('verifiedAt')) : undefined;
   return {
     total,
     rows: candidateRows(candidates, counts, total),
-    root: typeof official._root === 'string' ? official._root : '',
-    checkpoint: typeof official._checkpoint === 'string' ? official._checkpoint : '',
+    root: typeof field('root') === 'string' ? field('root') : '',
+    checkpoint: typeof field('checkpoint') === 'string' ? field('checkpoint') : '',
     verifiedAt: Number.isFinite(verifiedAt) ? verifiedAt : undefined,
   };
 }

@@ -24,6 +24,9 @@ describe('the live page model (voting/page/live-model.js)', () => {
     const text = JSON.stringify({ type: 'snapshot', electionId: 'e1', total: 3, counts: { c1: 2, c2: '1' }, regions: { 'north:c1': 2 }, at: 1000 });
     expect(parseSnapshot(text, 'e1')).toEqual({ electionId: 'e1', total: 3, counts: { c1: 2, c2: 1 }, regions: { 'north:c1': 2 }, at: 1000, official: undefined });
     expect(parseSnapshot(text, 'e2')).toBeNull();
+    // Regions nested per region read the same as the flat fields.
+    const nested = JSON.stringify({ type: 'snapshot', electionId: 'e1', total: 3, counts: {}, regions: { north: { c1: 2, c2: 1 } }, at: 1000 });
+    expect(parseSnapshot(nested, 'e1')?.regions).toEqual({ 'north:c1': 2, 'north:c2': 1 });
     expect(parseSnapshot('{"type":"hello"}', 'e1')).toBeNull();
     expect(parseSnapshot('not json', 'e1')).toBeNull();
     expect(parseSnapshot(JSON.stringify({ type: 'snapshot', electionId: 'e1', counts: {} }), 'e1')).toBeNull();
@@ -106,5 +109,9 @@ describe('the live page model (voting/page/live-model.js)', () => {
       checkpoint: 'note',
       verifiedAt: 5000,
     });
+    // The same, structured.
+    expect(officialResult({ counts: { c1: 2, c2: 1 }, total: 3, root: 'abc', verifiedAt: 5000, checkpoint: 'note' }, candidates)).toEqual(
+      officialResult({ c1: '2', c2: '1', _total: '3', _root: 'abc', _verifiedAt: '5000', _checkpoint: 'note' }, candidates),
+    );
   });
 });
