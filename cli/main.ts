@@ -10,6 +10,7 @@ import { adminCommand } from './commands/admin.js';
 import { benchCommand } from './commands/bench.js';
 import { describeCommand } from './commands/describe.js';
 import { devCommand } from './commands/dev.js';
+import { feedCommand } from './commands/feed.js';
 import { gatewayCommand } from './commands/gateway.js';
 import { initCommand } from './commands/init.js';
 import { rebuildCommand } from './commands/rebuild.js';
@@ -43,6 +44,7 @@ await yargs(hideBin(process.argv))
   .command(initCommand)
   .command(workerCommand)
   .command(gatewayCommand)
+  .command(feedCommand)
   .command(adminCommand)
   .command(tokenCommand)
   .command(simulateCommand)

@@ -1,0 +1,86 @@
+import { hostname } from 'node:os';
+import type { Argv, CommandModule } from 'yargs';
+import { ConfigError } from '../../runtime/errors.js';
+import { PlatformaticKafkaDriver } from '../../runtime/kafka/platformatic-driver.js';
+import { createLogger } from '../../runtime/logger.js';
+import { createMetricsRegistry } from '../../runtime/metrics.js';
+import { startFeed } from '../../voting/feed/feed.js';
+import { commandContext, type GlobalArgs } from '../context.js';
+import { superviseWorkers } from '../worker-supervisor.js';
+import { withoutOptions } from './worker.js';
+
+export interface FeedArgs extends GlobalArgs {
+  port: number;
+  host: string;
+  processes: number;
+  interval: number;
+  gatewayUrl?: string;
+  maxConnections: number;
+  maxConnectionsPerIp: number;
+  trustedProxies: string[];
+  feedIndex?: number;
+}
+
+export const feedCommand: CommandModule<GlobalArgs, FeedArgs> = {
+  command: 'feed',
+  describe: 'run the live-results feed: WebSocket /v1/elections/:id/live, SSE /v1/elections/:id/events, results, and the live page at /',
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .option('port', { type: 'number', default: 8081 })
+      .option('host', { type: 'string', default: '0.0.0.0' })
+      .option('processes', { type: 'number', default: 1, describe: 'feed processes sharing the port (restarted with backoff if they crash)' })
+      .option('interval', { type: 'number', default: 250, describe: 'at most one snapshot per election per this many ms' })
+      .option('gateway-url', { type: 'string', describe: 'where the live page sends votes (GET /v1/config)' })
+      .option('max-connections', { type: 'number', default: 20_000, describe: 'open streams (WebSocket + SSE) per process' })
+      .option('max-connections-per-ip', { type: 'number', default: 100, describe: 'open streams per client address' })
+      .option('trusted-proxies', { type: 'string', array: true, default: [] as string[], describe: 'peers whose X-Forwarded-For is believed' })
+      .option('feed-index', { type: 'number', hidden: true }) as unknown as Argv<FeedArgs>,
+  handler: async (argv) => {
+    const ctx = commandContext(argv);
+    if (!Number.isInteger(argv.processes) || argv.processes < 1) throw new ConfigError(`--processes must be a positive integer, got ${argv.processes}`);
+    if (argv.processes > 1) {
+      const passOn = withoutOptions(process.argv.slice(2), ['processes', 'feed-index']);
+      process.exitCode = await superviseWorkers({
+        processes: argv.processes,
+        logger: ctx.log.child({ role: 'feed-supervisor' }),
+        argsFor: (i) => [...passOn, '--processes', '1', '--feed-index', String(i)],
+      });
+      return;
+    }
+    const logger = createLogger({ level: ctx.config.logLevel, name: 'votestream-feed', bindings: argv.feedIndex !== undefined ? { feed: argv.feedIndex } : {} });
+    const registry = createMetricsRegistry({ role: 'feed', instance: `${hostname()}-${argv.feedIndex ?? 0}` });
+    const driver = new PlatformaticKafkaDriver({ brokers: ctx.config.brokers, clientId: 'votestream-feed' });
+    const feed = await startFeed({
+      driver,
+      logger,
+      registry,
+      config: {
+        host: argv.host,
+        port: argv.port,
+        prefix: ctx.config.topicPrefix,
+        redis: ctx.config.redis,
+        intervalMs: argv.interval,
+        gatewayUrl: argv.gatewayUrl,
+        maxConnections: argv.maxConnections,
+        maxConnectionsPerIp: argv.maxConnectionsPerIp,
+        trustedProxies: argv.trustedProxies,
+      },
+    });
+    process.stdout.write(`feed listening on http://${argv.host}:${feed.port} (live page at /; /healthz /readyz /metrics)\n`);
+    let firstSignalAt = 0;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      // Ctrl-C reaches a supervised feed twice (its process group and the supervisor): only a
+      // signal a second after the first means "now".
+      if (firstSignalAt > 0) {
+        if (Date.now() - firstSignalAt > 1000) process.exit(130);
+        return;
+      }
+      firstSignalAt = Date.now();
+      logger.info({ signal }, 'closing the streams, then exiting');
+      void feed.close().then(() => process.exit(0));
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    await new Promise<never>(() => undefined);
+  },
+};
