@@ -1,13 +1,11 @@
 import { hostname } from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
-import { ConfigError } from '../../runtime/errors.js';
 import { PlatformaticKafkaDriver } from '../../runtime/kafka/platformatic-driver.js';
 import { createLogger } from '../../runtime/logger.js';
 import { createMetricsRegistry } from '../../runtime/metrics.js';
 import { startFeed } from '../../voting/feed/feed.js';
 import { commandContext, type GlobalArgs } from '../context.js';
-import { superviseWorkers } from '../worker-supervisor.js';
-import { withoutOptions } from './worker.js';
+import { serveUntilSignal, superviseCopies } from '../http-service.js';
 
 export interface FeedArgs extends GlobalArgs {
   port: number;
@@ -37,16 +35,7 @@ export const feedCommand: CommandModule<GlobalArgs, FeedArgs> = {
       .option('feed-index', { type: 'number', hidden: true }) as unknown as Argv<FeedArgs>,
   handler: async (argv) => {
     const ctx = commandContext(argv);
-    if (!Number.isInteger(argv.processes) || argv.processes < 1) throw new ConfigError(`--processes must be a positive integer, got ${argv.processes}`);
-    if (argv.processes > 1) {
-      const passOn = withoutOptions(process.argv.slice(2), ['processes', 'feed-index']);
-      process.exitCode = await superviseWorkers({
-        processes: argv.processes,
-        logger: ctx.log.child({ role: 'feed-supervisor' }),
-        argsFor: (i) => [...passOn, '--processes', '1', '--feed-index', String(i)],
-      });
-      return;
-    }
+    if (await superviseCopies({ processes: argv.processes, indexOption: 'feed-index', logger: ctx.log.child({ role: 'feed-supervisor' }) })) return;
     const logger = createLogger({ level: ctx.config.logLevel, name: 'votestream-feed', bindings: argv.feedIndex !== undefined ? { feed: argv.feedIndex } : {} });
     const registry = createMetricsRegistry({ role: 'feed', instance: `${hostname()}-${argv.feedIndex ?? 0}` });
     const driver = new PlatformaticKafkaDriver({ brokers: ctx.config.brokers, clientId: 'votestream-feed' });
@@ -67,20 +56,6 @@ export const feedCommand: CommandModule<GlobalArgs, FeedArgs> = {
       },
     });
     process.stdout.write(`feed listening on http://${argv.host}:${feed.port} (live page at /; /healthz /readyz /metrics)\n`);
-    let firstSignalAt = 0;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      // Ctrl-C reaches a supervised feed twice (its process group and the supervisor): only a
-      // signal a second after the first means "now".
-      if (firstSignalAt > 0) {
-        if (Date.now() - firstSignalAt > 1000) process.exit(130);
-        return;
-      }
-      firstSignalAt = Date.now();
-      logger.info({ signal }, 'closing the streams, then exiting');
-      void feed.close().then(() => process.exit(0));
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-    await new Promise<never>(() => undefined);
+    await serveUntilSignal(logger, 'closing the streams, then exiting', () => feed.close());
   },
 };

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ import type { Snapshot } from '../../voting/feed/snapshot.js';
 import { ElectionView } from '../../voting/gateway/election-view.js';
 import { countsKey, regionField, regionsKey, TOTAL_FIELD, updatesChannel } from '../../voting/redis-keys.js';
 import { cut, voteStream, type VoteRecord } from '../integration/sinks/vote-stream.js';
+import { cliEnv } from '../support/cli.js';
 import { createVotingTopics, produce, testDriver } from '../support/kafka-io.js';
 import { waitUntil } from '../support/poll.js';
 import { startOwnRedis, type OwnRedis } from '../support/redis-server.js';
@@ -338,6 +340,43 @@ describe('the live-results feed over real Redis and a real broker', () => {
     await waitUntil(() => e.snapshots.length === 1, 'a client once a slot is free');
     e.ws.close();
     b.close();
+  });
+
+  it('keeps an idle SSE stream alive with heartbeat comments', async () => {
+    const f = await extraFeed({ heartbeatMs: 100 });
+    const sse = await sseClient(`http://127.0.0.1:${f.port}/v1/elections/${live}/events`);
+    await waitUntil(() => sse.comments >= 3, 'three heartbeats');
+    expect(sse.events).toHaveLength(1);
+    sse.close();
+  });
+
+  it('runs as `votestream feed`: serves the package\'s live page and the elections, and stops on SIGTERM', async () => {
+    const child = spawn(process.execPath, ['dist/cli/main.js', 'feed', '--port', '0', '--host', '127.0.0.1', '--interval', '100'], {
+      env: cliEnv({ brokers: services().brokers, redis: services().redis, prefix }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      await waitUntil(() => /listening on http:\/\/127\.0\.0\.1:(\d+)/.test(out), () => `the feed to listen (output: ${out})`, { timeoutMs: 60_000 });
+      const cliBase = `http://127.0.0.1:${/listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out)![1]}`;
+      const index = await fetch(`${cliBase}/`);
+      expect(index.status).toBe(200);
+      expect(index.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect((await fetch(`${cliBase}/elections/${live}`)).status).toBe(200);
+      const list = (await (await fetch(`${cliBase}/v1/elections`)).json()) as { elections: Array<{ electionId: string }> };
+      expect(list.elections.map((e) => e.electionId)).toEqual([big, live].sort());
+      const sse = await sseClient(`${cliBase}/v1/elections/${live}/events`);
+      await waitUntil(() => sse.events.length === 1, 'a snapshot from the CLI feed');
+      expect(sse.events[0].snapshot.electionId).toBe(live);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      await waitUntil(() => sse.ended, 'the stream ended by the shutdown');
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   /** Big snapshots (`fields` region fields, ~20 bytes each) fill a stalled client's buffers quickly. */

@@ -4,6 +4,7 @@ import { errorBody, writeAnswer } from '../http/uws-http.js';
 import { FEED_CLOSE } from './close-codes.js';
 import type { ConnectionLimits } from './connection-limits.js';
 import type { FeedMetrics } from './feed-metrics.js';
+import { Followers } from './followers.js';
 import type { LiveElections, SerializedSnapshot } from './live-elections.js';
 
 interface SseClient {
@@ -47,11 +48,12 @@ function sseEvent(s: SerializedSnapshot): string {
  */
 export class SseClients {
   readonly #o: SseClientsOptions;
-  readonly #byElection = new Map<string, Set<SseClient>>();
+  readonly #followers: Followers<SseClient>;
   readonly #heartbeat: NodeJS.Timeout;
 
   constructor(options: SseClientsOptions) {
     this.#o = options;
+    this.#followers = new Followers('sse', options.limits, options.metrics, options.live);
     this.#heartbeat = setInterval(() => this.#beat(), options.heartbeatMs);
     this.#heartbeat.unref();
   }
@@ -64,10 +66,7 @@ export class SseClients {
       if (c.blocked && !c.closed) this.#o.metrics.clientsDropped.inc({ transport: 'sse', reason: 'stalled' });
       this.#gone(c);
     });
-    this.#o.metrics.clients.inc({ transport: 'sse' });
-    let set = this.#byElection.get(electionId);
-    if (set === undefined) this.#byElection.set(electionId, (set = new Set()));
-    set.add(c);
+    this.#followers.enter(electionId, c);
     this.#o.live.join(electionId).then(
       (s) => {
         if (c.closed) return;
@@ -93,7 +92,7 @@ export class SseClients {
   }
 
   broadcast(electionId: string, s: SerializedSnapshot): number {
-    const set = this.#byElection.get(electionId);
+    const set = this.#followers.of(electionId);
     if (set === undefined) return 0;
     const event = sseEvent(s);
     let sent = 0;
@@ -114,11 +113,9 @@ export class SseClients {
 
   closeAll(): void {
     clearInterval(this.#heartbeat);
-    for (const set of this.#byElection.values()) {
-      for (const c of set) {
-        this.#gone(c);
-        c.res.cork(() => c.res.end());
-      }
+    for (const c of [...this.#followers.all()]) {
+      this.#gone(c);
+      c.res.cork(() => c.res.end());
     }
   }
 
@@ -142,7 +139,7 @@ export class SseClients {
   }
 
   #beat(): void {
-    for (const set of this.#byElection.values()) for (const c of set) if (c.live && !c.blocked) c.res.cork(() => this.#write(c, ': heartbeat\n\n'));
+    for (const c of this.#followers.all()) if (c.live && !c.blocked) c.res.cork(() => this.#write(c, ': heartbeat\n\n'));
   }
 
   #drop(c: SseClient): void {
@@ -157,11 +154,6 @@ export class SseClients {
   #gone(c: SseClient): void {
     if (c.closed) return;
     c.closed = true;
-    this.#o.limits.release(c.ip);
-    this.#o.metrics.clients.dec({ transport: 'sse' });
-    const set = this.#byElection.get(c.electionId);
-    set?.delete(c);
-    if (set?.size === 0) this.#byElection.delete(c.electionId);
-    this.#o.live.leave(c.electionId);
+    this.#followers.exit(c.electionId, c.ip, c);
   }
 }

@@ -3,6 +3,7 @@ import type { Logger } from '../../runtime/logger.js';
 import { FEED_CLOSE } from './close-codes.js';
 import type { ConnectionLimits } from './connection-limits.js';
 import type { FeedMetrics } from './feed-metrics.js';
+import { Followers } from './followers.js';
 import type { LiveElections, SerializedSnapshot } from './live-elections.js';
 
 /** What the feed keeps per WebSocket (uWS user data). */
@@ -48,11 +49,12 @@ const topicOf = (electionId: string): string => `snapshots/${electionId}`;
  */
 export class WsClients {
   readonly #o: WsClientsOptions;
-  readonly #byElection = new Map<string, Set<uWS.WebSocket<WsClient>>>();
+  readonly #followers: Followers<uWS.WebSocket<WsClient>>;
   #app: uWS.TemplatedApp | undefined;
 
   constructor(options: WsClientsOptions) {
     this.#o = options;
+    this.#followers = new Followers('ws', options.limits, options.metrics, options.live);
   }
 
   /** User data for an accepted upgrade (the limit slot already taken) or a refused one. */
@@ -81,13 +83,13 @@ export class WsClients {
   /** What uWS holds for clients that have not read it: the feed's only per-client backlog. */
   bufferedBytes(): number {
     let n = 0;
-    for (const set of this.#byElection.values()) for (const ws of set) n += ws.getBufferedAmount();
+    for (const ws of this.#followers.all()) n += ws.getBufferedAmount();
     return n;
   }
 
   /** Fans one new snapshot out to the election's WebSocket clients. */
   broadcast(electionId: string, s: SerializedSnapshot): number {
-    const set = this.#byElection.get(electionId);
+    const set = this.#followers.of(electionId);
     const app = this.#app;
     if (set === undefined || app === undefined) return 0;
     for (const ws of set) {
@@ -116,7 +118,7 @@ export class WsClients {
 
   /** Closes every client (shutdown). */
   closeAll(): void {
-    for (const set of this.#byElection.values()) for (const ws of set) ws.end(FEED_CLOSE.shuttingDown.code, FEED_CLOSE.shuttingDown.reason);
+    for (const ws of [...this.#followers.all()]) ws.end(FEED_CLOSE.shuttingDown.code, FEED_CLOSE.shuttingDown.reason);
   }
 
   #open(ws: uWS.WebSocket<WsClient>): void {
@@ -125,10 +127,7 @@ export class WsClients {
       ws.end(d.refusal.code, d.refusal.reason);
       return;
     }
-    this.#o.metrics.clients.inc({ transport: 'ws' });
-    let set = this.#byElection.get(d.electionId);
-    if (set === undefined) this.#byElection.set(d.electionId, (set = new Set()));
-    set.add(ws);
+    this.#followers.enter(d.electionId, ws);
     this.#o.live.join(d.electionId).then(
       (s) => {
         if (d.closed) return;
@@ -174,11 +173,6 @@ export class WsClients {
     if (d.closed) return;
     d.closed = true;
     if (d.refusal !== undefined) return;
-    this.#o.limits.release(d.ip);
-    this.#o.metrics.clients.dec({ transport: 'ws' });
-    const set = this.#byElection.get(d.electionId);
-    set?.delete(ws);
-    if (set?.size === 0) this.#byElection.delete(d.electionId);
-    this.#o.live.leave(d.electionId);
+    this.#followers.exit(d.electionId, d.ip, ws);
   }
 }
