@@ -15,7 +15,7 @@ import { electionRecord } from '../../voting/election-publisher.js';
 import { startFeed, type FeedConfigInput, type RunningFeed } from '../../voting/feed/feed.js';
 import type { Snapshot } from '../../voting/feed/snapshot.js';
 import { ElectionView } from '../../voting/gateway/election-view.js';
-import { countsKey, regionField, regionsKey, TOTAL_FIELD, updatesChannel } from '../../voting/redis-keys.js';
+import { countsKey, officialKey, regionField, regionsKey, TOTAL_FIELD, updatesChannel } from '../../voting/redis-keys.js';
 import { cut, voteStream, type VoteRecord } from '../integration/sinks/vote-stream.js';
 import { cliEnv } from '../support/cli.js';
 import { createVotingTopics, produce, testDriver } from '../support/kafka-io.js';
@@ -340,6 +340,19 @@ describe('the live-results feed over real Redis and a real broker', () => {
     await waitUntil(() => e.snapshots.length === 1, 'a client once a slot is free');
     e.ws.close();
     b.close();
+  });
+
+  it('sends the official result to live clients once the audit wrote it, with no update message', async () => {
+    const f = await extraFeed({ refreshMs: 200 });
+    const ws = await wsClient(`ws://127.0.0.1:${f.port}/v1/elections/${big}/live`);
+    await waitUntil(() => ws.snapshots.length === 1, 'the first snapshot');
+    expect(ws.snapshots[0].official).toBeUndefined();
+    await redis.hset(officialKey(big, prefix), { c1: '2', _total: '2', _root: 'cd'.repeat(32) });
+    await waitUntil(() => ws.snapshots.length === 2, 'the snapshot with the official result');
+    expect(ws.snapshots[1].official).toEqual({ total: 2, counts: { c1: 2 }, root: 'cd'.repeat(32) });
+    expect(stateOf(ws.snapshots[1])).toEqual(stateOf(ws.snapshots[0]));
+    ws.ws.close();
+    await redis.del(officialKey(big, prefix));
   });
 
   it('keeps an idle SSE stream alive with heartbeat comments', async () => {

@@ -28,6 +28,7 @@ export interface FeedServerOptions {
   readonly port: number;
   readonly prefix: string;
   readonly intervalMs: number;
+  readonly refreshMs: number;
   readonly logger: Logger;
   readonly registry: Registry;
   readonly elections: ElectionSource;
@@ -76,6 +77,7 @@ export class FeedServer {
       updates: options.updates,
       prefix: options.prefix,
       intervalMs: options.intervalMs,
+      refreshMs: options.refreshMs,
       logger: options.logger,
       metrics: this.#metrics,
       nowMs: options.nowMs,

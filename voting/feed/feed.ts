@@ -19,6 +19,8 @@ export const FeedConfigSchema = z.strictObject({
   redis: z.string().min(1),
   /** At most one snapshot per election per interval (conflation), only when something changed. */
   intervalMs: z.int().min(10).max(60_000).default(250),
+  /** Elections with clients are reread this often without an update (the official result comes without one). */
+  refreshMs: z.int().min(100).default(5_000),
   /** Where the page sends votes (`GET /v1/config`); none: the page shows results only. */
   gatewayUrl: z.url().optional(),
   /** Open streams (WebSocket + SSE) in total, and per client address. */

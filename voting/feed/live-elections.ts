@@ -17,6 +17,12 @@ export interface LiveElectionsOptions {
   readonly prefix: string;
   /** At most one snapshot per election per interval. */
   readonly intervalMs: number;
+  /**
+   * Every election with clients is reread this often even without an update message: what changes
+   * without one (the official result written by the audit) or whose message was lost (published
+   * while the subscriber was reconnecting) still reaches the clients. Sent only if it changed.
+   */
+  readonly refreshMs: number;
   readonly logger: Logger;
   readonly metrics: FeedMetrics;
   readonly nowMs: () => number;
@@ -48,9 +54,17 @@ interface LiveElection {
 export class LiveElections {
   readonly #o: LiveElectionsOptions;
   readonly #elections = new Map<string, LiveElection>();
+  readonly #refresh: NodeJS.Timeout;
 
   constructor(options: LiveElectionsOptions) {
     this.#o = options;
+    this.#refresh = setInterval(() => {
+      for (const e of this.#elections.values()) {
+        e.dirty = true;
+        this.#schedule(e);
+      }
+    }, options.refreshMs);
+    this.#refresh.unref();
   }
 
   get size(): number {
@@ -114,6 +128,7 @@ export class LiveElections {
   }
 
   close(): void {
+    clearInterval(this.#refresh);
     for (const e of this.#elections.values()) clearTimeout(e.timer);
     this.#elections.clear();
   }
