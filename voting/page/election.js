@@ -75,7 +75,7 @@ function renderCandidates(s) {
     li.querySelector('.count').textContent = formatCount(r.count);
     li.querySelector('.share').textContent = formatShare(r.share);
     li.dataset.count = String(r.count);
-    li.querySelector('.bar > span').style.width = `${(r.share * 100).toFixed(2)}%`;
+    li.querySelector('.bar > span').style.width = `${Number((r.share * 100).toFixed(2))}%`;
   }
   for (const li of [...list.children]) if (!seen.has(li.dataset.candidateId)) li.remove();
   return rows;
@@ -204,7 +204,9 @@ async function castVote(candidateId) {
   if (gatewayUrl === null) {
     const res = await fetch('/v1/config', { headers: { accept: 'application/json' } });
     if (!res.ok) throw new Error(`Could not learn the gateway's address (HTTP ${res.status}).`);
-    gatewayUrl = String((await res.json()).gatewayUrl).replace(/\/+$/, '');
+    const url = (await res.json()).gatewayUrl;
+    if (typeof url !== 'string' || url === '') throw new Error('This feed knows no vote gateway.');
+    gatewayUrl = url.replace(/\/+$/, '');
   }
   let res;
   try {
