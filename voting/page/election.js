@@ -179,13 +179,21 @@ async function demoTokenFetch() {
   return (await res.json()).token;
 }
 
+async function loadGatewayUrl() {
+  const res = await fetch('/v1/config', { headers: { accept: 'application/json' } });
+  if (!res.ok) throw new Error(`Could not learn the gateway's address (HTTP ${res.status}).`);
+  const url = (await res.json()).gatewayUrl;
+  return typeof url === 'string' && url !== '' ? url.replace(/\/+$/, '') : null;
+}
+
+// The form shows only in demo mode (a demo token is served) with a gateway to send votes to.
 async function setUpVoteForm() {
   try {
-    demoToken = await demoTokenFetch();
+    [demoToken, gatewayUrl] = await Promise.all([demoTokenFetch(), loadGatewayUrl()]);
   } catch {
     demoToken = null;
   }
-  $('vote').hidden = demoToken === null;
+  $('vote').hidden = demoToken === null || gatewayUrl === null;
 }
 
 function renderVoteButtons() {
@@ -201,13 +209,8 @@ async function castVote(candidateId) {
   const token = demoToken ?? (await demoTokenFetch());
   demoToken = null;
   if (token === null) throw new Error('Demo voting is not available.');
-  if (gatewayUrl === null) {
-    const res = await fetch('/v1/config', { headers: { accept: 'application/json' } });
-    if (!res.ok) throw new Error(`Could not learn the gateway's address (HTTP ${res.status}).`);
-    const url = (await res.json()).gatewayUrl;
-    if (typeof url !== 'string' || url === '') throw new Error('This feed knows no vote gateway.');
-    gatewayUrl = url.replace(/\/+$/, '');
-  }
+  gatewayUrl ??= await loadGatewayUrl();
+  if (gatewayUrl === null) throw new Error('This feed knows no vote gateway.');
   let res;
   try {
     res = await fetch(`${gatewayUrl}/v1/elections/${encodeURIComponent(electionId)}/votes`, {
