@@ -67,10 +67,6 @@ export class LiveElections {
     this.#refresh.unref();
   }
 
-  get size(): number {
-    return this.#elections.size;
-  }
-
   /**
    * Counts a client in and resolves with the election's current snapshot. Every call, resolved or
    * not, is matched by one `leave`.
@@ -87,6 +83,7 @@ export class LiveElections {
       election.loading.catch(() => undefined);
     }
     e.clients++;
+    // A failed first load fails every join waiting on it; the entry goes with its last client.
     if (e.current === undefined) await e.loading;
     if (e.current === undefined) await this.#read(e, true);
     if (e.current === undefined) throw new ServiceUnavailableError(`the feed cannot read election ${electionId} from Redis`);
@@ -118,11 +115,10 @@ export class LiveElections {
 
   /** After Redis came back: every election gets a fresh snapshot, changed or not. */
   refreshAll(): void {
-    const now = performance.now();
+    // No pendingSince: a reconnect is not an update, and would only blur the latency histogram.
     for (const e of this.#elections.values()) {
       e.dirty = true;
       e.force = true;
-      e.pendingSince ??= now;
       this.#schedule(e);
     }
   }
