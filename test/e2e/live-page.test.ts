@@ -262,7 +262,8 @@ describe('the live page in a browser', () => {
       const sse = await context.newPage();
       sse.on('pageerror', (e) => pageErrors.push(e.message));
       await sse.goto(`http://127.0.0.1:${resultsOnly.port}/elections/${electionId}`);
-      await expect.poll(() => sse.locator('#conn').textContent(), { timeout: 15_000 }).toBe('live (server-sent events)');
+      await expect.poll(() => sse.locator('#conn').textContent(), { timeout: 15_000 }).toBe('live');
+      expect(await sse.locator('#conn-detail').textContent()).toBe('(server-sent events)');
       await expect.poll(() => sse.locator('#total').textContent(), { timeout: 15_000 }).toBe('8');
       await voteOverHttp('h6', 'grace', 'south');
       await expect.poll(() => sse.locator('#total').textContent(), { timeout: 60_000, interval: 200 }).toBe('9');
@@ -271,6 +272,18 @@ describe('the live page in a browser', () => {
     } finally {
       await context.close();
       await resultsOnly.close();
+    }
+  });
+
+  it('says so for an election that does not exist, and stops connecting', async () => {
+    const other = await browser.newPage();
+    try {
+      await other.goto(`${origin}/elections/${prefix}nope`);
+      await expect.poll(() => other.getByRole('alert').textContent(), { timeout: 15_000 }).toBe(`There is no election "${prefix}nope".`);
+      expect(await other.locator('#conn').getAttribute('data-state')).toBe('offline');
+      expect(await other.locator('#vote').isHidden()).toBe(true);
+    } finally {
+      await other.close();
     }
   });
 

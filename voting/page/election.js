@@ -38,6 +38,8 @@ function el(tag, props = {}, children = []) {
   return e;
 }
 
+class UnknownElection extends Error {}
+
 function showProblem(text) {
   $('problem').textContent = text;
   $('problem').hidden = text === '';
@@ -45,7 +47,7 @@ function showProblem(text) {
 
 async function loadElection() {
   const res = await fetch(api, { headers: { accept: 'application/json' } });
-  if (res.status === 404) throw new Error(`There is no election "${electionId}".`);
+  if (res.status === 404) throw new UnknownElection(`There is no election "${electionId}".`);
   if (!res.ok) throw new Error(`Could not load the election (HTTP ${res.status}).`);
   election = await res.json();
   document.title = `${election.title} · live results`;
@@ -133,11 +135,20 @@ function render(s) {
   renderChart();
   $('updated').dateTime = new Date(s.at).toISOString();
   $('updated').textContent = timeFormat.format(s.at);
-  // Screen readers hear a summary at most every 10 s, not every snapshot.
-  if (Date.now() - lastAnnounced >= 10_000) {
+  announceSoon(rows, s.total);
+}
+
+// Screen readers hear a summary of the count at most every 10 s (the last one is never lost), not every snapshot.
+let announceTimer = null;
+let pendingAnnouncement = '';
+function announceSoon(rows, total) {
+  pendingAnnouncement = `${formatCount(total)} votes. ${rows.map((r) => `${r.name} ${formatCount(r.count)}, ${formatShare(r.share)}`).join('; ')}.`;
+  if (announceTimer !== null) return;
+  announceTimer = setTimeout(() => {
+    announceTimer = null;
     lastAnnounced = Date.now();
-    $('announce').textContent = `${formatCount(s.total)} votes. ${rows.map((r) => `${r.name} ${formatCount(r.count)}, ${formatShare(r.share)}`).join('; ')}.`;
-  }
+    if ($('announce').textContent !== pendingAnnouncement) $('announce').textContent = pendingAnnouncement;
+  }, Math.max(0, lastAnnounced + 10_000 - Date.now()));
 }
 
 function onMessage(text) {
@@ -158,11 +169,13 @@ const STATE_TEXT = { connecting: 'connecting', live: 'live', reconnecting: 'reco
 function onState({ state, transport, retryInMs, reason }) {
   const conn = $('conn');
   conn.dataset.state = state;
-  let text = STATE_TEXT[state] ?? state;
-  if (state === 'live' && transport === 'sse') text += ' (server-sent events)';
-  if (retryInMs !== undefined) text += `, retrying in ${Math.max(1, Math.round(retryInMs / 1000))} s`;
-  if (reason) text += ` (${reason})`;
-  conn.textContent = text;
+  const word = STATE_TEXT[state] ?? state;
+  if (conn.textContent !== word) conn.textContent = word;
+  const details = [];
+  if (state === 'live' && transport === 'sse') details.push('server-sent events');
+  if (retryInMs !== undefined) details.push(`retrying in ${Math.max(1, Math.round(retryInMs / 1000))} s`);
+  if (reason) details.push(reason);
+  $('conn-detail').textContent = details.length > 0 ? `(${details.join(', ')})` : '';
   $('retry').hidden = state !== 'offline';
   if (state !== 'live') reconnected = true;
 }
@@ -259,5 +272,16 @@ setInterval(() => {
   if (latest !== null) renderChart();
 }, 1_000);
 loadElection()
-  .then(() => setUpVoteForm())
-  .catch((error) => showProblem(error.message));
+  .then(() => {
+    // A new version (closed early, renamed) and the window's word ("open", "closed") keep current.
+    setInterval(() => void loadElection().catch(() => undefined), 60_000);
+    return setUpVoteForm();
+  })
+  .catch((error) => {
+    showProblem(error.message);
+    if (error instanceof UnknownElection) {
+      live.stop();
+      onState({ state: 'offline', transport: 'websocket' });
+      $('retry').hidden = true;
+    }
+  });
