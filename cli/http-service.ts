@@ -1,7 +1,25 @@
+import type { Argv } from 'yargs';
 import type { Logger } from '../runtime/logger.js';
 import { ConfigError } from '../runtime/errors.js';
 import { withoutOptions } from './commands/worker.js';
 import { superviseWorkers } from './worker-supervisor.js';
+
+/** The options every HTTP service command has (gateway, feed): where it listens, its copies, its proxies. */
+export interface ServiceArgs {
+  port: number;
+  host: string;
+  processes: number;
+  trustedProxies: string[];
+}
+
+/** Declares ServiceArgs; `what` names the service in the help text. */
+export function serviceOptions<T>(y: Argv<T>, defaultPort: number, what: string): Argv<T & ServiceArgs> {
+  return y
+    .option('port', { type: 'number', default: defaultPort })
+    .option('host', { type: 'string', default: '0.0.0.0' })
+    .option('processes', { type: 'number', default: 1, describe: `${what} processes sharing the port (restarted with backoff if they crash)` })
+    .option('trusted-proxies', { type: 'string', array: true, default: [] as string[], describe: 'peers whose X-Forwarded-For is believed' }) as unknown as Argv<T & ServiceArgs>;
+}
 
 export interface CopiesOptions {
   readonly processes: number;

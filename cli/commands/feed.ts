@@ -5,17 +5,13 @@ import { createLogger } from '../../runtime/logger.js';
 import { createMetricsRegistry } from '../../runtime/metrics.js';
 import { startFeed } from '../../voting/feed/feed.js';
 import { commandContext, type GlobalArgs } from '../context.js';
-import { serveUntilSignal, superviseCopies } from '../http-service.js';
+import { serveUntilSignal, serviceOptions, superviseCopies, type ServiceArgs } from '../http-service.js';
 
-export interface FeedArgs extends GlobalArgs {
-  port: number;
-  host: string;
-  processes: number;
+export interface FeedArgs extends GlobalArgs, ServiceArgs {
   interval: number;
   gatewayUrl?: string;
   maxConnections: number;
   maxConnectionsPerIp: number;
-  trustedProxies: string[];
   feedIndex?: number;
 }
 
@@ -23,15 +19,11 @@ export const feedCommand: CommandModule<GlobalArgs, FeedArgs> = {
   command: 'feed',
   describe: 'run the live-results feed: WebSocket /v1/elections/:id/live, SSE /v1/elections/:id/events, results, and the live page at /',
   builder: (y: Argv<GlobalArgs>) =>
-    y
-      .option('port', { type: 'number', default: 8081 })
-      .option('host', { type: 'string', default: '0.0.0.0' })
-      .option('processes', { type: 'number', default: 1, describe: 'feed processes sharing the port (restarted with backoff if they crash)' })
+    serviceOptions(y, 8081, 'feed')
       .option('interval', { type: 'number', default: 250, describe: 'at most one snapshot per election per this many ms' })
       .option('gateway-url', { type: 'string', describe: 'where the live page sends votes (GET /v1/config)' })
       .option('max-connections', { type: 'number', default: 20_000, describe: 'open streams (WebSocket + SSE) per process' })
       .option('max-connections-per-ip', { type: 'number', default: 100, describe: 'open streams per client address' })
-      .option('trusted-proxies', { type: 'string', array: true, default: [] as string[], describe: 'peers whose X-Forwarded-For is believed' })
       .option('feed-index', { type: 'number', hidden: true }) as unknown as Argv<FeedArgs>,
   handler: async (argv) => {
     const ctx = commandContext(argv);
