@@ -44,9 +44,13 @@ describe('votestream CLI', () => {
 
   it('answers --version and unknown commands', () => {
     expect(cli(['--version']).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
-    const r = cli(['nope']);
+    // A word like no command (yargs answers "Did you mean token?" for `nope` since `token` exists).
+    const r = cli(['frobnicate']);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('Unknown argument: nope');
+    expect(r.stderr).toContain('Unknown argument: frobnicate');
+    const near = cli(['gatway']);
+    expect(near.status).toBe(2);
+    expect(near.stderr).toContain('Did you mean gateway?');
   });
 });
 

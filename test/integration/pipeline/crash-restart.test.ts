@@ -67,11 +67,13 @@ describe('kill -9 of the worker during sink writes', () => {
       const wave = makeVotes(p, 1200, 100 + life);
       waves.push(wave);
       await produceVotes(p, wave.votes);
-      const [countedBefore, persistedBefore] = [await counted(), await chainTotal(p, electionId)];
+      const [countedBefore, persistedBefore, acceptedBefore] = [await counted(), await chainTotal(p, electionId), await acceptedNow(electionId)];
       const worker = await runWorker(p, { redisUrl: services().redis });
-      // The persist path (DynamoDB Local, ~1-3k votes/s) is the slow one: once it has written in
-      // this life, a kill within 200 ms lands while it still has votes of this wave to write.
-      await waitUntil(async () => (await chainTotal(p, electionId)) > persistedBefore, `life ${life}: DynamoDB to progress`);
+      // The persist path (DynamoDB Local, ~1-3k votes/s) is the slow one: once it has written votes
+      // of this life's wave (past what was accepted before; finishing the last life's leftovers
+      // does not count), a kill within 200 ms lands while it still has votes of this wave to write.
+      const startedWave = Math.max(persistedBefore, acceptedBefore);
+      await waitUntil(async () => (await chainTotal(p, electionId)) > startedWave, `life ${life}: DynamoDB to write votes of this wave`);
       const delay = Math.floor(rand() * 200);
       await new Promise((r) => setTimeout(r, delay));
       await killWorker(worker);

@@ -84,6 +84,85 @@ describe('runtime under faults (real broker)', () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'vs-hardening-'));
   afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
 
+  // First in the file: run after fault 1 in the same process, this test's member never reopens
+  // its task (seen 2026-12-02, also on the code of 5c07a9b); alone or first it passes in ~5 s.
+  // Something fault 1 leaves behind in the process is the suspect; see the issue note.
+  it('fault 4: a member whose generation changes waits for another member\'s pending transaction before it restores, so no voter is accepted twice', async () => {
+    const { brokers } = services();
+    const p = uniquePrefix('stable');
+    const appId = `${p}app`;
+    const group = `${appId}-src`;
+    const [input, output, dupes, changelog] = [`${p}in`, `${p}out`, `${p}dupes`, `${appId}-seen-changelog`];
+    const real = testDriver(brokers);
+    await createTopics(real, [input, output, dupes], 1);
+    await createTopics(real, [changelog], 1, { 'cleanup.policy': 'compact' });
+    await produce(real, [{ topic: input, key: Buffer.from('u0'), value: Buffer.from('v0') }]);
+
+    // A (the app) owns the partition and has processed offset 0; then its polls stall (a zombie).
+    let stalled: Promise<void> | undefined;
+    let waiting = false;
+    let release = (): void => undefined;
+    let previous: TransactionalProducer | undefined;
+    let committed: Promise<void> | undefined;
+    // The other member's commit lands at the worst moment for a member that restores first: right
+    // after its restore read the changelog, before it reads its positions. A member that waits for
+    // stable offsets first asks while the transaction is still open; the commit then lands a little
+    // later on a timer, so that the waiting itself is exercised.
+    const commitPrevious = (): Promise<void> => (committed ??= previous!.commit().then(() => previous!.close()));
+    const driver = new DriverDouble(real, {
+      poll: (groupId) => {
+        if (groupId !== group || stalled === undefined) return undefined;
+        waiting = true;
+        return stalled;
+      },
+      committed: () => {
+        if (previous !== undefined) setTimeout(() => void commitPrevious().catch(() => undefined), 1_000);
+      },
+      afterReadToEnd: () => (previous !== undefined ? commitPrevious() : undefined),
+    });
+    const app = new StreamsApp(dedupTopology(input, output, dupes), { applicationId: appId, brokers, stateDir }, { driver, logger });
+    await app.start();
+    expect(pairs(await readAll(real, output, 1, 60_000))).toEqual(['u0=v0']);
+    await waitUntil(async () => (await committedOffset(real, group, input)) === 1n, 'A to commit offset 0');
+    stalled = new Promise<void>((resolve) => (release = resolve));
+    await waitUntil(() => waiting, 'A to stall in its next poll');
+
+    // Meanwhile B joins the group, processes u1's first vote (offset 1) in a transaction it has not
+    // committed yet (output, changelog, offsets), and leaves; u1 votes again (offset 2).
+    await produce(real, [
+      { topic: input, key: Buffer.from('u1'), value: Buffer.from('v1') },
+      { topic: input, key: Buffer.from('u1'), value: Buffer.from('v2') },
+    ]);
+    const b = await real.createGroupConsumer({ groupId: group, topics: [input] });
+    await waitUntil(async () => {
+      await b.poll({ maxWaitMs: 200 });
+      try {
+        return b.groupMetadata().generationId > 0;
+      } catch {
+        return false;
+      }
+    }, 'B to join the group');
+    // A long transaction timeout: the broker must not abort it while A comes back.
+    previous = await real.createTransactionalProducer({ transactionalId: `${p}b`, transactionTimeoutMs: 120_000 });
+    await previous.begin();
+    await previous.send([
+      { topic: output, key: Buffer.from('u1'), value: Buffer.from('v1') },
+      { topic: changelog, partition: 0, key: Buffer.from('u1'), value: Buffer.from('v1') },
+    ]);
+    await previous.sendOffsets(b, [{ topic: input, partition: 0, offset: 2n }]);
+    await b.close();
+    release();
+
+    // A resumes in a new generation, still (or again) owning the partition, and reopens its task.
+    const rejected = await readAll(real, dupes, 1, 60_000);
+    await waitUntil(async () => (await committedOffset(real, group, input)) === 3n, 'A to commit past offset 2');
+    await app.close();
+    await committed;
+    expect(pairs(rejected)).toEqual(['u1=v2']);
+    expect(pairs(await readAll(real, output, 2, 10_000))).toEqual(['u0=v0', 'u1=v1']);
+    // Two joins, a held transaction and its stable-offset wait: slow on a loaded 2-core machine.
+  }, 240_000);
+
   it('fault 1: a commit larger than max.message.bytes for one partition is split and goes through, with no abort', async () => {
     const { brokers } = services();
     const p = uniquePrefix('big');
@@ -161,82 +240,6 @@ describe('runtime under faults (real broker)', () => {
     expect(aborts).toBe(2);
     expect(dlq.map((r) => String(r.key))).toEqual(['k-bad']);
   });
-
-  it('fault 4: a member whose generation changes waits for another member\'s pending transaction before it restores, so no voter is accepted twice', async () => {
-    const { brokers } = services();
-    const p = uniquePrefix('stable');
-    const appId = `${p}app`;
-    const group = `${appId}-src`;
-    const [input, output, dupes, changelog] = [`${p}in`, `${p}out`, `${p}dupes`, `${appId}-seen-changelog`];
-    const real = testDriver(brokers);
-    await createTopics(real, [input, output, dupes], 1);
-    await createTopics(real, [changelog], 1, { 'cleanup.policy': 'compact' });
-    await produce(real, [{ topic: input, key: Buffer.from('u0'), value: Buffer.from('v0') }]);
-
-    // A (the app) owns the partition and has processed offset 0; then its polls stall (a zombie).
-    let stalled: Promise<void> | undefined;
-    let waiting = false;
-    let release = (): void => undefined;
-    let previous: TransactionalProducer | undefined;
-    let committed: Promise<void> | undefined;
-    // The other member's commit lands at the worst moment for a member that restores first: right
-    // after its restore read the changelog, before it reads its positions. A member that waits for
-    // stable offsets first asks while the transaction is still open; the commit then lands a little
-    // later on a timer, so that the waiting itself is exercised.
-    const commitPrevious = (): Promise<void> => (committed ??= previous!.commit().then(() => previous!.close()));
-    const driver = new DriverDouble(real, {
-      poll: (groupId) => {
-        if (groupId !== group || stalled === undefined) return undefined;
-        waiting = true;
-        return stalled;
-      },
-      committed: () => {
-        if (previous !== undefined) setTimeout(() => void commitPrevious().catch(() => undefined), 1_000);
-      },
-      afterReadToEnd: () => (previous !== undefined ? commitPrevious() : undefined),
-    });
-    const app = new StreamsApp(dedupTopology(input, output, dupes), { applicationId: appId, brokers, stateDir }, { driver, logger });
-    await app.start();
-    expect(pairs(await readAll(real, output, 1, 60_000))).toEqual(['u0=v0']);
-    await waitUntil(async () => (await committedOffset(real, group, input)) === 1n, 'A to commit offset 0');
-    stalled = new Promise<void>((resolve) => (release = resolve));
-    await waitUntil(() => waiting, 'A to stall in its next poll');
-
-    // Meanwhile B joins the group, processes u1's first vote (offset 1) in a transaction it has not
-    // committed yet (output, changelog, offsets), and leaves; u1 votes again (offset 2).
-    await produce(real, [
-      { topic: input, key: Buffer.from('u1'), value: Buffer.from('v1') },
-      { topic: input, key: Buffer.from('u1'), value: Buffer.from('v2') },
-    ]);
-    const b = await real.createGroupConsumer({ groupId: group, topics: [input] });
-    await waitUntil(async () => {
-      await b.poll({ maxWaitMs: 200 });
-      try {
-        return b.groupMetadata().generationId > 0;
-      } catch {
-        return false;
-      }
-    }, 'B to join the group');
-    // A long transaction timeout: the broker must not abort it while A comes back.
-    previous = await real.createTransactionalProducer({ transactionalId: `${p}b`, transactionTimeoutMs: 120_000 });
-    await previous.begin();
-    await previous.send([
-      { topic: output, key: Buffer.from('u1'), value: Buffer.from('v1') },
-      { topic: changelog, partition: 0, key: Buffer.from('u1'), value: Buffer.from('v1') },
-    ]);
-    await previous.sendOffsets(b, [{ topic: input, partition: 0, offset: 2n }]);
-    await b.close();
-    release();
-
-    // A resumes in a new generation, still (or again) owning the partition, and reopens its task.
-    const rejected = await readAll(real, dupes, 1, 60_000);
-    await waitUntil(async () => (await committedOffset(real, group, input)) === 3n, 'A to commit past offset 2');
-    await app.close();
-    await committed;
-    expect(pairs(rejected)).toEqual(['u1=v2']);
-    expect(pairs(await readAll(real, output, 2, 10_000))).toEqual(['u0=v0', 'u1=v1']);
-    // Two joins, a held transaction and its stable-offset wait: slow on a loaded 2-core machine.
-  }, 240_000);
 
   it('fault 5: a Kafka outage longer than the clients\' retries is ridden out, not ready meanwhile, and everything is processed exactly once', async () => {
     const { brokers } = services();
