@@ -13,6 +13,7 @@ import { createMetricsRegistry } from '../../runtime/metrics.js';
 import { startAdmin } from '../../voting/admin/admin-service.js';
 import { ElectionNotFoundError, type ElectionAdmin } from '../../voting/admin/election-admin.js';
 import type { Election } from '../../voting/election.js';
+import { startFeed } from '../../voting/feed/feed.js';
 import { startGateway } from '../../voting/gateway/gateway.js';
 import { createTokenKeys, issueToken } from '../../voting/gateway/token-issuer.js';
 import { httpVoteSender } from '../../voting/http-voters.js';
@@ -70,13 +71,27 @@ export const devCommand: CommandModule<GlobalArgs, DevArgs> = {
       driver,
       logger: ctx.log.child({ role: 'gateway' }),
       registry: createMetricsRegistry({ role: 'gateway' }),
-      config: { port: 8080, prefix, tokenSecretFile: secrets.tokenSecretFile },
+      config: { port: 8080, prefix, tokenSecretFile: secrets.tokenSecretFile, corsOrigins: ['http://127.0.0.1:8081', 'http://localhost:8081'] },
+    });
+    // The page's vote form: a throwaway voter per click, signed with the local deployment's secret.
+    const feed = await startFeed({
+      driver,
+      logger: ctx.log.child({ role: 'feed' }),
+      registry: createMetricsRegistry({ role: 'feed' }),
+      config: { redis: ctx.config.redis, port: 8081, prefix, gatewayUrl: `http://127.0.0.1:${gateway.port}` },
+      demoToken: async (electionId) => {
+        const voterId = `web-${randomBytes(6).toString('hex')}`;
+        return { voterId, token: await issueToken({ voterId, electionId, ttlSec: 600, algorithm: 'HS256', key: secrets.tokenSecret }) };
+      },
     });
     const voterToken = await issueToken({ voterId: 'you', electionId: demo.electionId, ttlSec: 86_400, algorithm: 'HS256', key: secrets.tokenSecret });
     process.stdout.write(
       [
         '',
+        `Live results: http://127.0.0.1:${feed.port}/elections/${demo.electionId}   (all elections: http://127.0.0.1:${feed.port}/)`,
+        '',
         'Running:',
+        `  feed     http://127.0.0.1:${feed.port}  (WebSocket /v1/elections/:id/live, SSE /v1/elections/:id/events)`,
         `  gateway  http://127.0.0.1:${gateway.port}/v1/elections/:id/votes`,
         `  admin    http://127.0.0.1:${admin.port}/v1/admin/elections  (token: ${secrets.adminTokenFile})`,
         '  worker   dedup -> votes-accepted, count -> Redis, persist -> DynamoDB  (metrics :9464)',
@@ -86,7 +101,7 @@ export const devCommand: CommandModule<GlobalArgs, DevArgs> = {
         `  curl -i -X POST http://127.0.0.1:${gateway.port}/v1/elections/${demo.electionId}/votes -H 'content-type: application/json' \\`,
         `    -H 'authorization: Bearer ${voterToken}' -d '{"candidateId":"${demo.candidates[0].id}"}'`,
         '',
-        'Not built yet: live feed, live page. Ctrl-C stops; `npx votestream stack down` stops the stack.',
+        'Ctrl-C stops; `npx votestream stack down` stops the stack.',
         '',
       ].join('\n'),
     );
