@@ -400,10 +400,13 @@ describe('the live-results feed over real Redis and a real broker', () => {
     await redis.hset(regionsKey(big, prefix), regions);
     await redis.hset(countsKey(big, prefix), { c1: String(fields), [TOTAL_FIELD]: String(fields) });
   };
-  /** One vote more in `big`, written and announced the way the count script does. */
-  const countOne = async (): Promise<number> => {
+  /**
+   * One vote more in `big`, written and announced the way the count script does; returns once the
+   * reading client has it, so that every call is its own snapshot (none conflated away).
+   */
+  const countOne = async (seen: () => number): Promise<number> => {
     const [, [, total]] = (await redis.multi().hincrby(countsKey(big, prefix), 'c2', 1).hincrby(countsKey(big, prefix), TOTAL_FIELD, 1).publish(updatesChannel(big, prefix), '{}').exec()) as [unknown, [unknown, number]];
-    await new Promise((r) => setTimeout(r, 12));
+    await waitUntil(() => seen() === total, `the reading client at total ${total}`, { intervalMs: 2 });
     return total;
   };
   /** A reading WebSocket client and a stalled one of each transport, all on `big`. */
@@ -429,7 +432,7 @@ describe('the live-results feed over real Redis and a real broker', () => {
     const before = process.memoryUsage();
     let total = 0;
     const published = 250;
-    for (let i = 0; i < published; i++) total = await countOne();
+    for (let i = 0; i < published; i++) total = await countOne(c.lastTotal);
     await waitUntil(() => c.lastTotal() === total, 'the reading client at the latest total', { timeoutMs: 30_000 });
     const after = process.memoryUsage();
     expect(await metric(f.port, 'votestream_feed_snapshots_skipped_total', { transport: 'ws' })).toBeGreaterThan(100);
@@ -457,7 +460,7 @@ describe('the live-results feed over real Redis and a real broker', () => {
     const dropped = async (transport: string): Promise<number> => metric(f.port, 'votestream_feed_clients_dropped_total', { reason: 'slow-consumer', transport });
     await waitUntil(
       async () => {
-        for (let i = 0; i < 5; i++) total = await countOne();
+        for (let i = 0; i < 5; i++) total = await countOne(c.lastTotal);
         return (await dropped('ws')) === 1 && (await dropped('sse')) === 1;
       },
       'both stalled clients dropped',
