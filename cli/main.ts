@@ -7,6 +7,7 @@ import { LOG_LEVELS } from './config.js';
 import type { GlobalArgs } from './context.js';
 import { EXIT, exitCodeOf } from './exit-codes.js';
 import { adminCommand } from './commands/admin.js';
+import { auditCommand } from './commands/audit.js';
 import { benchCommand } from './commands/bench.js';
 import { describeCommand } from './commands/describe.js';
 import { devCommand } from './commands/dev.js';
@@ -50,6 +51,7 @@ await yargs(hideBin(process.argv))
   .command(simulateCommand)
   .command(describeCommand)
   .command(rebuildCommand)
+  .command(auditCommand)
   .command(devCommand)
   .command(benchCommand)
   .demandCommand(1, 'name a command; see --help')

@@ -1,0 +1,12 @@
+import type { CommandModule } from 'yargs';
+import { ConfigError } from '../../../runtime/errors.js';
+import type { GlobalArgs } from '../../context.js';
+
+// Placeholder until the subcommand is built (issue 12).
+export const invariantsCommand: CommandModule<GlobalArgs, GlobalArgs> = {
+  command: 'invariants',
+  describe: 'not built yet',
+  handler: async () => {
+    throw new ConfigError('audit invariants is not built yet');
+  },
+};

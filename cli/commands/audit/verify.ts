@@ -1,0 +1,12 @@
+import type { CommandModule } from 'yargs';
+import { ConfigError } from '../../../runtime/errors.js';
+import type { GlobalArgs } from '../../context.js';
+
+// Placeholder until the subcommand is built (issue 12).
+export const verifyCommand: CommandModule<GlobalArgs, GlobalArgs> = {
+  command: 'verify',
+  describe: 'not built yet',
+  handler: async () => {
+    throw new ConfigError('audit verify is not built yet');
+  },
+};
