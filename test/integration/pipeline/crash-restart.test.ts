@@ -62,7 +62,14 @@ describe('kill -9 of the worker during sink writes', () => {
     const counted = async () => Number((await redis.hget(redisKeyPrefix(p) + countsKey(electionId), TOTAL_FIELD)) ?? 0);
     const waves: VoteSet[] = [];
     const points: string[] = [];
-    for (let life = 0; life < 3; life++) {
+    // A kill lands at a random moment, so it can miss the window (the persist path finished this
+    // wave first: DynamoDB Local is sometimes fast). Such a life still checks every invariant, but
+    // only a kill that hit the persist path mid-write counts toward the three the test needs.
+    const needed = 3;
+    const maxLives = 8;
+    let hits = 0;
+    for (let life = 0; hits < needed; life++) {
+      if (life === maxLives) throw new Error(`only ${hits} of ${maxLives} kills hit DynamoDB mid-write: ${points.join('; ')}`);
       // A new wave before each (re)start, so every life of the worker has sink writes to do.
       const wave = makeVotes(p, 1200, 100 + life);
       waves.push(wave);
@@ -78,12 +85,14 @@ describe('kill -9 of the worker during sink writes', () => {
       await new Promise((r) => setTimeout(r, delay));
       await killWorker(worker);
       const [countedAtKill, persistedAtKill, acceptedAtKill] = [await counted(), await chainTotal(p, electionId), await acceptedNow(electionId)];
-      points.push(`life ${life} +${delay} ms: redis ${countedBefore}->${countedAtKill}, dynamodb ${persistedBefore}->${persistedAtKill}, accepted ${acceptedAtKill}`);
+      // The kill hit the persist path mid-work when it had progressed in this life, yet lacked
+      // votes that were already committed on votes-accepted.
+      const midWrite = persistedAtKill < acceptedAtKill;
+      if (midWrite) hits++;
+      points.push(`life ${life} +${delay} ms: redis ${countedBefore}->${countedAtKill}, dynamodb ${persistedBefore}->${persistedAtKill}, accepted ${acceptedAtKill}${midWrite ? '' : ' (missed: DynamoDB had caught up)'}`);
       const where = points.join('; ');
-      // The kill hit the persist path mid-work: it had progressed in this life, yet lacked votes
-      // that were already committed on votes-accepted.
       expect(persistedAtKill, `${where}: DynamoDB made no progress in life ${life}`).toBeGreaterThan(persistedBefore);
-      expect(persistedAtKill, `${where}: DynamoDB was not behind votes-accepted at the kill in life ${life}`).toBeLessThan(acceptedAtKill);
+      expect(persistedAtKill, `${where}: DynamoDB holds more than votes-accepted`).toBeLessThanOrEqual(acceptedAtKill);
       // The count path never counts what was not accepted, not even across a kill.
       expect(countedAtKill, `${where}: Redis counted more than votes-accepted holds`).toBeLessThanOrEqual(acceptedAtKill);
       expect(countedAtKill, `${where}: Redis went backwards`).toBeGreaterThanOrEqual(countedBefore);
