@@ -18,6 +18,16 @@ export const VOTING_ERROR_CODES = [
   'ELECTION_NOT_FOUND',
   /** Two admins wrote the same version of an election; the later one rereads and retries. */
   'ELECTION_CONFLICT',
+  /** A signed note or verifier key that is malformed, or whose signature does not verify (C2SP signed-note). */
+  'SIGNED_NOTE',
+  /** The deployment's signing key is missing, unreadable or malformed (`audit keys` makes one). */
+  'SIGNING_KEY',
+  /** The recount found the vote log broken (a chain, seq and field are named) and published nothing. */
+  'RECOUNT_REFUSED',
+  /** An official result exists for the election and differs from the one being published. */
+  'OFFICIAL_CONFLICT',
+  /** A receipt that does not prove its vote against its signed checkpoint (the reason is named). */
+  'RECEIPT_INVALID',
 ] as const;
 
 /** A code of the voting application's errors: one of VOTING_ERROR_CODES. */

@@ -1,6 +1,6 @@
 /**
  * The audit hash chains (DESIGN section 3): one chain per (election, partition) in the
- * `votestream-votes` table, and the election digest as a Merkle root over the chains' heads.
+ * `votestream-votes` table, and the election digest as an RFC 9162 Merkle root over the chains.
  * Pure: no I/O.
  *
  *   hash = sha256hex(prevHash|electionId|partition|seq|voteId|voterId|candidateId|region|ts)
@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { VotestreamError } from '../runtime/errors.js';
+import { MerkleTree } from './audit/merkle.js';
 import type { VotingErrorCode } from './error-codes.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -187,43 +188,35 @@ export function verifyChain(links: Iterable<ChainLink>, head?: ChainHead): Chain
 }
 
 /**
- * Merkle root over chain head hashes, given in ascending partition order.
- *
- * Rule (exact, so outside tools can reproduce it):
- * - no leaves: GENESIS_HASH (64 zeros); one leaf: the leaf itself;
- * - each level pairs nodes left to right: parent = sha256(bytes(left) || bytes(right)), where bytes()
- *   is the 32-byte value of the 64-hex-digit node (not its ASCII text); the result is lowercase hex;
- * - an odd node at the end of a level is carried up unchanged (NOT duplicated Bitcoin-style, which
- *   would give [a,b,c] and [a,b,c,c] the same root);
- * - repeat until one node remains.
- * Example, 3 leaves: root = sha256(sha256(a||b) || c).
- * By hand: printf '%s%s' "$a" "$b" | xxd -r -p | sha256sum
+ * RFC 9162 Merkle Tree Hash (voting/audit/merkle.ts) over hashes given as 64 hex digits: each leaf's
+ * data is the hash's 32 bytes (not its ASCII text), so a leaf is SHA-256(0x00 || bytes), a node
+ * SHA-256(0x01 || left || right); no leaves: SHA-256 of nothing. Returns lowercase hex.
+ * By hand, one leaf: printf '00%s' "$h" | xxd -r -p | sha256sum
  */
 export function merkleRoot(leaves: readonly string[]): string {
-  if (leaves.length === 0) return GENESIS_HASH;
-  let level: Buffer[] = leaves.map((leaf, i) => {
-    if (!HASH_PATTERN.test(leaf)) throw new HashChainError(`leaf ${i} must be 64 lowercase hex digits, got ${JSON.stringify(leaf)}`);
-    return Buffer.from(leaf, 'hex');
-  });
-  while (level.length > 1) {
-    const next: Buffer[] = [];
-    for (let i = 0; i + 1 < level.length; i += 2) {
-      next.push(createHash('sha256').update(level[i]).update(level[i + 1]).digest());
-    }
-    if (level.length % 2 === 1) next.push(level[level.length - 1]);
-    level = next;
-  }
-  return level[0].toString('hex');
+  return MerkleTree.fromEntries(leaves.map((leaf, i) => hashBytes(leaf, `leaf ${i}`))).root().toString('hex');
+}
+
+/** The 32 bytes of a 64-lowercase-hex-digit hash; HashChainError naming `what` otherwise. */
+export function hashBytes(hex: string, what: string): Buffer {
+  if (!HASH_PATTERN.test(hex)) throw new HashChainError(`${what} must be 64 lowercase hex digits, got ${JSON.stringify(hex)}`);
+  return Buffer.from(hex, 'hex');
+}
+
+/** A chain's contribution to the election digest: merkleRoot of its vote hashes in seq order. */
+export function chainRoot(voteHashes: readonly string[]): string {
+  return merkleRoot(voteHashes);
 }
 
 /**
- * The election digest: sorts the heads by partition (each partition at most once; chains with no
- * votes have no head and are left out) and returns merkleRoot of their lastHash values.
+ * The election digest (DESIGN section 3): merkleRoot over the chains' roots (chainRoot), chains in
+ * ascending partition order, each partition at most once. Chains with no votes have no items and
+ * are left out, so an election without votes has the root of the empty tree.
  */
-export function electionRoot(heads: readonly { partition: number; lastHash: string }[]): string {
-  const sorted = [...heads].sort((a, b) => a.partition - b.partition);
+export function electionRoot(chains: readonly { partition: number; root: string }[]): string {
+  const sorted = [...chains].sort((a, b) => a.partition - b.partition);
   for (let i = 1; i < sorted.length; i++) {
     if (sorted[i].partition === sorted[i - 1].partition) throw new HashChainError(`partition ${sorted[i].partition} appears twice`);
   }
-  return merkleRoot(sorted.map((h) => h.lastHash));
+  return merkleRoot(sorted.map((c) => c.root));
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ChainVerifier,
   chainPk,
+  chainRoot,
   electionPk,
   electionRoot,
   GENESIS_HASH,
@@ -158,41 +159,41 @@ describe('verifyChain', () => {
   });
 });
 
-describe('merkleRoot', () => {
+describe('merkleRoot (RFC 9162 over the hashes\' bytes)', () => {
   // a, b, c = sha256("a"), sha256("b"), sha256("c")
   const a = 'ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb';
   const b = '3e23e8160039594a33894f6564e1b1348bbd7a0088d42c4acb73eeaed59c009d';
   const c = '2e7d2c03a9507ae265ecf5b5356885a53393a2029d241394997265a1a25aefc6';
-  const pair = (l: string, r: string) => createHash('sha256').update(Buffer.from(l + r, 'hex')).digest('hex');
+  const leaf = (h: string) => createHash('sha256').update(Buffer.from(`00${h}`, 'hex')).digest('hex');
+  const pair = (l: string, r: string) => createHash('sha256').update(Buffer.from(`01${l}${r}`, 'hex')).digest('hex');
 
   it('leaves are the expected sha256 values', () => {
     expect([sha('a'), sha('b'), sha('c')]).toStrictEqual([a, b, c]);
   });
 
-  it('0 leaves -> GENESIS_HASH, 1 leaf -> the leaf', () => {
-    expect(merkleRoot([])).toBe(GENESIS_HASH);
-    expect(merkleRoot([a])).toBe(a);
+  it('0 leaves -> sha256 of nothing, 1 leaf -> sha256(0x00 || bytes(a))', () => {
+    expect(merkleRoot([])).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+    // printf '00%s' $a | xxd -r -p | sha256sum
+    expect(merkleRoot([a])).toBe('a23bd5b06da9048238a65b3f1d9d0b9e15fae3dde262688e6489aa4c763d1820');
+    expect(merkleRoot([a])).toBe(leaf(a));
   });
 
-  it('2 leaves -> sha256(bytes(a) || bytes(b))', () => {
-    // printf '%s%s' $a $b | xxd -r -p | sha256sum
-    expect(merkleRoot([a, b])).toBe('e5a01fee14e0ed5c48714f22180f25ad8365b53f9779f79dc4a3d7e93963f94a');
-    expect(merkleRoot([a, b])).toBe(pair(a, b));
+  it('2 leaves -> sha256(0x01 || leaf(a) || leaf(b))', () => {
+    expect(merkleRoot([a, b])).toBe('ad5ca6cddc0b27c6a83e332bf28011769236e6c6a1f786ebf7b5267b37a5bd22');
+    expect(merkleRoot([a, b])).toBe(pair(leaf(a), leaf(b)));
     expect(merkleRoot([b, a])).not.toBe(merkleRoot([a, b]));
   });
 
-  it('3 leaves -> the odd leaf is carried up, not duplicated', () => {
-    expect(merkleRoot([a, b, c])).toBe('7075152d03a5cd92104887b476862778ec0c87be5c2fa1c0a90f87c49fad6eff');
-    expect(merkleRoot([a, b, c])).toBe(pair(pair(a, b), c));
-    // Bitcoin-style duplication would give this; carrying keeps [a,b,c] and [a,b,c,c] distinct.
-    expect(merkleRoot([a, b, c, c])).toBe('d31a37ef6ac14a2db1470c4316beb5592e6afd4465022339adafda76a18ffabe');
+  it('3 leaves -> split at 2: the odd leaf is not duplicated', () => {
+    expect(merkleRoot([a, b, c])).toBe('cac3d448d4e20a2ad5eae1f500e63c2a7f9217cd14572ba7fd22e26dc1ec2648');
+    expect(merkleRoot([a, b, c])).toBe(pair(pair(leaf(a), leaf(b)), leaf(c)));
+    expect(merkleRoot([a, b, c, c])).toBe('9d33f58b8278558c024289455085c05d2037eedf3fb1938c8e8c49a10603f687');
     expect(merkleRoot([a, b, c])).not.toBe(merkleRoot([a, b, c, c]));
   });
 
-  it('5 leaves -> ((ab)(cd))e', () => {
-    const d = sha('d');
-    const e = sha('e');
-    expect(merkleRoot([a, b, c, d, e])).toBe(pair(pair(pair(a, b), pair(c, d)), e));
+  it('5 leaves -> split at 4: ((ab)(cd))e', () => {
+    const [d, e] = [sha('d'), sha('e')];
+    expect(merkleRoot([a, b, c, d, e])).toBe(pair(pair(pair(leaf(a), leaf(b)), pair(leaf(c), leaf(d))), leaf(e)));
   });
 
   it('rejects leaves that are not 64 lowercase hex digits', () => {
@@ -200,8 +201,9 @@ describe('merkleRoot', () => {
     expect(() => merkleRoot([a.toUpperCase()])).toThrow(/^leaf 0 must be 64 lowercase hex digits/);
   });
 
-  it('electionRoot sorts heads by partition and refuses duplicates', () => {
-    expect(electionRoot([{ partition: 7, lastHash: c }, { partition: 0, lastHash: a }, { partition: 2, lastHash: b }])).toBe(merkleRoot([a, b, c]));
-    expect(() => electionRoot([{ partition: 1, lastHash: a }, { partition: 1, lastHash: b }])).toThrow('partition 1 appears twice');
+  it('electionRoot is merkleRoot of the chain roots in partition order and refuses duplicates', () => {
+    const roots = [chainRoot([a, b]), chainRoot([c]), chainRoot([b, c, a])];
+    expect(electionRoot([{ partition: 7, root: roots[2] }, { partition: 0, root: roots[0] }, { partition: 2, root: roots[1] }])).toBe(merkleRoot(roots));
+    expect(() => electionRoot([{ partition: 1, root: a }, { partition: 1, root: b }])).toThrow('partition 1 appears twice');
   });
 });
