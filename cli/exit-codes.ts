@@ -23,6 +23,8 @@ export const EXIT = {
   STORE_DIFFERENCES: 5,
   /** `rebuild redis` found the count path running. */
   COUNT_PATH_RUNNING: 6,
+  /** `audit verify` / `audit invariants` found a discrepancy: the vote log or a source disagrees (the report names it). */
+  AUDIT_DISCREPANCY: 7,
   /** Interrupted: a second SIGINT / SIGTERM stopped the process at once. */
   INTERRUPTED: 130,
 } as const;
@@ -79,6 +81,7 @@ export const EXIT_CODES: Readonly<Record<CliErrorCode, number>> = {
   RECOUNT_REFUSED: EXIT.FAILURE,
   OFFICIAL_CONFLICT: EXIT.FAILURE,
   RECEIPT_INVALID: EXIT.FAILURE,
+  AUDIT_DISCREPANCY: EXIT.AUDIT_DISCREPANCY,
   BENCHMARK_OUTPUT: EXIT.FAILURE,
   BENCHMARK_TIMEOUT: EXIT.FAILURE,
   BENCHMARK_WORKER_EXITED: EXIT.FAILURE,

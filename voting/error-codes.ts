@@ -28,6 +28,8 @@ export const VOTING_ERROR_CODES = [
   'OFFICIAL_CONFLICT',
   /** A receipt that does not prove its vote against its signed checkpoint (the reason is named). */
   'RECEIPT_INVALID',
+  /** `audit verify` or `audit invariants` found a discrepancy (the report names each one). */
+  'AUDIT_DISCREPANCY',
 ] as const;
 
 /** A code of the voting application's errors: one of VOTING_ERROR_CODES. */
