@@ -22,7 +22,7 @@ export function offsetsKey(electionId: string, prefix = ''): string {
   return `${prefix}vs:{${electionId}}:offsets`;
 }
 
-/** `vs:{E}:official` hash: the audited result (candidate -> count, `_total`, `_verifiedAt`, `_root`). */
+/** `vs:{E}:official` hash: the audited result (candidate -> count, `_total`, `_verifiedAt`, `_root`, `_checkpoint`). */
 export function officialKey(electionId: string, prefix = ''): string {
   return `${prefix}vs:{${electionId}}:official`;
 }
@@ -50,6 +50,8 @@ export const TOTAL_FIELD = '_total';
 export const VERIFIED_AT_FIELD = '_verifiedAt';
 /** Field of the official hash: the election's Merkle root the result was verified against. */
 export const ROOT_FIELD = '_root';
+/** Field of the official hash: the signed checkpoint (C2SP signed note) committing to the root. */
+export const CHECKPOINT_FIELD = '_checkpoint';
 
 /** Field of the regions hash: `region:candidateId`. */
 export function regionField(region: string, candidateId: string): string {

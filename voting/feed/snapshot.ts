@@ -1,8 +1,5 @@
 import type { Redis } from 'ioredis';
-import { countsKey, officialKey, regionsKey, ROOT_FIELD, TOTAL_FIELD, VERIFIED_AT_FIELD } from '../redis-keys.js';
-
-/** Field of the official hash holding the signed checkpoint (DESIGN section 3). */
-const CHECKPOINT_FIELD = '_checkpoint';
+import { CHECKPOINT_FIELD, countsKey, officialKey, regionsKey, ROOT_FIELD, TOTAL_FIELD, VERIFIED_AT_FIELD } from '../redis-keys.js';
 
 /** The audited result as the snapshot carries it; each field only when the official hash has it. */
 export interface OfficialResult {
