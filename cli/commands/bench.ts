@@ -1,5 +1,7 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { writeFileSync } from 'node:fs';
 import { runDedupBenchmark, type DedupBenchmarkResult } from '../../benchmarks/dedup-benchmark.js';
+import { runFeedBenchmark } from '../../benchmarks/feed-benchmark.js';
 import { runGatewayBenchmark } from '../../benchmarks/gateway-benchmark.js';
 import { runMemoryBenchmark } from '../../benchmarks/memory-benchmark.js';
 import { runRestoreBenchmark } from '../../benchmarks/restore-benchmark.js';
@@ -241,9 +243,62 @@ const gatewayBenchCommand: CommandModule<GlobalArgs, GatewayBenchArgs> = {
     ),
 };
 
+interface FeedBenchArgs extends CommonArgs {
+  wsClients: number;
+  sseClients: number;
+  rate: number;
+  duration: number;
+  clientProcesses: number;
+  connectRate: number;
+  interval: number;
+  port: number;
+  json?: string;
+}
+
+function nonNegativeInt(name: string, n: number): number {
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`--${name} must be a non-negative integer, got ${n}`);
+  return n;
+}
+
+const feedBenchCommand: CommandModule<GlobalArgs, FeedBenchArgs> = {
+  command: 'feed',
+  describe: 'feed: one feed process, N WebSocket and SSE clients in other processes, updates published to Redis at a rate: msgs/s, publish-to-receipt latency, feed CPU and RSS, drops',
+  builder: (y: Argv<GlobalArgs>) =>
+    common(y)
+      .option('ws-clients', { type: 'number', default: 10_000 })
+      .option('sse-clients', { type: 'number', default: 2_000 })
+      .option('rate', { type: 'number', default: 4, describe: 'updates published per second' })
+      .option('duration', { type: 'number', default: 30, describe: 'seconds of publishing' })
+      .option('client-processes', { type: 'number', default: 2, describe: 'client processes per transport' })
+      .option('connect-rate', { type: 'number', default: 2_000, describe: 'new streams per second while connecting' })
+      .option('interval', { type: 'number', default: 250, describe: "the feed's --interval (at most one snapshot per this many ms)" })
+      .option('port', { type: 'number', default: 0, describe: "the feed's port (0: any free one)" })
+      .option('json', { type: 'string', describe: 'also write the result JSON to this file' }) as unknown as Argv<FeedBenchArgs>,
+  handler: (argv) =>
+    run(argv, async (c) => {
+      const result = await runFeedBenchmark({
+        driver: c.driver,
+        brokers: c.brokers,
+        redis: c.redis,
+        logger: c.logger,
+        command: c.command,
+        wsClients: nonNegativeInt('ws-clients', argv.wsClients),
+        sseClients: nonNegativeInt('sse-clients', argv.sseClients),
+        rate: positiveInt('rate', argv.rate),
+        durationS: positiveInt('duration', argv.duration),
+        clientProcesses: positiveInt('client-processes', argv.clientProcesses),
+        connectRate: positiveInt('connect-rate', argv.connectRate),
+        intervalMs: positiveInt('interval', argv.interval),
+        port: nonNegativeInt('port', argv.port),
+      });
+      if (argv.json !== undefined) writeFileSync(argv.json, `${JSON.stringify(result, null, 2)}\n`);
+      return result;
+    }),
+};
+
 export const benchCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'bench <benchmark>',
-  describe: 'benchmarks: dedup, restore, memory, sinks, gateway (result JSON in benchmarks/out, Markdown rows on stdout)',
+  describe: 'benchmarks: dedup, restore, memory, sinks, gateway, feed (result JSON in benchmarks/out, Markdown rows on stdout)',
   builder: (y: Argv<GlobalArgs>) =>
     y
       .command(dedupCommand)
@@ -251,6 +306,7 @@ export const benchCommand: CommandModule<GlobalArgs, GlobalArgs> = {
       .command(memoryCommand)
       .command(sinksCommand)
       .command(gatewayBenchCommand)
-      .demandCommand(1, 'which benchmark? dedup, restore, memory, sinks, gateway'),
+      .command(feedBenchCommand)
+      .demandCommand(1, 'which benchmark? dedup, restore, memory, sinks, gateway, feed'),
   handler: () => undefined,
 };
