@@ -29,6 +29,11 @@ export interface StackOptions {
   /** Services whose address was given by the user: never started or stopped, only checked. */
   readonly external?: Partial<Record<ServiceName, string>>;
   readonly log?: (msg: string) => void;
+  /**
+   * Told as soon as a service is launched, before it is healthy: a caller interrupted while the
+   * stack comes up can still stop exactly what it started.
+   */
+  readonly onStarted?: (name: ServiceName, pid: number) => void;
 }
 
 function services(config: StackConfig, log: (msg: string) => void): LocalService[] {
@@ -54,7 +59,7 @@ async function waitHealthy(svc: LocalService, pid: number | undefined, timeoutMs
   );
 }
 
-async function upOne(svc: LocalService, external: string | undefined): Promise<ServiceUpResult> {
+async function upOne(svc: LocalService, external: string | undefined, onStarted: StackOptions['onStarted']): Promise<ServiceUpResult> {
   const t0 = Date.now();
   if (external !== undefined) {
     const healthy = await externalHealth(svc.name, external);
@@ -73,6 +78,7 @@ async function upOne(svc: LocalService, external: string | undefined): Promise<S
   }
   const { command, args, cwd } = await svc.prepare();
   const pid = startDetached({ name: svc.name, command, args, cwd, pidFile: svc.pidFile, logFile: svc.logFile });
+  onStarted?.(svc.name, pid);
   await waitHealthy(svc, pid, svc.startTimeoutMs);
   return { action: 'started', address: svc.address, healthy: true, managed: true, pid, ms: Date.now() - t0 };
 }
@@ -88,7 +94,7 @@ async function externalHealth(name: ServiceName, address: string): Promise<boole
 export async function stackUp(config: StackConfig, options: StackOptions = {}): Promise<Record<ServiceName, ServiceUpResult>> {
   const log = options.log ?? (() => undefined);
   const list = services(config, log);
-  const results = await Promise.allSettled(list.map((svc) => upOne(svc, options.external?.[svc.name])));
+  const results = await Promise.allSettled(list.map((svc) => upOne(svc, options.external?.[svc.name], options.onStarted)));
   const failures = results.flatMap((r, i) => (r.status === 'rejected' ? [`${list[i].name}: ${(r.reason as Error).message}`] : []));
   if (failures.length > 0) throw new ServiceUnavailableError(`stack up failed:\n${failures.join('\n')}`);
   return Object.fromEntries(
@@ -101,11 +107,14 @@ export async function stackDown(config: StackConfig): Promise<Record<ServiceName
   return stopServices(config, SERVICE_NAMES);
 }
 
-/** Stops the named services if this stack started them (their pid files say so). */
-export async function stopServices(config: StackConfig, names: readonly ServiceName[]): Promise<Record<ServiceName, boolean>> {
+/**
+ * Stops the named services if this stack started them (their pid files say so). `graceMs`
+ * overrides the wait between SIGTERM and SIGKILL (0: kill at once, when the user insists).
+ */
+export async function stopServices(config: StackConfig, names: readonly ServiceName[], graceMs?: number): Promise<Record<ServiceName, boolean>> {
   const list = services(config, () => undefined).filter((svc) => names.includes(svc.name));
   // Kafka gets longer: a clean shutdown flushes its logs and avoids recovery on the next start.
-  const stopped = await Promise.all(list.map((svc) => stopProcess(svc.pidFile, svc.name === 'kafka' ? 30_000 : 10_000)));
+  const stopped = await Promise.all(list.map((svc) => stopProcess(svc.pidFile, graceMs ?? (svc.name === 'kafka' ? 30_000 : 10_000))));
   const result = { kafka: false, redis: false, dynamodb: false };
   list.forEach((svc, i) => (result[svc.name] = stopped[i]));
   return result;
