@@ -10,7 +10,7 @@ import type { VerifyFinding } from '../../../voting/audit/audit-report.js';
 import { verifyElection, type AuditSources } from '../../../voting/audit/verify-chains.js';
 import { chainPk, HEAD_SK, voteHash, voteSk } from '../../../voting/hash-chain.js';
 import { countsKey, regionField, TOTAL_FIELD } from '../../../voting/redis-keys.js';
-import { decodeVoteItem, readChain, type StoredVote } from '../../../voting/vote-chain.js';
+import { decodeVoteItem, readChain, voteItem, type StoredVote } from '../../../voting/vote-chain.js';
 import { cliEnv, runCli } from '../../support/cli.js';
 import { services } from '../../support/services.js';
 import {
@@ -118,6 +118,61 @@ describe('audit verify', () => {
       ]);
     } finally {
       await putItem(original);
+    }
+    expect(await findings()).toEqual([]);
+  });
+
+  it('catches a vote the judging rule rejects (a candidate the election does not have)', async () => {
+    const original = await getItem(voteSk(2));
+    const vote = decodeVoteItem(original);
+    // Re-hashed, so only the judging rule and the other sources can tell.
+    const forged = { ...vote, candidateId: 'c9' };
+    await putItem({ ...original, candidateId: { S: 'c9' }, hash: { S: voteHash(forged) } });
+    const third = await getItem(voteSk(3));
+    await putItem({ ...third, prevHash: { S: voteHash(forged) } });
+    try {
+      const thirdVote = decodeVoteItem(third);
+      expect(await findings()).toEqual([
+        // The link after it no longer matches its stored hash (its prevHash changed with it).
+        { kind: 'chain', partition: chain.partition, seq: 3, field: 'hash', expected: voteHash({ ...thirdVote, prevHash: voteHash(forged) }), actual: thirdVote.hash },
+        { kind: 'vote-field', partition: chain.partition, seq: 2, voteId: vote.voteId, field: 'candidateId', dynamodb: 'c9', votesAccepted: vote.candidateId },
+        { kind: 'invalid-vote', partition: chain.partition, seq: 2, voteId: vote.voteId, reason: 'unknown-candidate', version: 1 },
+        ...countFindings([
+          { candidateId: vote.candidateId, region: vote.region, delta: -1 },
+          { candidateId: 'c9', region: vote.region, delta: +1 },
+        ]),
+      ]);
+    } finally {
+      await putItem(original);
+      await putItem(third);
+    }
+    expect(await findings()).toEqual([]);
+  });
+
+  it('catches a voter twice in the election (a fake item appended with its hash and head made right)', async () => {
+    const headItem = await getItem(HEAD_SK);
+    const n = Number(headItem.lastSeq.N);
+    const [last, victim] = [chain.votes[n - 1], chain.votes[0]];
+    const fake: StoredVote = { ...victim, voteId: '00000000-0000-4000-8000-000000000002', seq: n + 1, prevHash: last.hash, offset: last.offset + 1, sourceOffset: last.sourceOffset + 1, hash: '' };
+    const hashed = { ...fake, hash: voteHash(fake) };
+    await putItem(voteItem(hashed));
+    await putItem({ ...headItem, lastSeq: { N: String(n + 1) }, lastHash: { S: hashed.hash }, lastOffset: { N: String(hashed.offset) } });
+    try {
+      expect(await findings()).toEqual([
+        {
+          kind: 'duplicate-voter',
+          voterId: victim.voterId,
+          votes: [
+            { partition: chain.partition, seq: 1, voteId: victim.voteId },
+            { partition: chain.partition, seq: n + 1, voteId: hashed.voteId },
+          ],
+        },
+        ...countFindings([{ candidateId: victim.candidateId, region: victim.region, delta: +1 }]),
+        { kind: 'vote-set', source: 'votes-accepted', onlyInDynamodb: [hashed.voteId], onlyInVotesAccepted: [] },
+      ]);
+    } finally {
+      await putItem(headItem);
+      await p.dynamodb.send(new DeleteItemCommand({ TableName: p.table, Key: key(voteSk(n + 1)) }));
     }
     expect(await findings()).toEqual([]);
   });
