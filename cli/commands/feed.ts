@@ -13,6 +13,7 @@ export interface FeedArgs extends GlobalArgs, ServiceArgs {
   maxConnections: number;
   maxConnectionsPerIp: number;
   feedIndex?: number;
+  signingPublicKey?: string;
 }
 
 export const feedCommand: CommandModule<GlobalArgs, FeedArgs> = {
@@ -24,6 +25,7 @@ export const feedCommand: CommandModule<GlobalArgs, FeedArgs> = {
       .option('gateway-url', { type: 'string', describe: 'where the live page sends votes (GET /v1/config)' })
       .option('max-connections', { type: 'number', default: 20_000, describe: 'open streams (WebSocket + SSE) per process' })
       .option('max-connections-per-ip', { type: 'number', default: 100, describe: 'open streams per client address' })
+      .option('signing-public-key', { type: 'string', describe: 'file with the verifier key that signs official results (audit keys writes signing.vkey), served at GET /v1/keys' })
       .option('feed-index', { type: 'number', hidden: true }) as unknown as Argv<FeedArgs>,
   handler: async (argv) => {
     const ctx = commandContext(argv);
@@ -45,6 +47,9 @@ export const feedCommand: CommandModule<GlobalArgs, FeedArgs> = {
         maxConnections: argv.maxConnections,
         maxConnectionsPerIp: argv.maxConnectionsPerIp,
         trustedProxies: argv.trustedProxies,
+        // Receipts read the vote chains; the client connects on the first receipt asked for.
+        dynamodbEndpoint: ctx.config.dynamodbEndpoint,
+        signingPublicKeyFile: argv.signingPublicKey,
       },
     });
     process.stdout.write(`feed listening on http://${argv.host}:${feed.port} (live page at /; /healthz /readyz /metrics)\n`);

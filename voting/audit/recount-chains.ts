@@ -27,24 +27,24 @@ const BATCH_GET_LIMIT = 100;
  * key asked by BatchGetItem (ten requests), so the answer comes from DynamoDB alone, not from a
  * topic's partition count.
  */
-export async function electionPartitions(dynamodb: DynamoDBClient, table: string, electionId: string): Promise<number[]> {
-  const found: number[] = [];
+export async function electionPartitions(dynamodb: DynamoDBClient, table: string, electionId: string): Promise<{ partition: number; votes: number }[]> {
+  const found: { partition: number; votes: number }[] = [];
   for (let from = 0; from < MAX_PARTITIONS; from += BATCH_GET_LIMIT) {
     let request: Record<string, KeysAndAttributes> | undefined = {
       [table]: {
         Keys: Array.from({ length: BATCH_GET_LIMIT }, (_, i) => ({ pk: { S: chainPk(electionId, from + i) }, sk: { S: HEAD_SK } })),
         ConsistentRead: true,
-        ProjectionExpression: 'pk',
+        ProjectionExpression: 'pk, lastSeq',
       },
     };
     for (let attempt = 0; request !== undefined && Object.keys(request).length > 0; attempt++) {
       if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 2_000)));
       const answer: BatchGetItemCommandOutput = await dynamodb.send(new BatchGetItemCommand({ RequestItems: request }));
-      for (const item of answer.Responses?.[table] ?? []) found.push(Number(/#P#(\d{3})$/.exec(item.pk?.S ?? '')?.[1]));
+      for (const item of answer.Responses?.[table] ?? []) found.push({ partition: Number(/#P#(\d{3})$/.exec(item.pk?.S ?? '')?.[1]), votes: Number(item.lastSeq?.N) });
       request = answer.UnprocessedKeys;
     }
   }
-  return found.filter(Number.isInteger).sort((a, b) => a - b);
+  return found.filter((c) => Number.isInteger(c.partition)).sort((a, b) => a.partition - b.partition);
 }
 
 export interface ChainWalk {

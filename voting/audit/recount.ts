@@ -18,8 +18,8 @@ export interface RecountOptions {
   readonly partitions?: readonly number[];
   /** Chains read at once (each is one paginated Query). Default 4. */
   readonly concurrency?: number;
-  /** Called after each chain with the votes read so far (progress). */
-  readonly onProgress?: (votesRead: number) => void;
+  /** Progress: votes read so far, and the votes the chains' heads announce. */
+  readonly onProgress?: (votesRead: number, votesExpected: number) => void;
   readonly nowMs?: () => number;
 }
 
@@ -48,7 +48,9 @@ export interface Recount {
 
 /** Recounts election `electionId`; throws RecountRefusedError when its vote log does not verify. */
 export async function recountElection(o: RecountOptions): Promise<Recount> {
-  const partitions = o.partitions ?? (await electionPartitions(o.dynamodb, o.table, o.electionId));
+  const found = o.partitions === undefined ? await electionPartitions(o.dynamodb, o.table, o.electionId) : undefined;
+  const partitions = o.partitions ?? found!.map((c) => c.partition);
+  const expected = found?.reduce((n, c) => n + c.votes, 0) ?? 0;
   const counts = new Map<string, number>();
   const regions = new Map<string, Map<string, number>>();
   // voterId -> the chain and seq that counted it: a second appearance is a vote counted twice.
@@ -73,10 +75,11 @@ export async function recountElection(o: RecountOptions): Promise<Recount> {
           regions.set(vote.region, byCandidate);
         }
         total++;
+        if (total % 10_000 === 0) o.onProgress?.(total, expected);
       },
     });
     if (walk !== undefined && walk.size > 0) chains.push({ partition, size: walk.size, root: walk.root });
-    o.onProgress?.(total);
+    o.onProgress?.(total, expected);
   });
   chains.sort((a, b) => a.partition - b.partition);
   return {

@@ -32,6 +32,19 @@ export function signingKeyPath(keyFile: string | undefined, env: NodeJS.ProcessE
   return resolve(keyFile ?? env[SIGNING_KEY_ENV] ?? join(DEFAULT_KEY_DIR, PRIVATE_KEY_FILE));
 }
 
+const DEPLOYMENT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/**
+ * The deployment's name: `given`, else the one the signing key was made for, else the topic
+ * prefix without its trailing separators, else `default`.
+ */
+export function deploymentName(given: string | undefined, o: { signer?: NoteSigner; topicPrefix?: string } = {}): string {
+  const fromKey = o.signer?.name.startsWith('votestream/') ? o.signer.name.slice('votestream/'.length) : undefined;
+  const name = given ?? fromKey ?? (o.topicPrefix?.replace(/[._-]+$/, '') || 'default');
+  if (!DEPLOYMENT_PATTERN.test(name) || name.length > 100) throw new SigningKeyError(`a deployment name is letters, digits, ".", "_" and "-" (at most 100), got ${JSON.stringify(name)}`);
+  return name;
+}
+
 /** The key name for a deployment: `votestream/<deployment>` (the checkpoints' origins start with it). */
 export function deploymentKeyName(deployment: string): string {
   return checkKeyName(`votestream/${deployment}`);

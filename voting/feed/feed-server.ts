@@ -11,6 +11,7 @@ import { electionSummaries, isKnownElection, type ElectionSource } from './elect
 import { FeedMetrics } from './feed-metrics.js';
 import { LiveElections, type SerializedSnapshot } from './live-elections.js';
 import { PAGE_FILE_PATTERN, type PageFile } from './page-files.js';
+import type { FeedReceipts } from './receipts-route.js';
 import { readElectionHashes, snapshotOf } from './snapshot.js';
 import { SseClients } from './sse-clients.js';
 import type { UpdatesSubscriber } from './updates-subscriber.js';
@@ -46,6 +47,8 @@ export interface FeedServerOptions {
   readonly sseRetryMs: number;
   readonly trustedProxies: ReadonlySet<string>;
   readonly nowMs: () => number;
+  /** Receipts and the signing public key (issue 12); absent: those routes answer 404. */
+  readonly receipts?: FeedReceipts;
 }
 
 const json = (status: number, body: unknown): HttpAnswer => ({ status, body: JSON.stringify(body) });
@@ -90,6 +93,8 @@ export class FeedServer {
     app.ws('/v1/elections/:id/live', this.#ws.behavior(app, options.maxBackpressureBytes, (res, req, context) => this.#upgrade(res, req, context)));
     app.get('/v1/elections/:id/events', (res, req) => this.#events(res, req));
     app.get('/v1/elections/:id/results', (res, req) => this.#results(res, req.getParameter(0) ?? ''));
+    app.get('/v1/elections/:id/receipts/:voteId', (res, req) => this.#receipt(res, req.getParameter(0) ?? '', req.getParameter(1) ?? ''));
+    app.get('/v1/keys', (res) => this.#send(res, '/v1/keys', options.receipts?.keys() ?? error(404, 'no-key', 'this feed serves no signing key')));
     app.get('/v1/elections/:id', (res, req) => this.#election(res, req.getParameter(0) ?? ''));
     app.get('/v1/elections', (res) => this.#send(res, '/v1/elections', json(200, { elections: electionSummaries(options.elections) })));
     app.get('/v1/config', (res) => this.#send(res, '/v1/config', json(200, { gatewayUrl: options.gatewayUrl ?? null })));
@@ -175,6 +180,22 @@ export class FeedServer {
     readElectionHashes(this.#o.reader, electionId, this.#o.prefix).then(
       (hashes) => !aborted && this.#send(res, route, json(200, snapshotOf(electionId, hashes, this.#o.nowMs()))),
       () => !aborted && this.#send(res, route, error(503, 'unavailable', 'the results cannot be read right now; retry', 1)),
+    );
+  }
+
+  #receipt(res: uWS.HttpResponse, electionId: string, voteId: string): void {
+    const route = '/v1/elections/:id/receipts/:voteId';
+    const receipts = this.#o.receipts;
+    if (!isKnownElection(this.#o.elections, electionId)) return this.#send(res, route, unknownElection(electionId));
+    if (receipts === undefined) return this.#send(res, route, error(404, 'no-receipts', 'this feed does not serve receipts'));
+    let aborted = false;
+    res.onAborted(() => (aborted = true));
+    receipts.receipt(electionId, voteId).then(
+      (answer) => !aborted && this.#send(res, route, answer),
+      (e: unknown) => {
+        this.#o.logger.warn({ err: e instanceof Error ? e.message : String(e), electionId }, 'building a receipt failed');
+        if (!aborted) this.#send(res, route, error(503, 'unavailable', 'the receipt cannot be built right now; retry', 1));
+      },
     );
   }
 

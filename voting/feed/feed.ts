@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
@@ -8,6 +9,10 @@ import { ElectionView } from '../gateway/election-view.js';
 import type { ElectionSource } from './election-source.js';
 import { FeedServer, type DemoToken } from './feed-server.js';
 import { defaultPageDir, loadPageFiles } from './page-files.js';
+import { dynamoClient } from '../../infra/dynamo-client.js';
+import { parseVerifierKey } from '../audit/signed-note.js';
+import { tableNames } from '../topics.js';
+import { FeedReceipts } from './receipts-route.js';
 import { UpdatesSubscriber } from './updates-subscriber.js';
 
 /** The feed's settings, checked at the edge. */
@@ -40,6 +45,12 @@ export const FeedConfigSchema = z.strictObject({
   trustedProxies: z.array(z.ipv4().or(z.ipv6())).default([]),
   /** The live page's folder; default the package's voting/page/. */
   pageDir: z.string().optional(),
+  /** DynamoDB, for receipts (`GET /v1/elections/:id/receipts/:voteId`); none: receipts are not served. */
+  dynamodbEndpoint: z.string().min(1).optional(),
+  /** The votes table; default the prefix's `votestream-votes`. */
+  votesTable: z.string().min(1).optional(),
+  /** A file holding the deployment's verifier key (`audit keys` writes signing.vkey), served at `GET /v1/keys`. */
+  signingPublicKeyFile: z.string().min(1).optional(),
 });
 export type FeedConfigInput = z.input<typeof FeedConfigSchema>;
 export type FeedConfig = z.output<typeof FeedConfigSchema>;
@@ -71,9 +82,29 @@ export interface RunningFeed {
   close(): Promise<void>;
 }
 
+/** The verifier key in `file` (its first line), checked: a feed must not hand auditors a broken key. */
+function readVerifierKey(file: string): string {
+  let line: string | undefined;
+  try {
+    line = readFileSync(file, 'utf8').split('\n').find((l) => l.trim() !== '');
+  } catch (err) {
+    throw new ConfigError(`feed: cannot read the signing public key ${file}: ${(err as Error).message}`);
+  }
+  if (line === undefined) throw new ConfigError(`feed: ${file} holds no verifier key`);
+  try {
+    parseVerifierKey(line);
+  } catch (err) {
+    throw new ConfigError(`feed: ${file}: ${(err as Error).message}`);
+  }
+  return line.trim();
+}
+
 /** Loads the elections, connects to Redis (a reader and a subscriber), then listens. */
 export async function startFeed(o: StartFeedOptions): Promise<RunningFeed> {
   const config = parseFeedConfig(o.config);
+  const vkey = config.signingPublicKeyFile === undefined ? undefined : readVerifierKey(config.signingPublicKeyFile);
+  const dynamodb = config.dynamodbEndpoint === undefined ? undefined : dynamoClient(config.dynamodbEndpoint);
+  const receipts = new FeedReceipts({ dynamodb, table: config.votesTable ?? tableNames(config.prefix).votes, vkey, logger: o.logger });
   const view = o.elections === undefined ? new ElectionView({ driver: o.driver, logger: o.logger, prefix: config.prefix, ...(o.nowMs === undefined ? {} : { nowMs: o.nowMs }) }) : undefined;
   const reader = new Redis(config.redis, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(100 * times, 2_000) });
   let lastReaderError = 0;
@@ -85,6 +116,7 @@ export async function startFeed(o: StartFeedOptions): Promise<RunningFeed> {
   const updates = new UpdatesSubscriber({ url: config.redis, prefix: config.prefix, logger: o.logger });
   const release = async (): Promise<void> => {
     reader.disconnect();
+    dynamodb?.destroy();
     await updates.close();
     await view?.close();
   };
@@ -110,6 +142,7 @@ export async function startFeed(o: StartFeedOptions): Promise<RunningFeed> {
       demoToken: o.demoToken,
       trustedProxies: new Set(config.trustedProxies),
       nowMs: o.nowMs ?? Date.now,
+      receipts,
     });
     port = await server.listen();
   } catch (error) {

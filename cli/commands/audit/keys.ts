@@ -1,12 +1,27 @@
-import type { CommandModule } from 'yargs';
-import { ConfigError } from '../../../runtime/errors.js';
-import type { GlobalArgs } from '../../context.js';
+import { dirname } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { createSigningKeys, deploymentName, SIGNING_KEY_ENV, signingKeyPath } from '../../../voting/audit/signing-key.js';
+import { commandContext, type GlobalArgs } from '../../context.js';
 
-// Placeholder until the subcommand is built (issue 12).
-export const keysCommand: CommandModule<GlobalArgs, GlobalArgs> = {
+interface KeysArgs extends GlobalArgs {
+  out?: string;
+  deployment?: string;
+}
+
+/** `votestream audit keys`: the deployment's checkpoint signing key pair, made once. */
+export const keysCommand: CommandModule<GlobalArgs, KeysArgs> = {
   command: 'keys',
-  describe: 'not built yet',
-  handler: async () => {
-    throw new ConfigError('audit keys is not built yet');
+  describe: "create the deployment's Ed25519 checkpoint signing key (private file, mode 0600) and print its public verifier key for auditors",
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .option('out', { type: 'string', describe: `folder for signing.key and signing.vkey (default: the folder of $${SIGNING_KEY_ENV}, else .stack/keys)` })
+      .option('deployment', { type: 'string', describe: 'the deployment name in the key name votestream/<deployment> (default: the topic prefix, else "default")' })
+      .epilog('Never replaces an existing key. The private key is never printed; the verifier key (name+hash+key) is, on stdout.') as unknown as Argv<KeysArgs>,
+  handler: (argv) => {
+    const ctx = commandContext(argv);
+    const dir = argv.out ?? dirname(signingKeyPath(undefined));
+    const keys = createSigningKeys(dir, deploymentName(argv.deployment, { topicPrefix: ctx.config.topicPrefix }));
+    process.stderr.write(`private key: ${keys.privateKeyFile} (mode 0600; keep it secret)\npublic key:  ${keys.publicKeyFile}\n`);
+    process.stdout.write(`${keys.vkey}\n`);
   },
 };
