@@ -51,6 +51,8 @@ async function feedCounters(url: string): Promise<FeedCounters> {
     snapshotsSkipped: sumMetric(text, 'votestream_feed_snapshots_skipped_total'),
     clientsDropped: sumMetric(text, 'votestream_feed_clients_dropped_total'),
     connectionsRefused: sumMetric(text, 'votestream_feed_connections_refused_total'),
+    publishToSendSumS: sumMetric(text, 'votestream_feed_publish_to_send_seconds_sum'),
+    publishToSendCount: sumMetric(text, 'votestream_feed_publish_to_send_seconds_count'),
   };
 }
 
@@ -90,8 +92,8 @@ export async function runFeedBenchmark(o: FeedBenchmarkOptions): Promise<Benchma
   const streams = o.wsClients + o.sseClients;
   if (streams === 0) throw new BenchmarkError('BENCHMARK_OUTPUT', 'no clients: give --ws-clients or --sse-clients');
   checkOpenFiles([
-    { what: `the feed (${streams.toLocaleString('en-US')} streams)`, descriptors: streams + FD_MARGIN },
-    { what: 'a client process', descriptors: Math.max(...shares(Math.max(o.wsClients, o.sseClients), o.clientProcesses)) + FD_MARGIN },
+    { what: `the feed (${streams.toLocaleString('en-US')} streams)`, descriptors: streams + FD_MARGIN, otherwise: 'one feed process cannot hold that many streams here; use fewer clients' },
+    { what: 'a client process', descriptors: Math.max(...shares(Math.max(o.wsClients, o.sseClients), o.clientProcesses)) + FD_MARGIN, otherwise: 'use more --client-processes' },
   ]);
 
   const prefix = `bench-feed-${Date.now().toString(36)}-`;
@@ -182,6 +184,8 @@ export async function runFeedBenchmark(o: FeedBenchmarkOptions): Promise<Benchma
         snapshotsSkipped: after.snapshotsSkipped,
         clientsDropped: after.clientsDropped,
         connectionsRefused: after.connectionsRefused,
+        publishToSendSumS: after.publishToSendSumS - before.publishToSendSumS,
+        publishToSendCount: after.publishToSendCount - before.publishToSendCount,
       },
     });
     return {

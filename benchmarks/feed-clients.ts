@@ -102,7 +102,9 @@ function openSse(url: string): Stream {
         buffer = buffer.slice(end + 2);
         // The feed's snapshot JSON never holds a newline: one `data:` line per event.
         const at = block.indexOf('data: ');
-        if (at >= 0) snapshot(s, block.slice(at + 6, block.indexOf('\n', at) >= 0 ? block.indexOf('\n', at) : undefined));
+        if (at < 0) continue;
+        const lineEnd = block.indexOf('\n', at);
+        snapshot(s, block.slice(at + 6, lineEnd >= 0 ? lineEnd : undefined));
       }
     });
     res.on('close', () => ended(s, 'sse stream ended'));

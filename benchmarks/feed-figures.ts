@@ -9,6 +9,9 @@ export interface FeedCounters {
   readonly snapshotsSkipped: number;
   readonly clientsDropped: number;
   readonly connectionsRefused: number;
+  /** Its publish-to-send histogram's sum (s) and count: update reaching the feed -> snapshot handed to the sockets. */
+  readonly publishToSendSumS: number;
+  readonly publishToSendCount: number;
 }
 
 export interface FeedRunFacts {
@@ -69,6 +72,9 @@ export function feedFigures(f: FeedRunFacts): Record<string, number | string> {
   out['feed peak RSS MiB'] = Math.round(f.feedPeakRssMiB);
   out['feed messages sent/s'] = perS(f.counters.messagesSent, f.durationS);
   out['feed snapshots published'] = f.counters.snapshotsPublished;
+  // The feed's side of the latency: what is left of the clients' figure is the sockets and the clients.
+  out['feed publish-to-send mean ms (its histogram)'] = f.counters.publishToSendCount > 0 ? Math.round((f.counters.publishToSendSumS / f.counters.publishToSendCount) * 100_000) / 100 : 0;
+  out['feed CPU ms per snapshot'] = f.counters.snapshotsPublished > 0 ? Math.round((f.feedCpuS / f.counters.snapshotsPublished) * 10_000) / 10 : 0;
   out['feed snapshots skipped (slow clients)'] = f.counters.snapshotsSkipped;
   out['feed clients dropped'] = f.counters.clientsDropped;
   out['feed connections refused'] = f.counters.connectionsRefused;

@@ -46,13 +46,13 @@ export function openFilesLimit(): { soft: number; hard: number } | undefined {
  * allows: otherwise the run would measure accept() failing with EMFILE, not the feed. Node cannot
  * raise its own limit; the shell that starts the bench can, up to the hard limit.
  */
-export function checkOpenFiles(needs: readonly { readonly what: string; readonly descriptors: number }[]): void {
+export function checkOpenFiles(needs: readonly { readonly what: string; readonly descriptors: number; readonly otherwise: string }[]): void {
   const limit = openFilesLimit();
   if (limit === undefined) return;
-  for (const { what, descriptors } of needs) {
+  for (const { what, descriptors, otherwise } of needs) {
     if (descriptors <= limit.soft) continue;
-    const how = descriptors <= limit.hard ? `raise it first (ulimit -n ${limit.hard})` : `the hard limit is ${limit.hard}: use fewer clients (or more --client-processes for a client process's share)`;
-    throw new ConfigError(`${what} needs ~${descriptors} open files but ulimit -n is ${limit.soft}; ${how}`);
+    const how = descriptors <= limit.hard ? `raise it first (ulimit -n ${limit.hard})` : `the hard limit is ${limit.hard.toLocaleString('en-US')}: ${otherwise}`;
+    throw new ConfigError(`${what} needs ~${descriptors.toLocaleString('en-US')} open files but ulimit -n is ${limit.soft.toLocaleString('en-US')}; ${how}`);
   }
 }
 

@@ -24,7 +24,7 @@ const facts = (results: readonly ClientResult[]): FeedRunFacts => ({
   feedPeakRssMiB: 300.4,
   feedConnectedRssMiB: 250.6,
   clientsCpuS: 4,
-  counters: { messagesSent: 1_000, snapshotsPublished: 40, snapshotsSkipped: 3, clientsDropped: 1, connectionsRefused: 0 },
+  counters: { messagesSent: 1_000, snapshotsPublished: 40, snapshotsSkipped: 3, clientsDropped: 1, connectionsRefused: 0, publishToSendSumS: 0.4, publishToSendCount: 40 },
 });
 
 describe('bench feed: splitting clients and summing progress', () => {
@@ -53,6 +53,8 @@ describe('bench feed: figures', () => {
     expect(f['feed peak RSS MiB']).toBe(300);
     expect(f['feed messages sent/s']).toBe(100);
     expect(f['feed clients dropped']).toBe(1);
+    expect(f['feed publish-to-send mean ms (its histogram)']).toBe(10);
+    expect(f['feed CPU ms per snapshot']).toBe(62.5);
     expect(Object.keys(f).some((k) => k.startsWith('sse:'))).toBe(false);
     expect(Object.keys(f).some((k) => k.includes('out of order'))).toBe(false);
   });
