@@ -26,7 +26,7 @@ export const checkReceiptCommand: CommandModule<GlobalArgs, CheckReceiptArgs> = 
     y
       .positional('file', { type: 'string', demandOption: true, describe: 'the receipt file' })
       .option('key', { type: 'string', demandOption: true, describe: 'the verifier key (name+hash+key), or a file holding it (signing.vkey, GET /v1/keys)' }) as unknown as Argv<CheckReceiptArgs>,
-  handler: (argv) => {
+  handler: async (argv) => {
     const verifier = parseVerifierKey(verifierKey(argv.key));
     let bytes: Buffer;
     try {

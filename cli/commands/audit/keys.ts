@@ -17,7 +17,7 @@ export const keysCommand: CommandModule<GlobalArgs, KeysArgs> = {
       .option('out', { type: 'string', describe: `folder for signing.key and signing.vkey (default: the folder of $${SIGNING_KEY_ENV}, else .stack/keys)` })
       .option('deployment', { type: 'string', describe: 'the deployment name in the key name votestream/<deployment> (default: the topic prefix, else "default")' })
       .epilog('Never replaces an existing key. The private key is never printed; the verifier key (name+hash+key) is, on stdout.') as unknown as Argv<KeysArgs>,
-  handler: (argv) => {
+  handler: async (argv) => {
     const ctx = commandContext(argv);
     const dir = argv.out ?? dirname(signingKeyPath(undefined));
     const keys = createSigningKeys(dir, deploymentName(argv.deployment, { topicPrefix: ctx.config.topicPrefix }));
