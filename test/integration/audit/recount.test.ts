@@ -3,6 +3,7 @@ import { createPublicKey, verify } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../runtime/logger.js';
@@ -14,6 +15,7 @@ import { recountElection, type Recount } from '../../../voting/audit/recount.js'
 import { parseVerifierKey } from '../../../voting/audit/signed-note.js';
 import { deploymentName, loadSigner } from '../../../voting/audit/signing-key.js';
 import { startFeed, type RunningFeed } from '../../../voting/feed/feed.js';
+import { chainPk, voteSk } from '../../../voting/hash-chain.js';
 import { countsKey, officialKey, regionsKey, updatesChannel } from '../../../voting/redis-keys.js';
 import { cliEnv, runCli, runCliAsync } from '../../support/cli.js';
 import { expectedFor, makeVotes, produceVotes, redisKeyPrefix, runWorker, setupPipeline, stopWorkerCleanly, waitForChains, waitForTotal, type Pipeline } from '../../support/scenario.js';
@@ -35,16 +37,19 @@ describe('audit recount, official result and receipts', () => {
   const env = () => cliEnv({ brokers: p.brokers, redis: services().redis, dynamodbEndpoint: p.dynamodbEndpoint, prefix: p.prefix });
 
   beforeAll(async () => {
-    p = await setupPipeline('recount', 1);
+    // Two elections: the second is never published (the feed's 404 before official, and tampering).
+    p = await setupPipeline('recount', 2);
     redis = new Redis(services().redis);
     keyDir = mkdtempSync(join(tmpdir(), 'vs-keys-'));
     electionId = p.elections[0].electionId;
     const set = makeVotes(p, 900, 12);
     await produceVotes(p, set.votes);
     const worker = await runWorker(p, { redisUrl: services().redis });
-    const { total } = expectedFor(set, electionId);
-    await waitForTotal(redis, electionId, total, 90_000, keyPrefix());
-    await waitForChains(p, electionId, total);
+    for (const e of p.elections) {
+      const { total } = expectedFor(set, e.electionId);
+      await waitForTotal(redis, e.electionId, total, 90_000, keyPrefix());
+      await waitForChains(p, e.electionId, total);
+    }
     await stopWorkerCleanly(worker);
   });
 
@@ -178,6 +183,9 @@ describe('audit recount, official result and receipts', () => {
       expect(unknown.status).toBe(404);
       expect(await unknown.json()).toMatchObject({ error: 'unknown-vote' });
       expect((await fetch(`${base}/v1/elections/nope/receipts/x`)).status).toBe(404);
+      const notYet = await fetch(`${base}/v1/elections/${p.elections[1].electionId}/receipts/${votes[2].voteId}`);
+      expect(notYet.status).toBe(404);
+      expect(await notYet.json()).toMatchObject({ error: 'not-official' });
       // The live snapshot shows the official result.
       const results = (await (await fetch(`${base}/v1/elections/${electionId}/results`)).json()) as { official?: { total: number; root: string; checkpoint: string } };
       expect(results.official).toMatchObject({ total: official.total, root: official.root, checkpoint: official.checkpoint });
@@ -209,5 +217,18 @@ describe('audit recount, official result and receipts', () => {
 
     const missing = await runCliAsync(['audit', 'receipt', '--election', electionId, '--vote', 'nope'], env());
     expect(missing.status).toBe(2);
+  });
+
+  it('a recount over a tampered chain is refused, naming the chain and seq', async () => {
+    const other = p.elections[1].electionId;
+    const [chain] = (await recountElection({ dynamodb: p.dynamodb, table: p.table, electionId: other })).chains;
+    const pk = chainPk(other, chain.partition);
+    const sk = voteSk(2);
+    await p.dynamodb.send(new UpdateItemCommand({ TableName: p.table, Key: { pk: { S: pk }, sk: { S: sk } }, UpdateExpression: 'SET candidateId = :c', ExpressionAttributeValues: { ':c': { S: 'forged' } } }));
+    await expect(recountElection({ dynamodb: p.dynamodb, table: p.table, electionId: other })).rejects.toThrow(new RegExp(`^chain ${pk}: seq 2: hash is `));
+    const cli = await runCliAsync(['audit', 'recount', '--election', other, '--publish', '--key-file', join(keyDir, 'signing.key')], env());
+    expect(cli.status).toBe(1);
+    expect(cli.stderr).toContain(`chain ${pk}: seq 2: hash`);
+    expect(await readOfficial(p.dynamodb, p.table, other)).toBeUndefined();
   });
 });
