@@ -1,9 +1,6 @@
-import { DescribeTableCommand, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
-import { Redis } from 'ioredis';
 import type { Argv, CommandModule } from 'yargs';
 import { dynamoClient } from '../../infra/dynamo-client.js';
-import { dynamodbHealthy, kafkaHealthy, redisHealthy } from '../../infra/health.js';
-import { ConfigError, ServiceUnavailableError } from '../../runtime/errors.js';
+import { ConfigError } from '../../runtime/errors.js';
 import { createLogger } from '../../runtime/logger.js';
 import { PlatformaticKafkaDriver } from '../../runtime/kafka/platformatic-driver.js';
 import { rebuildStore, type PartitionRebuild } from '../../runtime/rebuild-store.js';
@@ -17,6 +14,7 @@ import {
 } from '../../voting/count-offsets-reset.js';
 import { listElectionIds } from '../../voting/election-ids.js';
 import { createProgress } from '../../runtime/progress.js';
+import { closeCommandRedis, commandRedis, requireServices, requireTable, votesAcceptedPartitions } from '../../voting/audit/verify-sources.js';
 import { rebuildDynamo } from '../../voting/rebuild-dynamodb.js';
 import { rebuildRedis, type RebuildRedisResult } from '../../voting/rebuild-redis.js';
 import { votingApplicationId, votingTopology } from '../../voting/topology.js';
@@ -89,17 +87,6 @@ interface RebuildRedisArgs extends GlobalArgs {
  */
 export const COUNT_PATH_RUNNING_EXIT = EXIT_CODES.COUNT_PATH_RUNNING;
 
-/** Every service the rebuild touches must answer first: a half-done rebuild helps nobody. */
-async function requireServices(config: { brokers: string; redis: string; dynamodbEndpoint: string }): Promise<void> {
-  const [kafka, redis, dynamodb] = await Promise.all([kafkaHealthy(config.brokers, 5_000), redisHealthy(config.redis, 5_000), dynamodbHealthy(config.dynamodbEndpoint, 5_000)]);
-  const down = [
-    ...(kafka ? [] : [`Kafka at ${config.brokers}`]),
-    ...(redis ? [] : [`Redis at ${config.redis}`]),
-    ...(dynamodb ? [] : [`DynamoDB at ${config.dynamodbEndpoint}`]),
-  ];
-  if (down.length > 0) throw new ServiceUnavailableError(`not answering: ${down.join(', ')}`);
-}
-
 function describeRebuild(electionId: string, r: RebuildRedisResult, reset: ResetCountOffsetsResult): string {
   const fields = (m: Record<string, number>) =>
     Object.entries(m)
@@ -150,30 +137,17 @@ const redisCommand: CommandModule<GlobalArgs, RebuildRedisArgs> = {
       throw new ConfigError(`--partitions must be an integer in 1..1000, got ${argv.partitions}`);
     }
     const { brokers, redis: redisUrl, dynamodbEndpoint, topicPrefix: prefix } = ctx.config;
+    // Every service the rebuild touches must answer first: a half-done rebuild helps nobody.
     await requireServices(ctx.config);
     const countGroup = votingGroupId(prefix, 'count');
     const driver = new PlatformaticKafkaDriver({ brokers, clientId: 'votestream-rebuild' });
     const dynamodb = dynamoClient(dynamodbEndpoint);
-    // Bounded retries: a command must fail rather than hang when Redis goes away half-way.
-    const redis = new Redis(redisUrl, { maxRetriesPerRequest: 3, retryStrategy: (times) => (times > 10 ? null : 200), connectionName: 'votestream-rebuild' });
-    redis.on('error', (err: unknown) => ctx.log.debug({ err }, 'rebuild redis: connection error'));
+    const redis = commandRedis(redisUrl, 'votestream-rebuild', ctx.log);
     try {
       const table = tableNames(prefix).votes;
-      try {
-        await dynamodb.send(new DescribeTableCommand({ TableName: table }));
-      } catch (err) {
-        if (err instanceof ResourceNotFoundException) throw new ConfigError(`DynamoDB table ${table} does not exist (run \`votestream init\`?)`);
-        throw err;
-      }
+      await requireTable(dynamodb, table);
       const topic = topicNames(prefix).votesAccepted;
-      const admin = driver.createAdmin({ clientId: 'votestream-rebuild-admin' });
-      const topicPartitions = await admin
-        .partitionCounts([topic])
-        .then((counts) => counts.get(topic) ?? 0)
-        .catch((err: unknown) => {
-          throw new ConfigError(`topic ${topic} is missing (run \`votestream init\`?): ${(err as Error).message}`);
-        })
-        .finally(() => admin.close());
+      const topicPartitions = await votesAcceptedPartitions(driver, prefix, 'votestream-rebuild-admin');
       const partitions = argv.partitions ?? topicPartitions;
       if (partitions !== topicPartitions) {
         ctx.log.warn({ partitions, topic, topicPartitions }, 'rebuild redis: --partitions differs from the topic; chains outside 0..partitions-1 are not counted');
@@ -205,8 +179,7 @@ const redisCommand: CommandModule<GlobalArgs, RebuildRedisArgs> = {
       process.exitCode = COUNT_PATH_RUNNING_EXIT;
     } finally {
       dynamodb.destroy();
-      if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
-      else redis.disconnect();
+      await closeCommandRedis(redis);
     }
   },
 };
@@ -234,21 +207,13 @@ const dynamodbCommand: CommandModule<GlobalArgs, RebuildDynamoArgs> = {
     const ctx = commandContext(argv);
     const election = electionChoice(argv);
     const { brokers, dynamodbEndpoint, topicPrefix: prefix } = ctx.config;
-    const [kafka, dynamo] = await Promise.all([kafkaHealthy(brokers, 5_000), dynamodbHealthy(dynamodbEndpoint, 5_000)]);
-    const down = [...(kafka ? [] : [`Kafka at ${brokers}`]), ...(dynamo ? [] : [`DynamoDB at ${dynamodbEndpoint}`])];
-    if (down.length > 0) throw new ServiceUnavailableError(`not answering: ${down.join(', ')}`);
+    await requireServices({ brokers, dynamodbEndpoint });
     const driver = new PlatformaticKafkaDriver({ brokers, clientId: 'votestream-rebuild' });
     const dynamodb = dynamoClient(dynamodbEndpoint);
     const progress = createProgress(election === undefined ? 'rebuild dynamodb' : `rebuild dynamodb ${election}`, 0);
     try {
       const topic = topicNames(prefix).votesAccepted;
-      const admin = driver.createAdmin({ clientId: 'votestream-rebuild-admin' });
-      await admin
-        .partitionCounts([topic])
-        .catch((err: unknown) => {
-          throw new ConfigError(`topic ${topic} is missing (run \`votestream init\`?): ${(err as Error).message}`);
-        })
-        .finally(() => admin.close());
+      await votesAcceptedPartitions(driver, prefix, 'votestream-rebuild-admin');
       const result = await rebuildDynamo({
         driver,
         dynamodb,
