@@ -3,7 +3,7 @@
  * an election of `--votes` distinct votes goes through the real pipeline (a `votestream worker`
  * process writes its chains), then, alternating, `rounds` times each: a plain paged Query of the same
  * chains with the same parallelism and nothing else (the ceiling), the chain scan alone (Query +
- * decode + hash verification), and the whole `verifyElection` (also `elections`, `votes-accepted`
+ * decode + hash verification), the read of `votes-accepted` alone, and the whole `verifyElection` (also `elections`, `votes-accepted`
  * and Redis). Medians are printed as JSON. Everything it made (topics, tables, Redis keys) is deleted.
  *
  *   npm run build && node dist/benchmarks/audit-verify-benchmark.js --votes 24000 --rounds 3
@@ -19,6 +19,7 @@ import { dynamoClient } from '../infra/dynamo-client.js';
 import { PlatformaticKafkaDriver } from '../runtime/kafka/platformatic-driver.js';
 import { forEachBounded } from '../sinks/bounded-parallel.js';
 import { readHead, scanChains } from '../voting/audit/chain-scan.js';
+import { readAcceptedVotes } from '../voting/audit/read-accepted.js';
 import { verifyElection, type AuditSources } from '../voting/audit/verify-chains.js';
 import { chainPk } from '../voting/hash-chain.js';
 import { provisionVoting } from '../voting/provision.js';
@@ -108,10 +109,11 @@ export async function runAuditVerifyBenchmark(o: AuditVerifyBenchmarkOptions) {
       await exited;
     }
     const sources: AuditSources = { dynamodb, driver, redis, prefix, partitions: PARTITIONS, concurrency: CONCURRENCY };
-    const rounds: { raw: number; scan: number; verify: number }[] = [];
+    const rounds: { raw: number; scan: number; accepted: number; verify: number }[] = [];
     for (let i = 0; i < o.rounds; i++) {
       const [items, rawS] = await timed(() => rawQuery(dynamodb, table, electionId));
       const [chains, scanS] = await timed(() => scanChains({ dynamodb, table, electionId, partitions: PARTITIONS, concurrency: CONCURRENCY }));
+      const [, acceptedS] = await timed(() => readAcceptedVotes(driver, prefix, electionId));
       const [report, verifyS] = await timed(() => verifyElection(sources, electionId));
       const scanned = chains.reduce((n, c) => n + c.votes.length, 0);
       // Heads are items too: the ceiling counts vote items only, as verify does.
@@ -119,7 +121,7 @@ export async function runAuditVerifyBenchmark(o: AuditVerifyBenchmarkOptions) {
       if (items - heads !== o.votes || scanned !== o.votes || !report.ok || report.votes !== o.votes) {
         throw new BenchmarkError('BENCHMARK_OUTPUT', `round ${i}: raw ${items - heads}, scanned ${scanned}, verified ${report.votes} (ok ${report.ok}, ${report.findings.length} findings) of ${o.votes}`);
       }
-      rounds.push({ raw: o.votes / rawS, scan: o.votes / scanS, verify: o.votes / verifyS });
+      rounds.push({ raw: o.votes / rawS, scan: o.votes / scanS, accepted: o.votes / acceptedS, verify: o.votes / verifyS });
     }
     const raw = median(rounds.map((r) => r.raw));
     const scan = median(rounds.map((r) => r.scan));
@@ -128,8 +130,13 @@ export async function runAuditVerifyBenchmark(o: AuditVerifyBenchmarkOptions) {
       votes: o.votes,
       partitions: PARTITIONS,
       concurrency: CONCURRENCY,
-      rounds: rounds.map((r) => ({ raw: Math.round(r.raw), scan: Math.round(r.scan), verify: Math.round(r.verify) })),
-      median: { rawQueryVotesPerS: Math.round(raw), chainScanVotesPerS: Math.round(scan), verifyVotesPerS: Math.round(verify) },
+      rounds: rounds.map((r) => ({ raw: Math.round(r.raw), scan: Math.round(r.scan), accepted: Math.round(r.accepted), verify: Math.round(r.verify) })),
+      median: {
+        rawQueryVotesPerS: Math.round(raw),
+        chainScanVotesPerS: Math.round(scan),
+        votesAcceptedReadVotesPerS: Math.round(median(rounds.map((r) => r.accepted))),
+        verifyVotesPerS: Math.round(verify),
+      },
       verifyOfCeiling: Number((verify / raw).toFixed(2)),
       chainScanOfCeiling: Number((scan / raw).toFixed(2)),
     };
