@@ -10,7 +10,7 @@ import { chainPk, electionRoot, hashBytes, voteSk, type ChainLink } from '../has
 import { decodeVoteItem } from '../vote-chain.js';
 import { MerkleTree, leafHash } from './merkle.js';
 import type { OfficialResult } from './official-result.js';
-import { RECEIPT_FORMAT, type Receipt } from './receipt.js';
+import { RECEIPT_FORMAT, receiptVote, type Receipt } from './receipt.js';
 import { RecountRefusedError, walkChain } from './recount-chains.js';
 
 export interface LoadReceiptsOptions {
@@ -100,17 +100,7 @@ export function receiptOf({ official, chainIndex, chainTree, electionTree, vote:
     format: RECEIPT_FORMAT,
     electionId: official.electionId,
     origin: official.origin,
-    vote: {
-      voteId: v.voteId,
-      voterId: v.voterId,
-      candidateId: v.candidateId,
-      ...(v.region === undefined ? {} : { region: v.region }),
-      ts: v.ts,
-      partition: v.partition,
-      seq: v.seq,
-      prevHash: v.prevHash,
-      hash: v.hash,
-    },
+    vote: receiptVote(v),
     chainIndex,
     chainSizes: official.chains.map((c) => c.size),
     voteProof: chainTree.inclusionProof(v.seq - 1).map((h) => h.toString('hex')),

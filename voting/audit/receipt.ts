@@ -14,7 +14,7 @@
 import { z } from 'zod';
 import { VotestreamError } from '../../runtime/errors.js';
 import type { VotingErrorCode } from '../error-codes.js';
-import { hashBytes, HashChainError, voteHash } from '../hash-chain.js';
+import { hashBytes, HashChainError, voteHash, type ChainLink } from '../hash-chain.js';
 import { leafHash, rootFromInclusionProof } from './merkle.js';
 import { openNote, parseCheckpoint, SignedNoteError, type NoteVerifier } from './signed-note.js';
 
@@ -55,24 +55,28 @@ export const ReceiptSchema = z.strictObject({
 });
 export type Receipt = z.infer<typeof ReceiptSchema>;
 
+/** A receipt's vote from a chain link, its fields in the canonical order. */
+export function receiptVote(v: Pick<ChainLink, 'voteId' | 'voterId' | 'candidateId' | 'region' | 'ts' | 'partition' | 'seq' | 'prevHash' | 'hash'>): Receipt['vote'] {
+  return {
+    voteId: v.voteId,
+    voterId: v.voterId,
+    candidateId: v.candidateId,
+    ...(v.region === undefined ? {} : { region: v.region }),
+    ts: v.ts,
+    partition: v.partition,
+    seq: v.seq,
+    prevHash: v.prevHash,
+    hash: v.hash,
+  };
+}
+
 /** The canonical text of a receipt (the only form check accepts). */
 export function serializeReceipt(r: Receipt): string {
-  const { vote: v } = r;
   const canonical = {
     format: r.format,
     electionId: r.electionId,
     origin: r.origin,
-    vote: {
-      voteId: v.voteId,
-      voterId: v.voterId,
-      candidateId: v.candidateId,
-      ...(v.region === undefined ? {} : { region: v.region }),
-      ts: v.ts,
-      partition: v.partition,
-      seq: v.seq,
-      prevHash: v.prevHash,
-      hash: v.hash,
-    },
+    vote: receiptVote(r.vote),
     chainIndex: r.chainIndex,
     chainSizes: [...r.chainSizes],
     voteProof: [...r.voteProof],
