@@ -10,11 +10,17 @@ interface CheckReceiptArgs extends GlobalArgs {
   key: string;
 }
 
-/** `--key`: a vkey, or a file whose first line is one (signing.vkey). */
+/** `--key`: a vkey, or a file holding one: signing.vkey (its first line) or the feed's `GET /v1/keys` answer. */
 function verifierKey(key: string): string {
   if (!existsSync(key)) return key;
-  const line = readFileSync(key, 'utf8').split('\n').find((l) => l.trim() !== '');
-  if (line === undefined) throw new ConfigError(`${key} holds no verifier key`);
+  const text = readFileSync(key, 'utf8').trim();
+  if (text.startsWith('{')) {
+    const keys = (JSON.parse(text) as { keys?: unknown }).keys;
+    if (!Array.isArray(keys) || typeof keys[0] !== 'string') throw new ConfigError(`${key} has no "keys" list of verifier keys`);
+    return keys[0];
+  }
+  const line = text.split('\n')[0];
+  if (line === '') throw new ConfigError(`${key} holds no verifier key`);
   return line;
 }
 

@@ -18,7 +18,8 @@ import { startFeed, type RunningFeed } from '../../../voting/feed/feed.js';
 import { chainPk, voteSk } from '../../../voting/hash-chain.js';
 import { countsKey, officialKey, regionsKey, updatesChannel } from '../../../voting/redis-keys.js';
 import { cliEnv, runCli, runCliAsync } from '../../support/cli.js';
-import { expectedFor, makeVotes, produceVotes, redisKeyPrefix, runWorker, setupPipeline, stopWorkerCleanly, waitForChains, waitForTotal, type Pipeline } from '../../support/scenario.js';
+import { expectedFor, killWorker, makeVotes, produceVotes, redisKeyPrefix, runWorker, setupPipeline, stopWorkerCleanly, waitForChains, waitForTotal, type Pipeline } from '../../support/scenario.js';
+import { waitUntil } from '../../support/poll.js';
 import { services } from '../../support/services.js';
 
 /**
@@ -44,6 +45,10 @@ describe('audit recount, official result and receipts', () => {
     electionId = p.elections[0].electionId;
     const set = makeVotes(p, 900, 12);
     await produceVotes(p, set.votes);
+    // A crash half-way (SIGKILL after some votes are counted), then a worker that finishes the run.
+    const crashing = await runWorker(p, { redisUrl: services().redis });
+    await waitUntil(async () => Number((await redis.hget(countsKey(electionId, keyPrefix()), '_total')) ?? 0) > 0, 'some votes counted', { timeoutMs: 60_000, intervalMs: 20 });
+    await killWorker(crashing);
     const worker = await runWorker(p, { redisUrl: services().redis });
     for (const e of p.elections) {
       const { total } = expectedFor(set, e.electionId);
@@ -217,6 +222,18 @@ describe('audit recount, official result and receipts', () => {
 
     const missing = await runCliAsync(['audit', 'receipt', '--election', electionId, '--vote', 'nope'], env());
     expect(missing.status).toBe(2);
+
+    // The same count under another deployment's name is another result: refused, nothing replaced.
+    const conflict = await runCliAsync(['audit', 'recount', '--election', electionId, '--publish', '--key-file', keyFile, '--deployment', 'elsewhere'], env());
+    expect(conflict.status).toBe(1);
+    expect(conflict.stderr).toContain(`votestream: election ${electionId} already has an official result`);
+    expect(await readOfficial(p.dynamodb, p.table, electionId)).toEqual(official);
+
+    // The key as the feed serves it (GET /v1/keys saved to a file) works too.
+    writeFileSync(file, text);
+    writeFileSync(join(keyDir, 'keys.json'), JSON.stringify({ keys: [official.vkey] }));
+    const viaJson = await runCliAsync(['audit', 'check-receipt', file, '--key', join(keyDir, 'keys.json')], cliEnv({}));
+    expect(viaJson.status, viaJson.stderr).toBe(0);
   });
 
   it('a recount over a tampered chain is refused, naming the chain and seq', async () => {

@@ -104,13 +104,13 @@ describe('RFC 9162 Merkle Tree Hash', () => {
     );
   });
 
-  it('a million leaves build in flat buffers (sanity of size and a proof)', () => {
-    const n = 1_000_003;
+  it('a large tree builds in flat buffers (2^18 + 3 leaves: size of a proof, and it verifies)', () => {
+    const n = 262_147;
     const packed = Buffer.alloc(n * 32);
     for (let i = 0; i < n; i++) packed.writeUInt32BE(i, i * 32);
     const tree = MerkleTree.fromLeafHashes(packed);
     const path = tree.inclusionProof(n - 1);
-    expect(path.length).toBeLessThanOrEqual(20);
+    expect(path.length).toBeLessThanOrEqual(19);
     expect(verifyInclusion(tree.leaf(n - 1), n - 1, n, path, tree.root())).toBe(true);
   });
 });
