@@ -138,7 +138,13 @@ export async function readOfficial(dynamodb: DynamoDBClient, table: string, elec
   const answer = await dynamodb.send(new GetItemCommand({ TableName: table, Key: { pk: { S: electionPk(electionId) }, sk: { S: OFFICIAL_SK } }, ConsistentRead: true }));
   const text = answer.Item?.result?.S;
   if (text === undefined) return undefined;
-  const parsed = OfficialResultSchema.safeParse(JSON.parse(text));
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new InfrastructureError(`the official item of ${electionId} is not JSON: ${(err as Error).message}`);
+  }
+  const parsed = OfficialResultSchema.safeParse(json);
   if (!parsed.success) throw new InfrastructureError(`the official item of ${electionId} is malformed: ${z.prettifyError(parsed.error)}`);
   return parsed.data;
 }
