@@ -7,6 +7,7 @@ import { VotestreamError } from '../../runtime/errors.js';
 import type { VotingErrorCode } from '../error-codes.js';
 import type { RejectReason } from '../vote.js';
 import type { ChainFinding } from './chain-scan.js';
+import type { PipelineLag } from './read-lag.js';
 import type { Tally } from './verify-tally.js';
 
 /**
@@ -65,6 +66,8 @@ export interface VerifyReport {
   readonly redis: Tally;
   /** The election's records on `votes-accepted`. */
   readonly votesAccepted: number;
+  /** Records each part of the pipeline had not processed when the audit ran (all elections). */
+  readonly lag: PipelineLag;
   /** In the order: chains, vote fields, invalid votes, duplicate voters, counts, vote sets. */
   readonly findings: VerifyFinding[];
   readonly elapsedMs: number;
@@ -111,12 +114,19 @@ export function boundedLines(lines: readonly string[], limit = HUMAN_LIST_LIMIT 
   return [...lines.slice(0, limit), `... and ${lines.length - limit} more finding(s) (--json lists all)`];
 }
 
+/** The note that differences may be in flight, or nothing when the pipeline had caught up. */
+export function lagNote(lag: PipelineLag): string[] {
+  if (lag.dedup === 0 && lag.count === 0 && lag.persist === 0) return [];
+  return [`  note: the pipeline is behind (dedup ${lag.dedup}, count ${lag.count}, persist ${lag.persist} record(s) not processed): differences may still be in flight`];
+}
+
 export function formatVerifyReport(r: VerifyReport): string {
   const rate = r.elapsedMs > 0 ? Math.round((r.votes * 1000) / r.elapsedMs).toLocaleString('en-US') : '-';
   const lines = [
     `audit verify: election ${r.electionId}: ${r.votes} vote(s) in ${r.chains.length} of ${r.partitions} chain(s), ${r.votesAccepted} on votes-accepted (${(r.elapsedMs / 1000).toFixed(1)} s, ${rate} votes/s)`,
     `  counts:  ${formatFields(r.tally.counts)}`,
     `  regions: ${formatFields(r.tally.regions)}`,
+    ...lagNote(r.lag),
   ];
   if (r.ok) {
     lines.push('  OK: every hash recomputes, seq runs from 1 without a gap, every head matches its chain, no voter twice, every vote valid; Redis and votes-accepted agree');

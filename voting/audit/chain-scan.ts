@@ -121,6 +121,8 @@ async function scanChain(dynamodb: DynamoDBClient, table: string, electionId: st
   let head: ChainState | undefined;
   let prevOffset = -1;
   let pending = 0;
+  /** The hash of the vote at the head's lastSeq, for a chain that grew while it was read. */
+  let hashAtHead: string | undefined;
   const finding = (seq: number, field: ChainField, expected: string, actual: string) => findings.push({ partition, seq, field, expected, actual });
   for await (const item of chainItems(dynamodb, table, electionId, partition)) {
     if (item.sk?.S === HEAD_SK) {
@@ -140,6 +142,7 @@ async function scanChain(dynamodb: DynamoDBClient, table: string, electionId: st
     }
     // The verifier keeps its first break; later links are still decoded and counted.
     verifier.push(link);
+    if (link.seq === head?.lastSeq) hashAtHead = link.hash;
     if (link.offset <= prevOffset) finding(link.seq, 'offset', `> ${prevOffset}`, String(link.offset));
     prevOffset = link.offset;
     const { seq, offset, sourceOffset, voteId, voterId, candidateId, region, ts } = link;
@@ -156,9 +159,11 @@ async function scanChain(dynamodb: DynamoDBClient, table: string, electionId: st
   const grew = head !== undefined && lastSeq > headSeq && ((await readHead(dynamodb, table, electionId, partition))?.lastSeq ?? 0) >= lastSeq;
   const verdict = head === undefined || grew ? verifier.finish() : verifier.finish(head);
   if (!verdict.ok) finding(verdict.seq, verdict.kind, verdict.expected, verdict.actual);
+  // What finish(head) checks for a chain that ended at its head: the head names the vote at its seq.
+  if (verdict.ok && grew && head !== undefined && hashAtHead !== head.lastHash) finding(headSeq, 'head', hashAtHead ?? '(no vote at that seq)', head.lastHash);
   if (head === undefined && votes.length > 0) finding(lastSeq, 'head', `a head at seq ${lastSeq}`, 'no head item');
   const committed = votes.filter((v) => v.seq <= headSeq);
-  if (head !== undefined && !grew) {
+  if (head !== undefined) {
     const lastOffset = committed.find((v) => v.seq === headSeq)?.offset ?? -1;
     if (lastOffset !== head.lastOffset) finding(headSeq, 'lastOffset', String(lastOffset), String(head.lastOffset));
   }

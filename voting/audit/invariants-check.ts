@@ -13,6 +13,7 @@ import { expectedResult, type SourcedVote } from './invariants-expected.js';
 import type { Anomaly, InvariantsReport, VoteSource } from './invariants-report.js';
 import { readAcceptedVotes } from './read-accepted.js';
 import { readElectionHistory } from './read-elections.js';
+import { readPipelineLag } from './read-lag.js';
 import { readRedisCounts } from './read-redis.js';
 import { scanElectionChains, type AuditSources } from './verify-chains.js';
 import { diffTallies, tally, type Tally } from './verify-tally.js';
@@ -23,11 +24,12 @@ type HeldVote = Pick<ChainVote, 'voteId' | 'voterId' | 'candidateId' | 'region' 
 export async function checkInvariants(sources: AuditSources, electionId: string): Promise<InvariantsReport> {
   const started = performance.now();
   const history = await readElectionHistory(sources.driver, sources.prefix, electionId);
-  const [expected, accepted, chains, redis] = await Promise.all([
+  const [expected, accepted, chains, redis, lag] = await Promise.all([
     expectedResult(sources.driver, sources.prefix, electionId, history),
     readAcceptedVotes(sources.driver, sources.prefix, electionId),
     scanElectionChains(sources, electionId),
     readRedisCounts(sources.redis, electionId, sources.prefix),
+    readPipelineLag(sources.driver, sources.prefix),
   ]);
   const expectedTally = tally(expected.firstVotes.values());
   const chainVotes = chains.flatMap((c) => c.votes);
@@ -52,6 +54,7 @@ export async function checkInvariants(sources: AuditSources, electionId: string)
       redis: redis.counts[TOTAL_FIELD] ?? 0,
       official: official === undefined ? null : (official.counts[TOTAL_FIELD] ?? 0),
     },
+    lag,
     anomalies,
     elapsedMs: Math.round(performance.now() - started),
   };

@@ -1,6 +1,7 @@
 /** What `audit invariants` found, as data (the `--json` output) and as the human report. */
 import type { RejectReason } from '../vote.js';
-import { boundedLines, boundedList, formatFields } from './audit-report.js';
+import { boundedLines, boundedList, formatFields, lagNote } from './audit-report.js';
+import type { PipelineLag } from './read-lag.js';
 import type { Tally } from './verify-tally.js';
 
 /** Sources that hold votes (compared vote by vote). */
@@ -32,6 +33,8 @@ export interface InvariantsReport {
   readonly expected: Tally;
   /** Votes each source holds (Redis and the official result: their `_total`; null: not published). */
   readonly held: { readonly 'votes-accepted': number; readonly dynamodb: number; readonly redis: number; readonly official: number | null };
+  /** Records each part of the pipeline had not processed when the check ran (all elections). */
+  readonly lag: PipelineLag;
   readonly anomalies: Anomaly[];
   readonly elapsedMs: number;
 }
@@ -60,6 +63,7 @@ export function formatInvariantsReport(r: InvariantsReport): string {
     `  expected regions: ${formatFields(r.expected.regions)}`,
     `  rejected:         ${formatFields(r.rejected as Record<string, number>)}`,
     `  held: votes-accepted ${held['votes-accepted']}, dynamodb ${held.dynamodb}, redis ${held.redis}, official ${held.official ?? 'not published'}`,
+    ...lagNote(r.lag),
   ];
   if (r.ok) lines.push('  OK: no lost, duplicated, unexpected or miscounted vote in votes-accepted, DynamoDB, Redis or the official result');
   else {

@@ -19,6 +19,7 @@ import type { ChainSummary, VerifyFinding, VerifyReport, VoteField } from './aud
 import { scanChains, type ChainVote, type ScannedChain } from './chain-scan.js';
 import { readAcceptedVotes, type AcceptedRecord } from './read-accepted.js';
 import { readElectionHistory } from './read-elections.js';
+import { readPipelineLag } from './read-lag.js';
 import { readRedisCounts } from './read-redis.js';
 import { diffTallies, tally } from './verify-tally.js';
 import { duplicateVoters, missingFrom } from './verify-voters.js';
@@ -39,11 +40,12 @@ export interface AuditSources {
 
 export async function verifyElection(sources: AuditSources, electionId: string): Promise<VerifyReport> {
   const started = performance.now();
-  const [history, chains, accepted, redis] = await Promise.all([
+  const [history, chains, accepted, redis, lag] = await Promise.all([
     readElectionHistory(sources.driver, sources.prefix, electionId),
     scanElectionChains(sources, electionId),
     readAcceptedVotes(sources.driver, sources.prefix, electionId),
     readRedisCounts(sources.redis, electionId, sources.prefix),
+    readPipelineLag(sources.driver, sources.prefix),
   ]);
   const votes = chains.flatMap((c) => c.votes);
   const counted = tally(votes);
@@ -68,6 +70,7 @@ export async function verifyElection(sources: AuditSources, electionId: string):
     tally: counted,
     redis: { counts: redis.counts, regions: redis.regions },
     votesAccepted: accepted.records.length,
+    lag,
     findings,
     elapsedMs: Math.round(performance.now() - started),
   };

@@ -48,6 +48,7 @@ describe('audit verify', () => {
     expect(report.ok).toBe(true);
     expect(report.votes).toBe(a.expected.total);
     expect(report.votesAccepted).toBe(a.expected.total);
+    expect(report.lag).toEqual({ dedup: 0, count: 0, persist: 0 });
     expect(report.partitions).toBe(PARTITIONS);
     expect(report.tally).toEqual({ counts: numeric(a.expected.counts), regions: numeric(a.expected.regions) });
     expect(report.redis).toEqual({ counts: numeric(a.expected.counts), regions: numeric(a.expected.regions) });
