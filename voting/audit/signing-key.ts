@@ -57,18 +57,19 @@ export interface CreatedKeys {
 }
 
 /**
- * A new key pair in `dir`: signing.key (0600, created exclusively: an existing key is never
- * overwritten, since checkpoints signed with it would lose their verifier) and signing.vkey.
+ * A new key pair in `dir`: the private key `fileName` (signing.key by default; 0600, created
+ * exclusively: an existing key is never overwritten, since checkpoints signed with it would lose
+ * their verifier) and the vkey beside it (its name with `.vkey` for `.key`: signing.vkey).
  */
-export function createSigningKeys(dir: string, deployment: string): CreatedKeys {
+export function createSigningKeys(dir: string, deployment: string, fileName: string = PRIVATE_KEY_FILE): CreatedKeys {
   const name = deploymentKeyName(deployment);
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const raw = rawEd25519PublicKey(publicKey);
   const seed = ed25519Seed(privateKey);
   const line = `PRIVATE+KEY+${name}+${keyHash(name, raw).toString('hex')}+${Buffer.concat([Buffer.from([0x01]), seed]).toString('base64')}\n`;
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const privateKeyFile = resolve(dir, PRIVATE_KEY_FILE);
-  const publicKeyFile = resolve(dir, PUBLIC_KEY_FILE);
+  const privateKeyFile = resolve(dir, fileName);
+  const publicKeyFile = `${privateKeyFile.replace(/\.key$/, '')}.vkey`;
   let fd: number;
   try {
     fd = openSync(privateKeyFile, 'wx', 0o600);

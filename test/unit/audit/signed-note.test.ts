@@ -119,7 +119,9 @@ describe('signing key files', () => {
     const loaded = loadSigner(keys.privateKeyFile);
     expect(encodeVerifierKey(loaded)).toBe(keys.vkey);
     expect(openNote(signNote(checkpoint, loaded), parseVerifierKey(keys.vkey))).toBe(checkpoint);
+    expect(keys.publicKeyFile).toBe(join(dir, 'signing.vkey'));
     expect(() => createSigningKeys(dir, 'prod')).toThrow(/refusing to replace/);
+    expect(createSigningKeys(dir, 'prod', 'other.key').publicKeyFile).toBe(join(dir, 'other.vkey'));
     chmodSync(keys.privateKeyFile, 0o644);
     expect(() => loadSigner(keys.privateKeyFile)).toThrow(SigningKeyError);
     expect(() => loadSigner(join(dir, 'missing.key'))).toThrow(/audit keys/);
