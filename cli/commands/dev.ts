@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { dynamoClient } from '../../infra/dynamo-client.js';
 import { stackConfig } from '../../infra/stack-config.js';
@@ -15,6 +16,7 @@ import { createMetricsRegistry } from '../../runtime/metrics.js';
 import { startAdmin } from '../../voting/admin/admin-service.js';
 import { ElectionNotFoundError, type ElectionAdmin } from '../../voting/admin/election-admin.js';
 import type { Election } from '../../voting/election.js';
+import { createSigningKeys, deploymentName, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE } from '../../voting/audit/signing-key.js';
 import { startFeed } from '../../voting/feed/feed.js';
 import { startGateway } from '../../voting/gateway/gateway.js';
 import { createTokenKeys, issueToken } from '../../voting/gateway/token-issuer.js';
@@ -100,8 +102,9 @@ async function startAll(argv: DevArgs, ctx: CommandContext, shutdown: DevShutdow
   const provisioned = `topics: ${p.topics.created.length} created, ${p.topics.found.length} found; tables: ${p.tables.created.length} created, ${p.tables.found.length} found`;
   if (shutdown.isRequested) return;
   const secrets = await devSecrets(join(argv.dataDir, 'secrets'));
+  const keys = devSigningKeys(join(argv.dataDir, 'keys'), prefix);
   // The worker only needs the topics: it joins its group while the services below start.
-  startWorker(argv, ctx, services, shutdown);
+  startWorker(argv, ctx, services, keys.privateKeyFile, shutdown);
   const driver = new PlatformaticKafkaDriver({ brokers: services.brokers, clientId: 'votestream-dev' });
   const admin = await startAdmin({
     driver,
@@ -131,7 +134,15 @@ async function startAll(argv: DevArgs, ctx: CommandContext, shutdown: DevShutdow
     driver,
     logger: ctx.log.child({ role: 'feed' }),
     registry: createMetricsRegistry({ role: 'feed' }),
-    config: { redis: services.redis, port: argv.feedPort, prefix, gatewayUrl: `http://127.0.0.1:${gateway.port}` },
+    config: {
+      redis: services.redis,
+      port: argv.feedPort,
+      prefix,
+      gatewayUrl: `http://127.0.0.1:${gateway.port}`,
+      // Receipts and /v1/keys once the worker's audit role made an election official.
+      dynamodbEndpoint: services.dynamodbEndpoint,
+      signingPublicKeyFile: keys.publicKeyFile,
+    },
     demoToken: async (electionId) => {
       const voterId = `web-${randomBytes(6).toString('hex')}`;
       return { voterId, token: await issueToken({ voterId, electionId, ttlSec: 600, algorithm: 'HS256', key: secrets.tokenSecret }) };
@@ -148,7 +159,8 @@ async function startAll(argv: DevArgs, ctx: CommandContext, shutdown: DevShutdow
       `  feed     http://127.0.0.1:${feed.port}  (WebSocket /v1/elections/:id/live, SSE /v1/elections/:id/events)`,
       `  gateway  http://127.0.0.1:${gateway.port}/v1/elections/:id/votes`,
       `  admin    http://127.0.0.1:${admin.port}/v1/admin/elections  (token: ${secrets.adminTokenFile})`,
-      `  worker   dedup -> votes-accepted, count -> Redis, persist -> DynamoDB  (metrics ${argv.workerMetricsPort === 0 ? 'on any free port' : `:${argv.workerMetricsPort}`})`,
+      `  worker   dedup -> votes-accepted, count -> Redis, persist -> DynamoDB, audit -> official result after each close  (metrics ${argv.workerMetricsPort === 0 ? 'on any free port' : `:${argv.workerMetricsPort}`})`,
+      `  keys     checkpoints signed with ${keys.privateKeyFile}; verifier key ${keys.publicKeyFile} (GET /v1/keys)`,
       `  voters   ${argv.simulateRate} votes/s through the gateway into election "${demo.electionId}"`,
       'Stack:',
       ...stackLines,
@@ -192,10 +204,11 @@ function stackNote(action: ServiceUpResult['action'], keepStack: boolean): strin
  * SIGTERM. Detached, in a process group of its own, so a terminal's Ctrl-C reaches only us and
  * the worker is told once, in order; a worker that dies stops everything else.
  */
-function startWorker(argv: DevArgs, ctx: CommandContext, services: { brokers: string; redis: string; dynamodbEndpoint: string }, shutdown: DevShutdown): void {
+function startWorker(argv: DevArgs, ctx: CommandContext, services: { brokers: string; redis: string; dynamodbEndpoint: string }, keyFile: string, shutdown: DevShutdown): void {
   const args = [
     'worker',
     ...['--processes', '1', '--state-dir', join(argv.dataDir, 'state'), '--metrics-port', String(argv.workerMetricsPort)],
+    ...['--roles', 'dedup', 'count', 'persist', 'audit', '--key-file', keyFile],
     ...['--brokers', services.brokers, '--redis', services.redis, '--dynamodb-endpoint', services.dynamodbEndpoint],
     ...['--topic-prefix', ctx.config.topicPrefix, '--log-level', ctx.config.logLevel],
   ];
@@ -237,6 +250,13 @@ async function devSecrets(dir: string): Promise<DevSecrets> {
   const adminToken = await ensure('admin-token', async () => randomBytes(24).toString('base64url'));
   const tokenSecret = await ensure('token.secret', async () => (await createTokenKeys('HS256')).secret!);
   return { adminToken, adminTokenFile: join(dir, 'admin-token'), tokenSecret, tokenSecretFile: join(dir, 'token.secret') };
+}
+
+/** The local deployment's checkpoint signing key pair under the data dir, made once (audit keys' format). */
+function devSigningKeys(dir: string, prefix: string): { privateKeyFile: string; publicKeyFile: string } {
+  const privateKeyFile = resolve(dir, PRIVATE_KEY_FILE);
+  if (!existsSync(privateKeyFile)) createSigningKeys(dir, deploymentName(undefined, { topicPrefix: prefix }));
+  return { privateKeyFile, publicKeyFile: resolve(dir, PUBLIC_KEY_FILE) };
 }
 
 /** The demo election, created and opened through the admin, or reopened when an earlier run closed it. */

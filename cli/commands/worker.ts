@@ -3,14 +3,26 @@ import type { Argv, CommandModule } from 'yargs';
 import { ConfigError } from '../../runtime/errors.js';
 import { PROCESSING_GUARANTEES, type ProcessingGuarantee } from '../../runtime/streams-config.js';
 import { StreamsApp } from '../../runtime/streams-app.js';
-import { createLogger } from '../../runtime/logger.js';
-import { createMetricsRegistry } from '../../runtime/metrics.js';
+import { createLogger, type Logger } from '../../runtime/logger.js';
+import type { Registry } from 'prom-client';
+import { createMetricsRegistry, startMetricsServer } from '../../runtime/metrics.js';
+import { DEFAULT_CLOSE_GRACE_MS } from '../../voting/audit/final-recount-scheduler.js';
+import { startFinalRecountService, type FinalRecountService } from '../../voting/audit/final-recount-service.js';
+import { deploymentName, loadSigner, SIGNING_KEY_ENV, signingKeyPath } from '../../voting/audit/signing-key.js';
+import type { NoteSigner } from '../../voting/audit/signed-note.js';
 import { VOTING_ROLES, votingApplicationId, votingTopology, type VotingRole } from '../../voting/topology.js';
 import { topicNames } from '../../voting/topics.js';
 import type { VotestreamConfig } from '../config.js';
 import { commandContext, type GlobalArgs } from '../context.js';
 import { EXIT, exitCodeOf } from '../exit-codes.js';
 import { superviseWorkers } from '../worker-supervisor.js';
+
+/**
+ * What a worker can run: the topology's roles, plus `audit` (the scheduled final recount,
+ * voting/audit/final-recount-scheduler.ts), which is no sub-topology and is opt-in.
+ */
+export const WORKER_ROLES = [...VOTING_ROLES, 'audit'] as const;
+export type WorkerRole = (typeof WORKER_ROLES)[number];
 
 export interface WorkerArgs extends GlobalArgs {
   processes: number;
@@ -21,7 +33,10 @@ export interface WorkerArgs extends GlobalArgs {
   metricsPort: number;
   instanceId?: string;
   workerIndex?: number;
-  roles: VotingRole[];
+  roles: WorkerRole[];
+  keyFile?: string;
+  deployment?: string;
+  closeGraceMs: number;
 }
 
 export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
@@ -39,14 +54,24 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
       .option('roles', {
         type: 'string',
         array: true,
-        choices: VOTING_ROLES,
+        choices: WORKER_ROLES,
         default: [...VOTING_ROLES],
-        describe: 'which parts to run: dedup (votes -> votes-accepted), count (-> Redis), persist (-> DynamoDB); each scales apart',
+        describe: 'which parts to run: dedup (votes -> votes-accepted), count (-> Redis), persist (-> DynamoDB); each scales apart; audit (opt-in): the final recount of every closed election, published once',
+      })
+      .option('key-file', { type: 'string', alias: 'signing-key-file', describe: `role audit: the signing key file (default $${SIGNING_KEY_ENV}, else .stack/keys/signing.key)` })
+      .option('deployment', { type: 'string', describe: "role audit: the deployment in the checkpoint origin votestream/<deployment>/<E> (default: the key's)" })
+      .option('close-grace-ms', {
+        type: 'number',
+        default: DEFAULT_CLOSE_GRACE_MS,
+        describe: "role audit: how long after closesAt a vote the gateway accepted may still reach votes (at least the gateway's ack timeout, 10 s by default, plus clock skew)",
       })
       .option('worker-index', { type: 'number', hidden: true }) as unknown as Argv<WorkerArgs>,
   handler: async (argv) => {
     const ctx = commandContext(argv);
     if (!Number.isInteger(argv.processes) || argv.processes < 1) throw new ConfigError(`--processes must be a positive integer, got ${argv.processes}`);
+    if (!Number.isInteger(argv.closeGraceMs) || argv.closeGraceMs < 0) throw new ConfigError(`--close-grace-ms must be a non-negative integer, got ${argv.closeGraceMs}`);
+    // The key is checked before anything starts: a worker without it would fail only at the first close.
+    if (argv.roles.includes('audit')) loadAuditSigner(argv);
     if (argv.processes > 1) {
       // The supervisor sets these per child; everything else the operator gave is passed on as is.
       const passOn = withoutOptions(process.argv.slice(2), ['processes', 'worker-index', 'instance-id', 'metrics-port']);
@@ -71,7 +96,13 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
   },
 };
 
-/** Runs the voting StreamsApp in this process until a signal or a fatal error (exit 1). */
+/** The signer and deployment of role `audit`, loaded exactly as `audit recount --publish` loads them. */
+function loadAuditSigner(argv: WorkerArgs): { signer: NoteSigner; deployment: string } {
+  const signer = loadSigner(signingKeyPath(argv.keyFile));
+  return { signer, deployment: deploymentName(argv.deployment, { signer }) };
+}
+
+/** Runs the voting StreamsApp (and role audit) in this process until a signal or a fatal error (exit 1). */
 export async function runWorker(argv: WorkerArgs, config: VotestreamConfig): Promise<void> {
   const { brokers, topicPrefix: prefix, logLevel: level } = config;
   const logger = createLogger({
@@ -80,8 +111,23 @@ export async function runWorker(argv: WorkerArgs, config: VotestreamConfig): Pro
     bindings: argv.workerIndex !== undefined ? { worker: argv.workerIndex } : {},
   });
   const registry = createMetricsRegistry({ app: votingApplicationId(prefix), ...(argv.workerIndex !== undefined ? { worker: String(argv.workerIndex) } : {}) });
+  const roles = argv.roles.filter((r): r is VotingRole => r !== 'audit');
+  let audit: FinalRecountService | undefined;
+  if (argv.roles.includes('audit')) {
+    audit = startFinalRecountService({
+      brokers,
+      redis: config.redis,
+      dynamodbEndpoint: config.dynamodbEndpoint,
+      prefix,
+      ...loadAuditSigner(argv),
+      closeGraceMs: argv.closeGraceMs,
+      logger: logger.child({ role: 'audit' }),
+      registry,
+    });
+  }
+  if (roles.length === 0) return runAuditOnly(argv, registry, logger, audit!);
   const app = new StreamsApp(
-    votingTopology({ prefix, roles: argv.roles, redis: config.redis, dynamodbEndpoint: config.dynamodbEndpoint, registry, logger: logger.child({ component: 'sink' }) }),
+    votingTopology({ prefix, roles, redis: config.redis, dynamodbEndpoint: config.dynamodbEndpoint, registry, logger: logger.child({ component: 'sink' }) }),
     {
       applicationId: votingApplicationId(prefix),
       brokers,
@@ -105,7 +151,7 @@ export async function runWorker(argv: WorkerArgs, config: VotestreamConfig): Pro
       process.exit(EXIT.INTERRUPTED);
     }
     logger.info({ signal }, 'finishing the batch, committing and closing (signal again to exit at once)');
-    void app.close().then(() => process.exit(0));
+    void Promise.all([app.close(), audit?.close()]).then(() => process.exit(0));
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
@@ -117,6 +163,20 @@ export async function runWorker(argv: WorkerArgs, config: VotestreamConfig): Pro
     logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'worker failed');
     process.exit(exitCodeOf(err));
   }
+}
+
+/** A worker with role audit alone: no topology to run, so it serves its metrics itself. */
+async function runAuditOnly(argv: WorkerArgs, registry: Registry, logger: Logger, audit: FinalRecountService): Promise<void> {
+  const metrics = await startMetricsServer(registry, argv.metricsPort, '0.0.0.0');
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (++signals > 1) process.exit(EXIT.INTERRUPTED);
+    logger.info({ signal }, 'closing');
+    void Promise.all([audit.close(), metrics.close()]).then(() => process.exit(0));
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  logger.info({ metrics: metrics.url }, 'worker started');
 }
 
 /** `args` without the given long options, in both `--name value` and `--name=value` forms. */
