@@ -1,5 +1,4 @@
-import { DescribeTableCommand, ResourceNotFoundException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { Redis } from 'ioredis';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Argv, CommandModule } from 'yargs';
 import { dynamoClient } from '../../../infra/dynamo-client.js';
 import { ConfigError } from '../../../runtime/errors.js';
@@ -7,6 +6,7 @@ import { createProgress } from '../../../runtime/progress.js';
 import { publishOfficial, signOfficialResult, type OfficialResult } from '../../../voting/audit/official-result.js';
 import { recountElection } from '../../../voting/audit/recount.js';
 import { deploymentName, loadSigner, SIGNING_KEY_ENV, signingKeyPath } from '../../../voting/audit/signing-key.js';
+import { closeCommandRedis, commandRedis, requireTable } from '../../../voting/audit/verify-sources.js';
 import { tableNames } from '../../../voting/topics.js';
 import { ID_PATTERN, MAX_ELECTION_ID_LENGTH } from '../../../voting/vote.js';
 import { commandContext, type GlobalArgs } from '../../context.js';
@@ -32,10 +32,9 @@ export async function openVotesTable(endpoint: string, prefix: string): Promise<
   const dynamodb = dynamoClient(endpoint);
   const table = tableNames(prefix).votes;
   try {
-    await dynamodb.send(new DescribeTableCommand({ TableName: table }));
+    await requireTable(dynamodb, table);
   } catch (err) {
     dynamodb.destroy();
-    if (err instanceof ResourceNotFoundException) throw new ConfigError(`DynamoDB table ${table} does not exist (run \`votestream init\`?)`);
     throw err;
   }
   return { dynamodb, table };
@@ -86,15 +85,13 @@ export const recountCommand: CommandModule<GlobalArgs, RecountArgs> = {
       let result = signOfficialResult(recount, signer, deployment);
       let outcome: string | undefined;
       if (argv.publish) {
-        const redis = new Redis(ctx.config.redis, { maxRetriesPerRequest: 3, retryStrategy: (times) => (times > 10 ? null : 200), connectionName: 'votestream-recount' });
-        redis.on('error', (err: unknown) => ctx.log.debug({ err }, 'recount: redis connection error'));
+        const redis = commandRedis(ctx.config.redis, 'votestream-recount', ctx.log);
         try {
           const published = await publishOfficial({ dynamodb, table, redis, prefix: ctx.config.topicPrefix, result });
           result = published.result;
           outcome = published.outcome;
         } finally {
-          if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
-          else redis.disconnect();
+          await closeCommandRedis(redis);
         }
       }
       if (argv.json) process.stdout.write(`${JSON.stringify({ ...result, ...(outcome === undefined ? {} : { published: outcome }) })}\n`);
