@@ -14,6 +14,7 @@ import {
   regionTable,
   windowState,
 } from './live-model.js';
+import { myVotes, receiptPath, rememberVote } from './my-votes.js';
 
 const $ = (id) => document.getElementById(id);
 const electionId = decodeURIComponent(location.pathname.replace(/\/+$/, '').split('/').pop() ?? '');
@@ -110,6 +111,33 @@ function renderOfficial(s) {
   $('official-checkpoint-box').hidden = o.checkpoint === '';
 }
 
+// localStorage can be missing or refuse access (privacy settings): then nothing is remembered.
+function storage() {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
+  }
+}
+
+// Once official, the votes cast from this browser link their receipts (the feed serves them only then).
+function renderReceipts(official) {
+  const store = storage();
+  const mine = official && store !== null ? myVotes(store, electionId) : [];
+  $('receipts').hidden = mine.length === 0;
+  const list = $('receipt-links');
+  const shown = [...list.children].map((li) => li.dataset.voteId).join(',');
+  if (shown === mine.map((v) => v.voteId).join(',')) return;
+  list.replaceChildren(
+    ...mine.map((v) =>
+      el('li', { 'data-vote-id': v.voteId }, [
+        el('a', { href: receiptPath(electionId, v.voteId), download: `receipt-${v.voteId}.json`, text: `Receipt of your vote for ${v.candidate}` }),
+        ` (${dateFormat.format(v.at)}, vote ${v.voteId})`,
+      ]),
+    ),
+  );
+}
+
 function renderChart() {
   const buckets = rateBuckets(history, Date.now() + clockOffset);
   const { max, bars } = chartBars(buckets, 300, 58);
@@ -132,6 +160,7 @@ function render(s) {
   const rows = renderCandidates(s);
   renderRegions(s);
   renderOfficial(s);
+  renderReceipts(officialResult(s.official, election.candidates) !== null);
   renderChart();
   $('updated').dateTime = new Date(s.at).toISOString();
   $('updated').textContent = timeFormat.format(s.at);
@@ -234,8 +263,8 @@ async function castVote(candidateId) {
   } catch {
     throw new Error('Could not reach the vote gateway.');
   }
-  if (res.status === 202) return;
   const body = await res.json().catch(() => ({}));
+  if (res.status === 202) return body.voteId;
   throw new Error(body.message ?? `The gateway answered HTTP ${res.status}.`);
 }
 
@@ -247,7 +276,12 @@ $('vote-form').addEventListener('submit', (e) => {
   for (const b of buttons) b.disabled = true;
   showVoteResult(true, `Sending your vote for ${button.textContent}…`);
   castVote(button.value)
-    .then(() => showVoteResult(true, `Your vote for ${button.textContent} was accepted for counting.`))
+    .then((voteId) => {
+      const store = storage();
+      if (store !== null) rememberVote(store, electionId, { voteId, candidate: button.textContent, at: Date.now() });
+      showVoteResult(true, `Your vote for ${button.textContent} was accepted for counting.`);
+      if (latest !== null) renderReceipts(officialResult(latest.official, election.candidates) !== null);
+    })
     .catch((error) => showVoteResult(false, error.message))
     .finally(() => {
       for (const b of buttons) b.disabled = false;
