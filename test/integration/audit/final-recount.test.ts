@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../runtime/logger.js';
 import { FinalRecountScheduler } from '../../../voting/audit/final-recount-scheduler.js';
+import { isFinalState } from '../../../voting/audit/final-recount-state.js';
 import { readOfficial, type OfficialResult } from '../../../voting/audit/official-result.js';
 import type { NoteSigner } from '../../../voting/audit/signed-note.js';
 import { createSigningKeys, loadSigner } from '../../../voting/audit/signing-key.js';
@@ -40,13 +41,15 @@ import { services } from '../../support/services.js';
  */
 describe('final recount scheduler', () => {
   let keyDir: string;
+  let keyFile: string;
   let signer: NoteSigner;
   let redis: Redis;
   const cleanups: (() => Promise<void>)[] = [];
 
   beforeAll(() => {
     keyDir = mkdtempSync(join(tmpdir(), 'vs-final-recount-keys-'));
-    signer = loadSigner(createSigningKeys(keyDir, 'final-recount-test').privateKeyFile);
+    keyFile = createSigningKeys(keyDir, 'final-recount-test').privateKeyFile;
+    signer = loadSigner(keyFile);
     redis = new Redis(services().redis);
   });
 
@@ -89,12 +92,14 @@ describe('final recount scheduler', () => {
     return { scheduler: s, logs };
   }
 
-  /** Version 2 of the pipeline's election: effective now, closing `inMs` from now. */
-  async function closeSoon(p: Pipeline, inMs: number): Promise<number> {
+  /** A pipeline whose election gets version 2: effective now, closing `inMs` from now. */
+  async function closingElection(label: string, inMs: number): Promise<{ p: Pipeline; e: string; closesAt: number }> {
+    const p = await setupPipeline(label, 1);
+    cleanups.push(() => p.cleanup());
     const now = Date.now();
     const v2 = nextVersion(p.elections[0], { closesAt: now + inMs }, now);
     await produce(p.driver, [{ topic: topicNames(p.prefix).elections, key: Buffer.from(v2.electionId), value: Buffer.from(JSON.stringify(v2)) }]);
-    return v2.closesAt;
+    return { p, e: v2.electionId, closesAt: v2.closesAt };
   }
 
   /**
@@ -125,13 +130,22 @@ describe('final recount scheduler', () => {
     return { counts: { ...counts, _total: String(o.total) }, regions };
   }
 
-  const finished = (s: FinalRecountScheduler, e: string) => ['published', 'already official', 'conflict', 'refused'].includes(s.status(e)?.state ?? '');
+  const finished = (s: FinalRecountScheduler, e: string) => {
+    const state = s.status(e)?.state;
+    return state !== undefined && isFinalState(state);
+  };
+
+  /** The official result of `e`: exactly the expected first votes, per candidate and per region. */
+  async function expectOfficial(p: Pipeline, e: string, expected: Expected): Promise<OfficialResult> {
+    const official = await readOfficial(p.dynamodb, p.table, e);
+    expect(official, `the official result of ${e}`).toBeDefined();
+    expect(official!.total).toBe(expected.total);
+    expect(asExpected(official!)).toEqual({ counts: expected.counts, regions: expected.regions });
+    return official!;
+  }
 
   it('two schedulers: the official result is published exactly once, equal to the first valid votes up to the close and to the live counts', async () => {
-    const p = await setupPipeline('final-a', 1);
-    cleanups.push(() => p.cleanup());
-    const e = p.elections[0].electionId;
-    const closesAt = await closeSoon(p, 5_000);
+    const { p, e, closesAt } = await closingElection('final-a', 5_000);
     const a = scheduler(p, 'scheduler-a');
     const b = scheduler(p, 'scheduler-b');
     const expected = await voteAroundClose(p, closesAt, 11);
@@ -150,9 +164,7 @@ describe('final recount scheduler', () => {
     expect(winner.filter((l) => l.electionId === e).map((l) => l.msg)).toEqual(['waiting for grace', 'waiting for dedup', 'waiting for persist', 'recounting', 'published']);
     console.log(`final recount: published ${String(published[0].msAfterClose)} ms after closesAt (close grace 500 ms)`);
 
-    const official = (await readOfficial(p.dynamodb, p.table, e))!;
-    expect(official.total).toBe(expected.total);
-    expect(asExpected(official)).toEqual({ counts: expected.counts, regions: expected.regions });
+    const official = await expectOfficial(p, e, expected);
     // The live path counted exactly the same votes.
     await waitForTotal(redis, e, expected.total, 90_000, redisKeyPrefix(p));
     await checkRedis(redis, e, expected, redisKeyPrefix(p));
@@ -162,10 +174,7 @@ describe('final recount scheduler', () => {
   });
 
   it('waits while the persist path is held back, and publishes once it covers the close', async () => {
-    const p = await setupPipeline('final-b', 1);
-    cleanups.push(() => p.cleanup());
-    const e = p.elections[0].electionId;
-    const closesAt = await closeSoon(p, 4_000);
+    const { p, e, closesAt } = await closingElection('final-b', 4_000);
     const s = scheduler(p, 'scheduler');
     const expected = await voteAroundClose(p, closesAt, 21);
     const counting = await runWorker(p, { roles: ['dedup', 'count'] });
@@ -180,10 +189,23 @@ describe('final recount scheduler', () => {
     const persisting = await runWorker(p, { roles: ['persist'], instanceId: 'w2', stateDir: p.newStateDir('persist') });
     await waitUntil(() => finished(s.scheduler, e), () => `the scheduler to finish (${s.scheduler.status(e)?.state}: ${s.scheduler.status(e)?.detail})`, { timeoutMs: 120_000, intervalMs: 200 });
     expect(s.scheduler.status(e)!.state).toBe('published');
-    const official = (await readOfficial(p.dynamodb, p.table, e))!;
-    expect(official.total).toBe(expected.total);
-    expect(asExpected(official)).toEqual({ counts: expected.counts, regions: expected.regions });
+    await expectOfficial(p, e, expected);
     await stopWorkerCleanly(persisting);
     await stopWorkerCleanly(counting);
+  });
+
+  it('`votestream worker --roles ... audit` publishes with the key file it is given and names the deployment as the key does', async () => {
+    const { p, e, closesAt } = await closingElection('final-cli', 4_000);
+    const expected = await voteAroundClose(p, closesAt, 31);
+    const worker = await runWorker(p, { extraArgs: ['--roles', 'dedup', 'count', 'persist', 'audit', '--key-file', keyFile, '--close-grace-ms', '500'] });
+    const published = await worker.waitForLog((l) => l.electionId === e && l.msg === 'published', 120_000);
+    expect(published.role).toBe('audit');
+    const official = await expectOfficial(p, e, expected);
+    expect(official.origin).toBe(`votestream/final-recount-test/${e}`);
+    await stopWorkerCleanly(worker);
+    // A worker that started after the result is official says so and does nothing else.
+    const late = await runWorker(p, { instanceId: 'w2', stateDir: p.newStateDir('late'), extraArgs: ['--roles', 'audit', '--key-file', keyFile] });
+    await late.waitForLog((l) => l.electionId === e && l.msg === 'already official');
+    await stopWorkerCleanly(late);
   });
 });
