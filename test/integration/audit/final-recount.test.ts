@@ -1,11 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { dynamoClient } from '../../../infra/dynamo-client.js';
 import { createLogger } from '../../../runtime/logger.js';
-import { FinalRecountScheduler } from '../../../voting/audit/final-recount-scheduler.js';
+import { FinalRecountScheduler, type FinalRecountOptions } from '../../../voting/audit/final-recount-scheduler.js';
 import { isFinalState } from '../../../voting/audit/final-recount-state.js';
 import { readOfficial, type OfficialResult } from '../../../voting/audit/official-result.js';
 import type { NoteSigner } from '../../../voting/audit/signed-note.js';
@@ -63,7 +65,7 @@ describe('final recount scheduler', () => {
   });
 
   /** A scheduler of the pipeline's deployment, with its JSON log lines kept for the assertions. */
-  function scheduler(p: Pipeline, name: string): { scheduler: FinalRecountScheduler; logs: Record<string, unknown>[] } {
+  function scheduler(p: Pipeline, name: string, overrides: Partial<FinalRecountOptions> = {}): { scheduler: FinalRecountScheduler; logs: Record<string, unknown>[] } {
     const logs: Record<string, unknown>[] = [];
     const destination = new Writable({
       write(chunk: Buffer, _enc, done) {
@@ -83,6 +85,7 @@ describe('final recount scheduler', () => {
       logger: createLogger({ level: 'info', name: name, destination }),
       closeGraceMs: 500,
       pollIntervalMs: 200,
+      ...overrides,
     });
     s.start();
     cleanups.push(async () => {
@@ -207,5 +210,43 @@ describe('final recount scheduler', () => {
     const late = await runWorker(p, { instanceId: 'w2', stateDir: p.newStateDir('late'), extraArgs: ['--roles', 'audit', '--key-file', keyFile] });
     await late.waitForLog((l) => l.electionId === e && l.msg === 'already official');
     await stopWorkerCleanly(late);
+  });
+
+  it('rides out a DynamoDB outage: logs, backs off, retries, and publishes once DynamoDB answers again', async () => {
+    const { p, e, closesAt } = await closingElection('final-outage', 3_000);
+    // DynamoDB as the scheduler sees it: a proxy that drops every connection until it is let through.
+    const target = new URL(p.dynamodbEndpoint);
+    let up = false;
+    const open = new Set<Socket>();
+    const proxy = createServer((client) => {
+      if (!up) return void client.destroy();
+      const upstream = connect(Number(target.port), target.hostname);
+      for (const s of [client, upstream]) {
+        open.add(s);
+        s.on('close', () => open.delete(s));
+        s.on('error', () => undefined);
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const dynamodb = dynamoClient(`http://127.0.0.1:${(proxy.address() as { port: number }).port}`, { maxAttempts: 1 });
+    cleanups.push(async () => {
+      dynamodb.destroy();
+      for (const s of open) s.destroy();
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    });
+    const s = scheduler(p, 'scheduler', { dynamodb, maxBackoffMs: 1_000 });
+    const expected = await voteAroundClose(p, closesAt, 41);
+    const worker = await runWorker(p, {});
+    const retrying = () => s.logs.filter((l) => l.electionId === e && String(l.msg).includes('failed; retrying'));
+    await waitUntil(() => retrying().length >= 3, () => `the scheduler to retry through the outage (${retrying().length} retries logged)`, { timeoutMs: 60_000, intervalMs: 200 });
+    expect(s.scheduler.status(e)!.lastError).toBeDefined();
+    expect(await readOfficial(p.dynamodb, p.table, e)).toBeUndefined();
+
+    up = true;
+    await waitUntil(() => finished(s.scheduler, e), () => `the scheduler to finish after the outage (${s.scheduler.status(e)?.state})`, { timeoutMs: 120_000, intervalMs: 200 });
+    expect(s.scheduler.status(e)!.state).toBe('published');
+    await expectOfficial(p, e, expected);
+    await stopWorkerCleanly(worker);
   });
 });
