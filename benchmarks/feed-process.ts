@@ -3,7 +3,7 @@
  * process, one election's prefix), and the file-descriptor limit it and the client processes need.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { openFilesLimit } from '../infra/open-files-limit.js';
 import { ProcessStartError } from '../infra/errors.js';
 import { ConfigError } from '../runtime/errors.js';
 import { BenchmarkError } from './errors.js';
@@ -27,18 +27,6 @@ export interface FeedProcess {
   /** Its last stderr lines, for error messages. */
   tail(): string[];
   stop(): Promise<void>;
-}
-
-/** This process's open-files limit (children inherit it), from /proc/self/limits; undefined off Linux. */
-export function openFilesLimit(): { soft: number; hard: number } | undefined {
-  try {
-    const m = /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
-    if (m === null) return undefined;
-    const n = (s: string): number => (s === 'unlimited' ? Number.POSITIVE_INFINITY : Number(s));
-    return { soft: n(m[1]), hard: n(m[2]) };
-  } catch {
-    return undefined;
-  }
 }
 
 /**

@@ -14,6 +14,7 @@ import { parseVerifierKey } from '../audit/signed-note.js';
 import { tableNames } from '../topics.js';
 import { FeedReceipts } from './receipts-route.js';
 import { UpdatesSubscriber } from './updates-subscriber.js';
+import { connectionCapFor, openFilesLimit } from '../../infra/open-files-limit.js';
 
 /** The feed's settings, checked at the edge. */
 export const FeedConfigSchema = z.strictObject({
@@ -102,6 +103,11 @@ function readVerifierKey(file: string): string {
 /** Loads the elections, connects to Redis (a reader and a subscriber), then listens. */
 export async function startFeed(o: StartFeedOptions): Promise<RunningFeed> {
   const config = parseFeedConfig(o.config);
+  const descriptors = openFilesLimit();
+  const maxConnections = connectionCapFor(config.maxConnections, descriptors);
+  if (maxConnections < config.maxConnections) {
+    o.logger.warn({ requested: config.maxConnections, cap: maxConnections, openFilesSoftLimit: descriptors?.soft, openFilesHardLimit: descriptors?.hard }, 'max connections lowered to what the open-files limit allows (raise ulimit -n for more)');
+  }
   const vkey = config.signingPublicKeyFile === undefined ? undefined : readVerifierKey(config.signingPublicKeyFile);
   const dynamodb = config.dynamodbEndpoint === undefined ? undefined : dynamoClient(config.dynamodbEndpoint);
   const receipts = new FeedReceipts({ dynamodb, table: config.votesTable ?? tableNames(config.prefix).votes, vkey, logger: o.logger });
@@ -132,6 +138,7 @@ export async function startFeed(o: StartFeedOptions): Promise<RunningFeed> {
     if (pageFiles.size === 0) o.logger.warn({ pageDir }, 'no live page files found; the page routes answer 404');
     server = new FeedServer({
       ...config,
+      maxConnections,
       logger: o.logger,
       registry: o.registry,
       elections: (o.elections ?? view)!,
