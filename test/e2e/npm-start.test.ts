@@ -165,8 +165,17 @@ describe('npm start (votestream dev)', () => {
       const tree = processTree(dev.pid);
       expect(tree.length).toBeGreaterThanOrEqual(3);
       dev.signal('SIGINT');
-      // Past the second in which a repeated signal counts as the same Ctrl-C.
-      await new Promise((r) => setTimeout(r, 1200));
+      // dev counts a signal within a second of the one it handled as the same Ctrl-C: wait until it
+      // logged handling the first, then until that second (by the log line's own time) is over.
+      let handledAt = 0;
+      await waitUntil(() => {
+        const line = dev.stderr().split('\n').find((l) => l.includes('stopping (signal again to stop at once)'));
+        if (line === undefined) return false;
+        const { time } = JSON.parse(line) as { time: number | string };
+        handledAt = typeof time === 'number' ? time : Date.parse(time);
+        return true;
+      }, () => `dev to log the first SIGINT; stderr:\n${dev.stderr().slice(-4000)}`);
+      await waitUntil(() => Date.now() > handledAt + 1000, 'the second after the first SIGINT to pass', { intervalMs: 50 });
       dev.signal('SIGINT');
       const code = await Promise.race([dev.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 20_000))]);
       expect(code, `dev's exit; stderr:\n${dev.stderr().slice(-4000)}`).toBe(130);
