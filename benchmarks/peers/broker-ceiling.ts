@@ -114,7 +114,8 @@ export function childCpuSecondsFromTimes(output: string): number | undefined {
   if (lines.length < 2) return undefined;
   const parts = [...lines[1].matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
   if (parts.length !== 2 || parts.some((p) => !Number.isFinite(p))) return undefined;
-  return parts[0] + parts[1];
+  // `times` prints milliseconds at best; rounding drops the binary-fraction noise of the sum.
+  return Math.round((parts[0] + parts[1]) * 1000) / 1000;
 }
 
 async function runTool(tool: string, mainClass: string, args: readonly string[], timeoutMs: number, log: (msg: string) => void): Promise<ToolRun> {
@@ -154,7 +155,7 @@ async function runTool(tool: string, mainClass: string, args: readonly string[],
       child.once('error', reject);
       child.once('close', (code) => resolve(code));
     });
-    const wallSeconds = (performance.now() - started) / 1000;
+    const wallSeconds = Math.round(performance.now() - started) / 1000;
     if (timedOut) throw new BenchmarkError('BENCHMARK_TIMEOUT', `${tool} did not finish within ${timeoutMs} ms; stderr:\n${stderr}`);
     if (status !== 0) throw new BenchmarkError('BENCHMARK_WORKER_EXITED', `${tool} exited with ${status}; stdout:\n${stdout.slice(-4096)}\nstderr:\n${stderr}`);
     const cpu = childCpuSecondsFromTimes(times);
