@@ -1,0 +1,103 @@
+package dev.votestream.peer;
+
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * The dedup stage of voting/topology.ts in one processor: decode (undecodable to `votes-dlq`,
+ * schema failures rejected `malformed`), judge (key must be the voterId, `ts` at most
+ * MAX_VOTE_AHEAD_MS past the record's timestamp, then the election version in force at `ts`),
+ * dedupe on `electionId:voterId` in the `voters` store, and forward to the sink for the outcome.
+ * Input headers travel to every output, as the worker's records carry them.
+ */
+final class DedupProcessor implements Processor<byte[], byte[], byte[], byte[]> {
+  /** voting/topology.ts MAX_VOTE_AHEAD_MS. */
+  static final long MAX_VOTE_AHEAD_MS = 2_000;
+
+  private ProcessorContext<byte[], byte[]> context;
+  private KeyValueStore<String, byte[]> elections;
+  private KeyValueStore<String, String> voters;
+  /**
+   * Parsed histories by election id with the store value they came from: the in-memory global
+   * store hands back the array it holds, so an unchanged history is recognised without parsing.
+   */
+  private final Map<String, Object[]> histories = new HashMap<>();
+
+  @Override
+  public void init(ProcessorContext<byte[], byte[]> context) {
+    this.context = context;
+    this.elections = context.getStateStore(PeerTopology.ELECTIONS_STORE);
+    this.voters = context.getStateStore(PeerTopology.VOTERS_STORE);
+  }
+
+  @Override
+  public void process(Record<byte[], byte[]> record) {
+    RecordMetadata meta = context.recordMetadata().orElseThrow();
+    VoteDecoder.Decoded decoded = VoteDecoder.decode(record.value());
+    switch (decoded.kind) {
+      case UNDECODABLE -> deadLetter(record, meta, "undecodable vote on \"" + meta.topic() + "\": " + decoded.error);
+      case MALFORMED -> {
+        // The worker reads the key as a (lossy) UTF-8 string and writes that string back.
+        byte[] key = record.key() == null ? null : JsJsonWriter.utf8(new String(record.key(), StandardCharsets.UTF_8));
+        context.forward(record.withKey(key).withValue(VoteDecoder.malformedRejection(decoded.raw)), PeerTopology.REJECTED_SINK);
+      }
+      case VALID -> judge(record, meta, decoded.vote);
+    }
+  }
+
+  private void judge(Record<byte[], byte[]> record, RecordMetadata meta, Vote vote) {
+    byte[] key = vote.voterId.getBytes(StandardCharsets.UTF_8);
+    String reason;
+    String recordKey = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
+    if (!vote.voterId.equals(recordKey) || vote.ts > record.timestamp() + MAX_VOTE_AHEAD_MS) {
+      reason = "malformed";
+    } else {
+      reason = Decide.decide(vote, history(vote.electionId).versionAt(vote.ts));
+    }
+    if (reason == null) {
+      String identity = vote.electionId + ":" + vote.voterId;
+      if (voters.get(identity) != null) {
+        reason = "duplicate";
+      } else {
+        voters.put(identity, vote.voteId);
+        context.forward(record.withKey(key).withValue(vote.accepted(meta.partition(), meta.offset())), PeerTopology.ACCEPTED_SINK);
+        return;
+      }
+    }
+    context.forward(record.withKey(key).withValue(vote.rejected(reason)), PeerTopology.REJECTED_SINK);
+  }
+
+  private ElectionHistory history(String electionId) {
+    byte[] stored = elections.get(electionId);
+    Object[] cached = histories.get(electionId);
+    if (cached != null && cached[0] == stored) return (ElectionHistory) cached[1];
+    ElectionHistory history = ElectionHistory.decode(stored);
+    histories.put(electionId, new Object[] {stored, history});
+    return history;
+  }
+
+  /** The original key and bytes, the input's headers, then error and where the record was read. */
+  private void deadLetter(Record<byte[], byte[]> record, RecordMetadata meta, String error) {
+    Headers headers = new RecordHeaders();
+    for (Header h : record.headers()) {
+      switch (h.key()) {
+        case "error", "source-topic", "source-partition", "source-offset" -> {}
+        default -> headers.add(h.key(), h.value());
+      }
+    }
+    headers.add("error", JsJsonWriter.utf8(error));
+    headers.add("source-topic", meta.topic().getBytes(StandardCharsets.UTF_8));
+    headers.add("source-partition", Integer.toString(meta.partition()).getBytes(StandardCharsets.UTF_8));
+    headers.add("source-offset", Long.toString(meta.offset()).getBytes(StandardCharsets.UTF_8));
+    context.forward(new Record<>(record.key(), record.value(), record.timestamp(), headers), PeerTopology.DLQ_SINK);
+  }
+}
