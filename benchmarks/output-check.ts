@@ -12,7 +12,8 @@ export interface OutputCounts {
   readonly rejected: number;
 }
 
-async function readTopic(driver: KafkaDriver, topic: string, partitions: number, onValue: (value: Buffer | null) => void): Promise<number> {
+/** Reads a topic to its end (read_committed), handing each value on; returns the record count. */
+export async function readTopic(driver: KafkaDriver, topic: string, partitions: number, onValue: (value: Buffer | null) => void): Promise<number> {
   const reader = await driver.createReader({
     partitions: Array.from({ length: partitions }, (_, partition) => ({ topic, partition, from: 'earliest' as const })),
     isolation: 'read_committed',

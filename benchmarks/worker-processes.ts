@@ -28,6 +28,7 @@ export interface BenchWorkerOptions {
 
 export interface BenchWorker {
   readonly pid: number;
+  /** What it is, for messages: `worker <instance id>`, `gateway`. */
   readonly instanceId: string;
   readonly startedAt: number;
   readonly exited: Promise<number | null>;
@@ -58,13 +59,11 @@ function guard(): void {
 }
 
 export function startBenchWorker(o: BenchWorkerOptions): BenchWorker {
-  guard();
-  const cli = o.cliPath ?? process.argv[1];
-  const child = spawn(
-    process.execPath,
-    [
-      ...(o.execArgv ?? []),
-      cli,
+  return startBenchProcess({
+    name: `worker ${o.instanceId}`,
+    cliPath: o.cliPath,
+    execArgv: o.execArgv,
+    args: [
       'worker',
       '--roles',
       'dedup',
@@ -80,33 +79,51 @@ export function startBenchWorker(o: BenchWorkerOptions): BenchWorker {
       '0',
       ...(o.extraArgs ?? []),
     ],
-    {
-      env: { ...process.env, KAFKA_BROKERS: o.brokers, VOTESTREAM_TOPIC_PREFIX: o.prefix, LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  if (child.pid === undefined) throw new ProcessStartError(`could not start worker ${o.instanceId}`);
+    env: { KAFKA_BROKERS: o.brokers, VOTESTREAM_TOPIC_PREFIX: o.prefix, LOG_LEVEL: 'info' },
+    onLog: o.onLog,
+  });
+}
+
+export interface BenchProcessOptions {
+  /** For error messages: `worker w0`, `gateway`. */
+  readonly name: string;
+  /** The CLI entry point (dist/cli/main.js); default: the one running now. */
+  readonly cliPath?: string;
+  readonly execArgv?: readonly string[];
+  /** The CLI's arguments (the command first). */
+  readonly args: readonly string[];
+  /** Added to this process's environment (secrets go here, never in args). */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Called for every JSON log line on stderr (only the last 30 are kept, for error messages). */
+  readonly onLog?: (line: LogLine) => void;
+  /** Called for every line on stdout (e.g. "gateway listening on ..."). */
+  readonly onStdout?: (line: string) => void;
+}
+
+/** One `votestream <command>` child process, its logs watched, killed if this process goes away. */
+export function startBenchProcess(o: BenchProcessOptions): BenchWorker {
+  guard();
+  const cli = o.cliPath ?? process.argv[1];
+  const child = spawn(process.execPath, [...(o.execArgv ?? []), cli, ...o.args], {
+    env: { ...process.env, ...o.env },
+    stdio: ['ignore', o.onStdout === undefined ? 'ignore' : 'pipe', 'pipe'],
+  });
+  if (child.pid === undefined) throw new ProcessStartError(`could not start ${o.name}`);
   live.add(child);
   const startedAt = Date.now();
   const tail: LogLine[] = [];
-  let buffer = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString('utf8');
-    const lines = buffer.split('\n');
-    buffer = lines.pop() ?? '';
-    for (const text of lines) {
-      if (text.length === 0) continue;
-      let line: LogLine;
-      try {
-        line = JSON.parse(text) as LogLine;
-      } catch {
-        line = { msg: text, unparsed: true };
-      }
-      tail.push(line);
-      if (tail.length > 30) tail.shift();
-      o.onLog?.(line);
+  eachLine(child.stderr!, (text) => {
+    let line: LogLine;
+    try {
+      line = JSON.parse(text) as LogLine;
+    } catch {
+      line = { msg: text, unparsed: true };
     }
+    tail.push(line);
+    if (tail.length > 30) tail.shift();
+    o.onLog?.(line);
   });
+  if (o.onStdout !== undefined) eachLine(child.stdout!, o.onStdout);
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => {
       live.delete(child);
@@ -115,7 +132,7 @@ export function startBenchWorker(o: BenchWorkerOptions): BenchWorker {
   );
   return {
     pid: child.pid,
-    instanceId: o.instanceId,
+    instanceId: o.name,
     startedAt,
     exited,
     tail: () => [...tail],
@@ -127,6 +144,16 @@ export function startBenchWorker(o: BenchWorkerOptions): BenchWorker {
       clearTimeout(timer);
     },
   };
+}
+
+function eachLine(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+  let buffer = '';
+  stream.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString('utf8');
+    const lines = buffer.split('\n');
+    buffer = lines.pop() ?? '';
+    for (const text of lines) if (text.length > 0) onLine(text);
+  });
 }
 
 /** Stops all, in parallel; never throws. */
@@ -141,7 +168,7 @@ export function failOnExit(workers: readonly BenchWorker[]): { promise: Promise<
     for (const w of workers) {
       void w.exited.then((code) => {
         if (cancelled) return;
-        reject(new BenchmarkError('BENCHMARK_WORKER_EXITED', `worker ${w.instanceId} (pid ${w.pid}) exited with code ${code} during the run; last log lines:\n${w.tail().map((l) => JSON.stringify(l)).join('\n')}`));
+        reject(new BenchmarkError('BENCHMARK_WORKER_EXITED', `${w.instanceId} (pid ${w.pid}) exited with code ${code} during the run; last log lines:\n${w.tail().map((l) => JSON.stringify(l)).join('\n')}`));
       });
     }
   });

@@ -14,6 +14,7 @@ import { PROCESSING_GUARANTEES, type ProcessingGuarantee } from '../../runtime/s
 import type { KafkaDriver } from '../../runtime/kafka/driver.js';
 import { DEFAULT_PARTITIONS } from '../../voting/topics.js';
 import { commandContext, type GlobalArgs } from '../context.js';
+import { benchRunCommand } from './bench-run.js';
 
 interface CommonArgs extends GlobalArgs {
   outDir: string;
@@ -298,15 +299,16 @@ const feedBenchCommand: CommandModule<GlobalArgs, FeedBenchArgs> = {
 
 export const benchCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'bench <benchmark>',
-  describe: 'benchmarks: dedup, restore, memory, sinks, gateway, feed (result JSON in benchmarks/out, Markdown rows on stdout)',
+  describe: 'benchmarks: run (the whole pipeline under load), and the components: dedup, restore, memory, sinks, gateway, feed (result JSON in benchmarks/out, Markdown on stdout)',
   builder: (y: Argv<GlobalArgs>) =>
     y
+      .command(benchRunCommand)
       .command(dedupCommand)
       .command(restoreCommand)
       .command(memoryCommand)
       .command(sinksCommand)
       .command(gatewayBenchCommand)
       .command(feedBenchCommand)
-      .demandCommand(1, 'which benchmark? dedup, restore, memory, sinks, gateway, feed'),
+      .demandCommand(1, 'which benchmark? run, dedup, restore, memory, sinks, gateway, feed'),
   handler: () => undefined,
 };
