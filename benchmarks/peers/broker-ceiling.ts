@@ -286,6 +286,12 @@ export interface ConsumerPerformanceOptions {
   readonly isolation?: 'read_committed' | 'read_uncommitted';
   /** Default a fresh one, deleted afterwards. */
   readonly group?: string;
+  /**
+   * The tool's --timeout: how long it waits for the next record (its clock starts before the group
+   * join) before it gives up short. Default 30 s, not the tool's 10 s: on a loaded machine a join
+   * alone took seconds, and a run cut short is a failed run.
+   */
+  readonly idleTimeoutMs?: number;
   readonly timeoutMs?: number;
   readonly log?: (msg: string) => void;
 }
@@ -308,14 +314,21 @@ export interface ConsumerPerformanceResult {
 
 const CONSUMER_HEADER = 'start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec';
 
-/** The header line and the one summary line after it (printed without --show-detailed-stats). */
+/**
+ * The summary line after the header (printed without --show-detailed-stats). A run cut short by the
+ * idle timeout prints a WARNING line between the two, so the first line after the header with all
+ * the fields is taken.
+ */
 export function parseConsumerSummary(stdout: string): Omit<ConsumerPerformanceResult, 'cpuSeconds' | 'wallSeconds'> | undefined {
   const lines = stdout.split('\n').map((l) => l.trim());
   const at = lines.indexOf(CONSUMER_HEADER);
-  if (at < 0 || at + 1 >= lines.length) return undefined;
+  if (at < 0) return undefined;
   const names = CONSUMER_HEADER.split(', ');
-  const values = lines[at + 1].split(', ');
-  if (values.length !== names.length) return undefined;
+  const values = lines
+    .slice(at + 1)
+    .map((l) => l.split(', '))
+    .find((v) => v.length === names.length);
+  if (values === undefined) return undefined;
   const field = (name: string): number => Number(values[names.indexOf(name)]);
   const r = {
     records: field('data.consumed.in.nMsg'),
@@ -329,7 +342,20 @@ export function parseConsumerSummary(stdout: string): Omit<ConsumerPerformanceRe
 }
 
 export function consumerPerformanceArgs(o: ConsumerPerformanceOptions & { readonly group: string }, configFile: string): string[] {
-  return ['--bootstrap-server', o.brokers, '--topic', o.topic, '--messages', String(o.messages), '--group', o.group, '--consumer.config', configFile];
+  return [
+    '--bootstrap-server',
+    o.brokers,
+    '--topic',
+    o.topic,
+    '--messages',
+    String(o.messages),
+    '--group',
+    o.group,
+    '--timeout',
+    String(o.idleTimeoutMs ?? 30_000),
+    '--consumer.config',
+    configFile,
+  ];
 }
 
 /**
