@@ -38,9 +38,11 @@ export async function waitForDedup(o: {
   readonly onProgress?: (committed: number, total: number) => void;
   /** Rejects when something else failed (e.g. a worker died): the wait stops at once. */
   readonly abort?: Promise<never>;
+  /** The group to watch; default our dedup group (a peer, e.g. Kafka Streams, has its own). */
+  readonly groupId?: string;
 }): Promise<DedupCompletion> {
   const votes = topicNames(o.prefix).votes;
-  const group = dedupGroupId(o.prefix);
+  const group = o.groupId ?? dedupGroupId(o.prefix);
   const end = await o.admin.endOffsets([votes], 'read_uncommitted');
   const total = sum(end);
   const deadline = Date.now() + o.timeoutMs;
