@@ -40,8 +40,6 @@ export interface BenchRunOptions {
   readonly brokers: string;
   readonly redis: string;
   readonly dynamodbEndpoint: string;
-  /** Services the user runs (not the local stack's): their CPU cannot be read. */
-  readonly external: Partial<Record<ServiceName, string>>;
   readonly logger: Logger;
   readonly command: string;
   readonly rate: number;
@@ -98,7 +96,7 @@ export async function runBenchRun(o: BenchRunOptions): Promise<RunReport> {
     log.info({ processes: pipeline.processes.map((p) => ({ name: p.name, pid: p.process.pid })), feed: pipeline.feedUrl, gateway: pipeline.gatewayUrl }, 'pipeline ready');
 
     const measured: MeasuredProcess[] = pipeline.processes.map((p) => ({ name: p.name, stage: p.stage, pid: p.process.pid, startedByRun: true }));
-    measured.push(...(await stackProcesses(o.external)));
+    measured.push(...(await stackProcesses(o)));
     const usage = new UsageSampler(measured);
 
     const redisTotals = watchRedisTotals({ redisUrl: o.redis, prefix, electionIds: plan.electionIds });
@@ -249,13 +247,18 @@ export async function runBenchRun(o: BenchRunOptions): Promise<RunReport> {
   }
 }
 
-/** The local stack's broker, Redis and DynamoDB Local, when this machine runs them (pid files). */
-async function stackProcesses(external: Partial<Record<ServiceName, string>>): Promise<MeasuredProcess[]> {
-  const status = await stackStatus(stackConfig(), { external });
+/**
+ * The local stack's broker, Redis and DynamoDB Local, when the run uses them (same address) and this
+ * machine started them (pid files): services elsewhere cannot be measured from here.
+ */
+async function stackProcesses(o: Pick<BenchRunOptions, 'brokers' | 'redis' | 'dynamodbEndpoint'>): Promise<MeasuredProcess[]> {
+  const status = await stackStatus(stackConfig());
+  const used: Record<ServiceName, string> = { kafka: o.brokers, redis: o.redis, dynamodb: o.dynamodbEndpoint };
   const stageOf: Record<ServiceName, Stage> = { kafka: 'broker', redis: 'redis', dynamodb: 'dynamodb' };
+  const nameOf: Record<ServiceName, string> = { kafka: 'kafka broker', redis: 'redis', dynamodb: 'dynamodb local' };
   return (Object.keys(status) as ServiceName[]).flatMap((name) => {
     const pid = status[name].pid;
-    return pid === undefined ? [] : [{ name: name === 'kafka' ? 'kafka broker' : name === 'dynamodb' ? 'dynamodb local' : 'redis', stage: stageOf[name], pid, startedByRun: false }];
+    return pid === undefined || status[name].address !== used[name] ? [] : [{ name: nameOf[name], stage: stageOf[name], pid, startedByRun: false }];
   });
 }
 

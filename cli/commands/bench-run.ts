@@ -68,7 +68,6 @@ export const benchRunCommand: CommandModule<GlobalArgs, RunArgs> = {
       brokers: ctx.config.brokers,
       redis: ctx.config.redis,
       dynamodbEndpoint: ctx.config.dynamodbEndpoint,
-      external: ctx.external,
       logger: ctx.log,
       command: `votestream ${process.argv.slice(2).join(' ')}`,
       rate: argv.rate,
