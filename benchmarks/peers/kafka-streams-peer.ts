@@ -96,9 +96,19 @@ async function build(log: (msg: string) => void): Promise<string> {
     renameSync(partial, jar);
     writeFileSync(marker, new Date().toISOString());
     log(`built the Kafka Streams peer in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    pruneOlderBuilds(dir);
     return jar;
   } finally {
     rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Each build is a ~100 MB fat jar: the builds of earlier source versions go once a newer one exists. */
+function pruneOlderBuilds(current: string): void {
+  const parent = dirname(current);
+  for (const name of readdirSync(parent)) {
+    const path = join(parent, name);
+    if (path !== current && /^kafka-streams-[0-9a-f]{16}$/.test(name)) rmSync(path, { recursive: true, force: true });
   }
 }
 

@@ -13,9 +13,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { provisionBenchTopics, produceRecords } from '../../../benchmarks/bench-input.js';
+import { deleteBenchTopics, provisionBenchTopics, produceRecords } from '../../../benchmarks/bench-input.js';
 import { ensureKafkaStreamsPeerBuilt, kafkaStreamsPeerApplicationId, startKafkaStreamsPeer, type KafkaStreamsPeer } from '../../../benchmarks/peers/kafka-streams-peer.js';
-import type { ConsumedRecord, ProducerRecord } from '../../../runtime/kafka/driver.js';
+import type { ConsumedRecord, KafkaDriver, ProducerRecord } from '../../../runtime/kafka/driver.js';
 import { createLogger } from '../../../runtime/logger.js';
 import { partitionForKey } from '../../../runtime/partitioner.js';
 import { decideVote } from '../../../voting/decide.js';
@@ -223,6 +223,18 @@ describe('the Kafka Streams peer of the dedup stage', () => {
     const theirs = uniquePrefix('ks-peer');
     const records = inputRecords();
     const expected = expectedCounts(records);
+    try {
+      await compareRuns(driver, brokers, ours, theirs, records, expected);
+    } finally {
+      await deleteBenchTopics(driver, ours);
+      await deleteBenchTopics(driver, theirs);
+      const admin = driver.createAdmin();
+      await admin.deleteTopics([`${kafkaStreamsPeerApplicationId(theirs)}-voters-changelog`]).catch(() => undefined);
+      await admin.close();
+    }
+  }, 600_000);
+
+  async function compareRuns(driver: KafkaDriver, brokers: string, ours: string, theirs: string, records: readonly ProducerRecord[], expected: Expected): Promise<void> {
     for (const prefix of [ours, theirs]) {
       await provisionBenchTopics(driver, prefix, PARTITIONS, ELECTIONS);
       const elections = topicNames(prefix).elections;
@@ -274,5 +286,11 @@ describe('the Kafka Streams peer of the dedup stage', () => {
     const oursLog = await changelog(topicNames(ours).votersChangelog);
     expect(oursLog.length).toBe(expected.accepted);
     expect(await changelog(`${kafkaStreamsPeerApplicationId(theirs)}-voters-changelog`)).toEqual(oursLog);
-  }, 600_000);
+
+    // Input headers reach the outputs (6 votes carry one, and one dead-lettered record).
+    const traced = (rs: readonly ConsumedRecord[]): number => rs.filter((r) => r.headers.some(([name]) => name === 'trace')).length;
+    expect(traced(accepted) + traced(rejected)).toBe(6);
+    expect(traced(await readTopic(driver, topicNames(theirs).votesDlq))).toBe(1);
+    progress(`equal outputs: ${accepted.length} accepted, ${JSON.stringify(reasons)} rejected, ${expected.dlq} dead-lettered`);
+  }
 });
