@@ -15,6 +15,7 @@ import type { KafkaDriver } from '../../runtime/kafka/driver.js';
 import { DEFAULT_PARTITIONS } from '../../voting/topics.js';
 import { commandContext, type GlobalArgs } from '../context.js';
 import { benchRunCommand } from './bench-run.js';
+import { CONTENDERS, runPeersBenchmark, type Contender } from '../../benchmarks/peers/peers-benchmark.js';
 
 interface CommonArgs extends GlobalArgs {
   outDir: string;
@@ -297,18 +298,76 @@ const feedBenchCommand: CommandModule<GlobalArgs, FeedBenchArgs> = {
     }),
 };
 
+interface PeersArgs extends CommonArgs {
+  votes: number;
+  rounds: number;
+  duplicates: number;
+  partitions: number;
+  threads: number;
+  flowVotes: number;
+  probeRate: number;
+  probeSeconds: number;
+  contenders: string;
+  json?: string;
+}
+
+const peersCommand: CommandModule<GlobalArgs, PeersArgs> = {
+  command: 'peers',
+  describe: 'our dedup beside Apache Kafka Streams 4.1 (exactly_once_v2, RocksDB), @kafkats/flow 0.12 and the broker\'s own ProducerPerformance/ConsumerPerformance: same broker, same input, interleaved rounds, outputs checked; votes/s, CPU µs/vote, p99 and our ratios',
+  builder: (y: Argv<GlobalArgs>) =>
+    common(y)
+      .option('votes', { type: 'number', default: 1_000_000 })
+      .option('rounds', { type: 'number', default: 2, describe: 'rounds of (votestream, Kafka Streams, broker), interleaved' })
+      .option('duplicates', { type: 'number', default: 0.2, describe: 'share of votes that repeat an earlier voter, 0..1' })
+      .option('partitions', { type: 'number', default: DEFAULT_PARTITIONS })
+      .option('threads', { type: 'number', default: 1, describe: "Kafka Streams' stream threads, and our worker processes (the same cores each)" })
+      .option('flow-votes', { type: 'number', default: 5_000, describe: "@kafkats/flow's smaller input (it runs at hundreds of votes/s)" })
+      .option('probe-rate', { type: 'number', default: 2_000, describe: 'after each run: votes/s offered for the latency probe (0: none)' })
+      .option('probe-seconds', { type: 'number', default: 5 })
+      .option('contenders', { type: 'string', default: CONTENDERS.join(','), describe: `comma-separated: ${CONTENDERS.join(', ')}` })
+      .option('json', { type: 'string', describe: 'also write the result JSON to this file' }) as unknown as Argv<PeersArgs>,
+  handler: async (argv) => {
+    const contenders = list('contenders', argv.contenders).map((c) => {
+      if (!(CONTENDERS as readonly string[]).includes(c)) throw new ConfigError(`--contenders: unknown contender "${c}" (${CONTENDERS.join(', ')})`);
+      return c as Contender;
+    });
+    if (!(argv.duplicates >= 0 && argv.duplicates < 1)) throw new ConfigError(`--duplicates must be in [0, 1), got ${argv.duplicates}`);
+    await run(argv, async (c) => {
+      const result = await runPeersBenchmark({
+        driver: c.driver,
+        brokers: c.brokers,
+        logger: c.logger,
+        command: c.command,
+        votes: positiveInt('votes', argv.votes),
+        rounds: positiveInt('rounds', argv.rounds),
+        duplicateRatio: argv.duplicates,
+        partitions: positiveInt('partitions', argv.partitions),
+        threads: positiveInt('threads', argv.threads),
+        flowVotes: positiveInt('flow-votes', argv.flowVotes),
+        probeRate: nonNegativeInt('probe-rate', argv.probeRate),
+        probeSeconds: positiveInt('probe-seconds', argv.probeSeconds),
+        contenders,
+        timeoutMs: argv.timeoutS * 1000,
+      });
+      if (argv.json !== undefined) writeFileSync(argv.json, `${JSON.stringify(result, null, 2)}\n`);
+      return result;
+    });
+  },
+};
+
 export const benchCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'bench <benchmark>',
-  describe: 'benchmarks: run (the whole pipeline under load), and the components: dedup, restore, memory, sinks, gateway, feed (result JSON in benchmarks/out, Markdown on stdout)',
+  describe: 'benchmarks: run (the whole pipeline under load), peers (beside Kafka Streams and the broker), and the components: dedup, restore, memory, sinks, gateway, feed (result JSON in benchmarks/out, Markdown on stdout)',
   builder: (y: Argv<GlobalArgs>) =>
     y
       .command(benchRunCommand)
+      .command(peersCommand)
       .command(dedupCommand)
       .command(restoreCommand)
       .command(memoryCommand)
       .command(sinksCommand)
       .command(gatewayBenchCommand)
       .command(feedBenchCommand)
-      .demandCommand(1, 'which benchmark? run, dedup, restore, memory, sinks, gateway, feed'),
+      .demandCommand(1, 'which benchmark? run, peers, dedup, restore, memory, sinks, gateway, feed'),
   handler: () => undefined,
 };
