@@ -33,7 +33,10 @@ export interface GeneratorsResult {
   readonly acknowledged: number;
   readonly failed: number;
   readonly failedIndices: Set<number>;
+  /** How late, at worst, a vote due after the warm-up was sent (any generator). */
   readonly maxBehindMs: number;
+  /** The same over the warm-up (the producers' cold start lands there). */
+  readonly maxBehindWarmupMs: number;
   readonly statuses: Record<string, number>;
   /** Intended send -> acknowledgement, µs, all generators merged. */
   readonly ackHistogram: Histogram;
@@ -214,6 +217,7 @@ export function startGenerators(o: StartGeneratorsOptions): RunningGenerators {
       failed: reports.reduce((s, r) => s + r.failed, 0),
       failedIndices,
       maxBehindMs: Math.max(...reports.map((r) => r.maxBehindMs)),
+      maxBehindWarmupMs: Math.max(...reports.map((r) => r.maxBehindWarmupMs)),
       statuses,
       ackHistogram,
       lastSendAt: Math.max(...reports.map((r) => r.lastSendAt)),
