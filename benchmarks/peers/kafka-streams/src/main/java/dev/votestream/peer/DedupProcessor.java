@@ -6,6 +6,7 @@ import java.util.Map;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.streams.errors.StreamsException;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -15,7 +16,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
 /**
  * The dedup stage of voting/topology.ts in one processor: decode (undecodable to `votes-dlq`,
  * schema failures rejected `malformed`), judge (key must be the voterId, `ts` at most
- * MAX_VOTE_AHEAD_MS past the record's timestamp, then the election version in force at `ts`),
+ * MAX_VOTE_AHEAD_MS past the record's timestamp, then the election version in force at `ts`, read
+ * once the elections store is known complete up to `ts`),
  * dedupe on `electionId:voterId` in the `voters` store, and forward to the sink for the outcome.
  * Input headers travel to every output, as the worker's records carry them.
  */
@@ -23,6 +25,7 @@ final class DedupProcessor implements Processor<byte[], byte[], byte[], byte[]> 
   /** voting/topology.ts MAX_VOTE_AHEAD_MS. */
   static final long MAX_VOTE_AHEAD_MS = 2_000;
 
+  private final ElectionsCompleteness completeness;
   private ProcessorContext<byte[], byte[]> context;
   private KeyValueStore<String, byte[]> elections;
   private KeyValueStore<String, String> voters;
@@ -31,6 +34,10 @@ final class DedupProcessor implements Processor<byte[], byte[], byte[], byte[]> 
    * store hands back the array it holds, so an unchanged history is recognised without parsing.
    */
   private final Map<String, Object[]> histories = new HashMap<>();
+
+  DedupProcessor(ElectionsCompleteness completeness) {
+    this.completeness = completeness;
+  }
 
   @Override
   public void init(ProcessorContext<byte[], byte[]> context) {
@@ -61,6 +68,15 @@ final class DedupProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     if (!vote.voterId.equals(recordKey) || vote.ts > record.timestamp() + MAX_VOTE_AHEAD_MS) {
       reason = "malformed";
     } else {
+      // While it waits, the task waits: later votes of the partition must not be decided first.
+      if (!completeness.isCompleteUpTo(vote.ts)) {
+        try {
+          completeness.awaitCompleteUpTo(vote.ts);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new StreamsException("closing while waiting for the elections store", e);
+        }
+      }
       reason = Decide.decide(vote, history(vote.electionId).versionAt(vote.ts));
     }
     if (reason == null) {

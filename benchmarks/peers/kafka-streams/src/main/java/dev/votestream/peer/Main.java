@@ -42,7 +42,8 @@ public final class Main {
     props.put(StreamsConfig.producerPrefix("batch.size"), 256 * 1024);
     props.put(StreamsConfig.producerPrefix("linger.ms"), 5);
 
-    KafkaStreams streams = new KafkaStreams(PeerTopology.build(prefix), props);
+    ElectionsCompleteness completeness = new ElectionsCompleteness(require(opts, "bootstrap-servers"), prefix + "elections");
+    KafkaStreams streams = new KafkaStreams(PeerTopology.build(prefix, completeness), props, new TrackingClientSupplier(completeness));
     CountDownLatch done = new CountDownLatch(1);
     int[] exitCode = {0};
     streams.setStateListener((next, previous) -> {
@@ -64,6 +65,7 @@ public final class Main {
     Thread hook = new Thread(() -> {
       Log.info("closing on signal");
       boolean closed = streams.close(Duration.ofSeconds(30));
+      completeness.close();
       Log.info(closed ? "closed" : "close timed out");
       System.err.flush();
       // A JVM ended by SIGTERM exits 143 even after a clean close; the launcher reads 0 as "closed cleanly".
@@ -71,11 +73,13 @@ public final class Main {
     }, "peer-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     Log.info("starting application.id=" + applicationId + " threads=" + threads);
+    completeness.start();
     streams.start();
     done.await();
     if (exitCode[0] != 0) {
       Log.warn("Kafka Streams stopped with an error");
       streams.close(Duration.ofSeconds(10));
+      completeness.close();
       Runtime.getRuntime().halt(1);
     }
   }

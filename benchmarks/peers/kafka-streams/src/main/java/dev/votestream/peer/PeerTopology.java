@@ -21,7 +21,7 @@ final class PeerTopology {
 
   private PeerTopology() {}
 
-  static Topology build(String prefix) {
+  static Topology build(String prefix, ElectionsCompleteness completeness) {
     Topology topology = new Topology();
     topology.addGlobalStore(
         // Small and rebuilt from `elections` on every start: a global store keeps no changelog.
@@ -33,7 +33,7 @@ final class PeerTopology {
         "elections-updater",
         ElectionsUpdater::new);
     topology.addSource("votes-source", new ByteArrayDeserializer(), new ByteArrayDeserializer(), prefix + "votes");
-    topology.addProcessor("dedup", DedupProcessor::new, "votes-source");
+    topology.addProcessor("dedup", () -> new DedupProcessor(completeness), "votes-source");
     // The default persistent (RocksDB) store with its changelog; the record cache absorbs the
     // reads of voters seen since the last commit and batches the writes, as the worker's buffer does.
     topology.addStateStore(
