@@ -8,7 +8,10 @@ import { PlatformaticKafkaDriver } from '../../../runtime/kafka/platformatic-dri
 import { issueToken } from '../../../voting/gateway/token-issuer.js';
 import { topicNames } from '../../../voting/topics.js';
 import { decodeVote } from '../../../voting/vote.js';
+import { resolve } from 'node:path';
+import { startBenchProcess, type BenchWorker } from '../../../benchmarks/worker-processes.js';
 import { readAll } from '../../support/kafka-io.js';
+import { waitUntil } from '../../support/poll.js';
 import { services } from '../../support/services.js';
 
 /**
@@ -84,6 +87,58 @@ describe('vote generators', () => {
       // The intended send time, to the ms.
       const i = [...planned.keys()].indexOf(decoded.vote.voteId);
       expect(decoded.vote.ts).toBe(Math.floor(startAt + expected.dueMs(i)));
+    }
+  });
+
+  it('two generators via http: every vote answered 202 by a real gateway and in votes once', async () => {
+    driver ??= new PlatformaticKafkaDriver({ brokers: services().brokers, clientId: 'it-bench-generators' });
+    const prefix = benchPrefix('genhttp');
+    prefixes.push(prefix);
+    const plan: VotePlanOptions = { runId: `h${Date.now().toString(36)}`, rate: 300, durationS: 2, warmupS: 0, voters: 1_000_000, dupRatio: 0.2, elections: 2, candidates: 3, regions: 2, seed: 9 };
+    await provisionBenchTopics(driver, prefix, 6, planElections(plan, Date.now()));
+    const secret = randomBytes(32).toString('base64url');
+    let url: string | undefined;
+    const gateway: BenchWorker = startBenchProcess({
+      name: 'gateway',
+      cliPath: resolve('dist/cli/main.js'),
+      args: ['gateway', '--host', '127.0.0.1', '--port', '0', '--ip-rate', '1e9', '--ip-burst', '1e9', '--voter-rate', '1e9', '--voter-burst', '1000000000', '--max-in-flight', '100000'],
+      env: { KAFKA_BROKERS: services().brokers, VOTESTREAM_TOPIC_PREFIX: prefix, VOTESTREAM_TOKEN_SECRET: secret, LOG_LEVEL: 'warn' },
+      onStdout: (line) => {
+        url ??= /gateway listening on (http:\/\/[\d.]+:\d+)/.exec(line)?.[1];
+      },
+    });
+    try {
+      await waitUntil(async () => url !== undefined && (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)), () => 'the gateway to be ready', { timeoutMs: 30_000, intervalMs: 200 });
+      const startAt = Date.now() + 2000;
+      const gens = startGenerators({ count: 2, config: { plan, startAt, via: 'http', http: { url: url!, connections: 16 } }, env: { VOTESTREAM_TOKEN_SECRET: secret } });
+      let done;
+      try {
+        done = await gens.done;
+      } finally {
+        await gens.stop();
+      }
+      const expected = new VotePlan(plan);
+      expect(done).toMatchObject({ sent: expected.total, acknowledged: expected.total, failed: 0, statuses: { '202': expected.total } });
+      const records = await readAll(driver, topicNames(prefix).votes, expected.total, 60_000);
+      expect(records).toHaveLength(expected.total);
+      const planned = new Map([...expected.votes()].map((p) => [p.vote.voteId, p.vote]));
+      const seen = new Set<string>();
+      for (const r of records) {
+        const decoded = decodeVote(r.value);
+        expect(decoded.ok).toBe(true);
+        if (!decoded.ok) continue;
+        const v = decoded.vote;
+        expect(r.key?.toString('utf8')).toBe(v.voterId);
+        expect(seen.has(v.voteId)).toBe(false);
+        seen.add(v.voteId);
+        // ts: when the gateway accepted it.
+        expect(v.ts).toBeGreaterThanOrEqual(startAt - 5);
+        expect(v.ts).toBeLessThanOrEqual(done.lastSendAt + 60_000);
+        expect({ ...v, ts: 0 }).toEqual(planned.get(v.voteId));
+      }
+      expect(seen.size).toBe(expected.total);
+    } finally {
+      await gateway.stop(5000);
     }
   });
 
