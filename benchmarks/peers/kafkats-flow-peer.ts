@@ -32,6 +32,8 @@ export interface KafkatsFlowPeerOptions {
   /** Resolves once the peer logged "running"; default true. */
   readonly waitUntilRunning?: boolean;
   readonly commitIntervalMs?: number;
+  /** Names the peer's transactional id; a restart with the same one fences its predecessor. Default i0. */
+  readonly instanceId?: string;
 }
 
 /** Flow uses the application id as the group id of all its sources. */
@@ -73,7 +75,7 @@ export async function startKafkatsFlowPeer(o: KafkatsFlowPeerOptions): Promise<K
   guard();
   const groupId = kafkatsFlowGroupId(o.prefix);
   const log = o.logger.child({ peer: 'kafkats-flow', prefix: o.prefix });
-  const child = spawn(process.execPath, [peerScript(), '--brokers', o.brokers, '--prefix', o.prefix, '--application-id', groupId, ...(o.commitIntervalMs !== undefined ? ['--commit-interval-ms', String(o.commitIntervalMs)] : [])], {
+  const child = spawn(process.execPath, [peerScript(), '--brokers', o.brokers, '--prefix', o.prefix, '--application-id', groupId, ...(o.commitIntervalMs !== undefined ? ['--commit-interval-ms', String(o.commitIntervalMs)] : []), ...(o.instanceId !== undefined ? ['--instance-id', o.instanceId] : [])], {
     env: { ...process.env, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

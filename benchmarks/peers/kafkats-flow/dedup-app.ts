@@ -1,7 +1,8 @@
 /**
  * The @kafkats/flow peer of our dedup stage, as a standalone process for side-by-side benchmarks:
- *   node dist/benchmarks/peers/kafkats-flow/dedup-app.js [--brokers h:p] [--prefix p] [--application-id id] [--commit-interval-ms n]
- * (or KAFKA_BROKERS, VOTESTREAM_TOPIC_PREFIX, KAFKATS_FLOW_APPLICATION_ID). Flow runs in its
+ *   node dist/benchmarks/peers/kafkats-flow/dedup-app.js [--brokers h:p] [--prefix p] [--application-id id]
+ *     [--instance-id i] [--commit-interval-ms n]
+ * (or KAFKA_BROKERS, VOTESTREAM_TOPIC_PREFIX, KAFKATS_FLOW_APPLICATION_ID, KAFKATS_FLOW_INSTANCE_ID). Flow runs in its
  * exactly_once mode. Logs JSON lines to stderr ("running" once it has joined and restored); exits 0
  * on SIGTERM/SIGINT after flow's close (which commits the open transaction), 1 when flow fails.
  */
@@ -20,6 +21,7 @@ interface PeerConfig {
   readonly brokers: string;
   readonly prefix: string;
   readonly applicationId: string;
+  readonly instanceId: string;
   readonly commitIntervalMs: number;
 }
 
@@ -29,6 +31,7 @@ function readConfig(): PeerConfig {
       brokers: { type: 'string' },
       prefix: { type: 'string' },
       'application-id': { type: 'string' },
+      'instance-id': { type: 'string' },
       'commit-interval-ms': { type: 'string' },
     },
   });
@@ -39,6 +42,7 @@ function readConfig(): PeerConfig {
     brokers: values.brokers ?? process.env.KAFKA_BROKERS ?? '127.0.0.1:19092',
     prefix,
     applicationId: values['application-id'] ?? process.env.KAFKATS_FLOW_APPLICATION_ID ?? kafkatsFlowApplicationId(prefix),
+    instanceId: values['instance-id'] ?? process.env.KAFKATS_FLOW_INSTANCE_ID ?? 'i0',
     commitIntervalMs,
   };
 }
@@ -63,7 +67,21 @@ async function main(): Promise<void> {
   logger.info({ topic: topics.elections, elections: elections.elections }, 'elections loaded');
 
   const client = new RecordContextClient({ brokers: config.brokers.split(',').map((b) => b.trim()), clientId: config.applicationId, logger: kafkatsLogger(logger) });
-  const app = flow({ applicationId: config.applicationId, client, processingGuarantee: 'exactly_once', commitIntervalMs: config.commitIntervalMs });
+  // Flow's default transactional id holds a random id per process, so a restarted peer would not fence
+  // its crashed predecessor: that one's open transaction would hold back read_committed readers (and
+  // the restart's stable-offset fetch) until the broker times it out (60 s). A stable id per instance
+  // fences and aborts it at once, as our `<applicationId>-<source>-<instanceId>` does.
+  const transactionalId = `${config.applicationId}-${config.instanceId}`;
+  const app = flow({
+    applicationId: config.applicationId,
+    client,
+    processingGuarantee: 'exactly_once',
+    commitIntervalMs: config.commitIntervalMs,
+    producer: { transactionalId },
+    // Static membership for the same reason: a restart within the session timeout of a crash would
+    // otherwise wait for the dead member's eviction (30 s), past flow's fixed 10 s start timeout.
+    consumer: { groupInstanceId: transactionalId },
+  });
   const stats = buildDedupTopology(app, {
     prefix: config.prefix,
     elections,
@@ -109,7 +127,7 @@ async function main(): Promise<void> {
 
   await app.start();
   logger.info(
-    { applicationId: config.applicationId, groupId: config.applicationId, prefix: config.prefix, guarantee: 'exactly_once', commitIntervalMs: config.commitIntervalMs, elections: elections.elections },
+    { applicationId: config.applicationId, groupId: config.applicationId, transactionalId, prefix: config.prefix, guarantee: 'exactly_once', commitIntervalMs: config.commitIntervalMs, elections: elections.elections },
     'running',
   );
 }

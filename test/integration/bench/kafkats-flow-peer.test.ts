@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { checkDedupOutputs } from '../../../benchmarks/output-check.js';
 import { benchPrefix, deleteBenchTopics, produceRecords, provisionBenchTopics, recordsInput, voteRecords } from '../../../benchmarks/bench-input.js';
 import { runDedupOnce } from '../../../benchmarks/dedup-run.js';
 import { kafkatsFlowGroupId, startKafkatsFlowPeer } from '../../../benchmarks/peers/kafkats-flow-peer.js';
@@ -148,5 +149,40 @@ describe('the @kafkats/flow dedup peer (exactly_once) on the real broker', () =>
     const headers = (rs: ConsumedRecord[], p: string) => rs.map((r) => r.headers.map(([k, v]) => [k, v.toString().replaceAll(p, '<prefix>')]));
     expect(headers(dlq, prefix)).toEqual(headers(oursDlq, ours.prefix));
     expect(headers(dlq, prefix)[0].map(([k]) => k)).toEqual(['error', 'source-topic', 'source-partition', 'source-offset']);
+  });
+
+  it('keeps its outputs exact across a SIGKILL and a restart (exactly_once, fenced by its transactional id)', { timeout: 120_000 }, async () => {
+    const prefix = benchPrefix('kflowkill');
+    prefixes.push(prefix);
+    const topics = topicNames(prefix);
+    const generated = generateVotes({ count: 1000, duplicateRatio: 0.2, elections: sampleElections(3), seed: 9, startTs: T0 });
+    await provisionBenchTopics(driver, prefix, PARTITIONS, sampleElections(3));
+    await produceRecords(driver, voteRecords(topics.votes, generated.votes));
+    const admin = driver.createAdmin();
+    const committed = async (): Promise<number> => (await admin.committedOffsets(kafkatsFlowGroupId(prefix), [topics.votes]).catch(() => [])).reduce((n, c) => n + Number(c.offset), 0);
+    try {
+      const first = await startKafkatsFlowPeer({ brokers, prefix, stateDir: tmpdir(), logger });
+      let atKill = 0;
+      while ((atKill = await committed()) === 0) await new Promise((r) => setTimeout(r, 20));
+      process.kill(first.pid, 'SIGKILL');
+      await first.exited;
+      // Killed part-way: at least one transaction committed, and not all of them.
+      expect(atKill).toBeLessThan(generated.votes.length);
+
+      const second = await startKafkatsFlowPeer({ brokers, prefix, stateDir: tmpdir(), logger });
+      try {
+        await waitForGroupAtEnd(driver, second.groupId, topics.votes, 90_000);
+      } finally {
+        await second.stop();
+      }
+      expect(await second.exited).toBe(0);
+    } finally {
+      await admin.close();
+    }
+    // Every first vote once, every duplicate rejected once: nothing lost, nothing twice.
+    expect(await checkDedupOutputs({ driver, prefix, partitions: PARTITIONS, firstVoteIds: generated.firstVoteIds, duplicates: generated.duplicates })).toEqual({
+      accepted: generated.firstVoteIds.size,
+      rejected: generated.duplicates,
+    });
   });
 });
