@@ -112,7 +112,8 @@ function pruneOlderBuilds(current: string): void {
   }
 }
 
-function javaCommand(): string {
+/** The java to run the peer with: JAVA_HOME's when set, else the one on PATH. */
+export function peerJavaCommand(): string {
   const home = process.env.JAVA_HOME;
   if (home !== undefined && home !== '' && existsSync(join(home, 'bin', 'java'))) return join(home, 'bin', 'java');
   requirePrerequisites([JAVA]);
@@ -171,7 +172,7 @@ const TAIL_LINES = 50;
 /** Builds the peer if needed, starts it and resolves once it runs; rejects with its last lines if it exits first. */
 export async function startKafkaStreamsPeer(o: KafkaStreamsPeerOptions): Promise<KafkaStreamsPeer> {
   const jar = await ensureKafkaStreamsPeerBuilt((msg) => o.logger.info(msg));
-  const java = javaCommand();
+  const java = peerJavaCommand();
   mkdirSync(o.stateDir, { recursive: true });
   guard();
   const applicationId = kafkaStreamsPeerApplicationId(o.prefix);

@@ -9,12 +9,13 @@
  * the voter it names (a record keyed by someone else is keyed to land there too, a null-keyed one is
  * placed there), so each output partition is fed by exactly one input partition.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteBenchTopics, provisionBenchTopics, produceRecords } from '../../../benchmarks/bench-input.js';
-import { ensureKafkaStreamsPeerBuilt, kafkaStreamsPeerApplicationId, startKafkaStreamsPeer, type KafkaStreamsPeer } from '../../../benchmarks/peers/kafka-streams-peer.js';
+import { ensureKafkaStreamsPeerBuilt, kafkaStreamsPeerApplicationId, peerJavaCommand, startKafkaStreamsPeer, type KafkaStreamsPeer } from '../../../benchmarks/peers/kafka-streams-peer.js';
 import type { ConsumedRecord, KafkaDriver, ProducerRecord } from '../../../runtime/kafka/driver.js';
 import { createLogger } from '../../../runtime/logger.js';
 import { partitionForKey } from '../../../runtime/partitioner.js';
@@ -22,7 +23,7 @@ import { decideVote } from '../../../voting/decide.js';
 import { mergeElectionVersion, versionAt, type Election, type ElectionHistory } from '../../../voting/election.js';
 import { dedupeKey, topicNames } from '../../../voting/topics.js';
 import { votingApplicationId } from '../../../voting/topology.js';
-import { decodeVote, type RejectReason, type Vote } from '../../../voting/vote.js';
+import { decodeVote, encodeJson, malformedRejection, toAcceptedVote, toRejectedVote, type RejectReason, type Vote } from '../../../voting/vote.js';
 import { readTopic, startDedupApp } from '../../support/dedup-app.js';
 import { testDriver, waitForGroupAtEnd } from '../../support/kafka-io.js';
 import { services, uniquePrefix } from '../../support/services.js';
@@ -195,6 +196,56 @@ function byPartition(records: readonly ConsumedRecord[], prefix: string): Conten
   return out;
 }
 
+/** A small seeded generator (mulberry32): the mutated inputs are the same on every run. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Votes values near the edges of the format, then each cut, spliced and mangled a few times over. */
+function mutatedValues(count: number): Array<Buffer | null> {
+  const base = [
+    '{"voteId":"123e4567-e89b-42d3-a456-426614174000","electionId":"e1","voterId":"u42","candidateId":"c3","region":"SP","ts":1763800000000}',
+    '{"ts":1.7638e12,"candidateId":"c3","voterId":"u42","electionId":"e1","voteId":"00000000-0000-0000-0000-000000000000"}',
+    '{"voteId":"123e4567-e89b-42d3-a456-426614174000","electionId":"e1","voterId":"u42","candidateId":"c3","ts":-0}',
+    '{"voteId":"x","2":1,"1":[1.5,1e21,1e-7,123456789012345680000,0.000001,-0,1e400,{"b":null,"a":true}],"reason":"dup","z":"\\ud800\\u0001\\n\\"é😀","__proto__":{"x":1}}',
+    '{"voteId":"123e4567-e89b-42d3-a456-426614174000","electionId":"e1","voterId":"u42","candidateId":"c3","ts":9007199254740992}',
+    '{"a":0.1,"b":5e-324,"c":1.7976931348623157e308,"d":123.456,"e":-1.5e-10,"f":100,"g":1e20,"h":12345678901234567890,"4294967295":1,"4294967294":2}',
+    '[1,2]',
+    'hello, this is not JSON at all',
+    '',
+  ];
+  const alphabet = '{}[]":,. -+0123456789eEtrufalsn\\/bu\u0001a"\n';
+  const random = seeded(42);
+  const out: Array<Buffer | null> = [null, Buffer.from([0xff, 0x7b, 0x7d]), Buffer.from([0xed, 0xa0, 0x80]), ...base.map((b) => Buffer.from(b))];
+  while (out.length < count) {
+    let text = base[out.length % base.length];
+    for (let m = 1 + (out.length % 3); m > 0; m--) {
+      const at = Math.floor(random() * (text.length + 1));
+      const op = random();
+      if (op < 0.4) text = text.slice(0, at) + text.slice(at + 1);
+      else if (op < 0.8) text = text.slice(0, at) + alphabet[Math.floor(random() * alphabet.length)] + text.slice(at);
+      else text = text.slice(0, at);
+    }
+    out.push(Buffer.from(text));
+  }
+  return out;
+}
+
+/** What our decoder makes of a value, in CodecCheck's line format. */
+function ourOutcome(value: Buffer | null): string {
+  const d = decodeVote(value);
+  if (d.ok) return `V ${encodeJson(toAcceptedVote(d.vote, 3, 17)).toString('base64')} ${encodeJson(toRejectedVote(d.vote, 'closed')).toString('base64')}`;
+  if (d.kind === 'malformed') return `M ${encodeJson(malformedRejection(d.raw)).toString('base64')}`;
+  return `D ${Buffer.from(d.error).toString('base64')}`;
+}
+
 const logger = createLogger({ level: 'warn' });
 const progress = (msg: string): void => {
   process.stderr.write(`[kafka-streams-peer] ${msg}\n`);
@@ -215,6 +266,22 @@ describe('the Kafka Streams peer of the dedup stage', () => {
     await peer?.stop();
     rmSync(stateDir, { recursive: true, force: true });
   });
+
+  it('decodes, re-encodes and dead-letters votes values as our decoder does, on thousands of mangled inputs', async () => {
+    // The broker test below covers a few of each kind; this one holds the JSON edge cases (V8's error
+    // texts, number formatting, key order, escapes) against the peer's codec directly.
+    const path = await ensureKafkaStreamsPeerBuilt(progress);
+    const values = mutatedValues(5_000);
+    const input = values.map((v) => (v === null ? 'NULL' : v.toString('base64'))).join('\n') + '\n';
+    const run = spawnSync(peerJavaCommand(), ['-cp', path, 'dev.votestream.peer.CodecCheck'], { input, maxBuffer: 256 * 1024 * 1024 });
+    expect(run.status, run.stderr.toString()).toBe(0);
+    const theirs = run.stdout.toString('utf8').split('\n').slice(0, -1);
+    expect(theirs.length).toBe(values.length);
+    const differing = values.flatMap((v, i) => (ourOutcome(v) === theirs[i] ? [] : [`${v === null ? 'null' : JSON.stringify(v.toString('latin1'))}: ours ${ourOutcome(v)}, peer ${theirs[i]}`]));
+    expect(differing.slice(0, 5)).toEqual([]);
+    const kinds = new Set(theirs.map((l) => l[0]));
+    expect([...kinds].sort()).toEqual(['D', 'M', 'V']);
+  }, 600_000);
 
   it('writes the same accepted, rejected and dead-lettered records as our dedup, byte for byte', async () => {
     const { brokers } = services();

@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
@@ -13,7 +14,8 @@ import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
  * Runs the peer: `--bootstrap-servers H:P --prefix P --application-id A --threads N --state-dir D`.
  * Logs one line containing " RUNNING " when every thread runs; SIGTERM closes the streams cleanly
  * (commits, closes the transactions) and exits 0 (1 if the close timed out). Exits 1 if Kafka
- * Streams fails.
+ * Streams fails. Beside Kafka Streams runs the elections watermark (ElectionsCompleteness), fed by
+ * the global consumer (TrackingClientSupplier).
  */
 public final class Main {
   private Main() {}
@@ -45,12 +47,13 @@ public final class Main {
     ElectionsCompleteness completeness = new ElectionsCompleteness(require(opts, "bootstrap-servers"), prefix + "elections");
     KafkaStreams streams = new KafkaStreams(PeerTopology.build(prefix, completeness), props, new TrackingClientSupplier(completeness));
     CountDownLatch done = new CountDownLatch(1);
-    int[] exitCode = {0};
+    // Set from Kafka Streams' threads, read by main and the shutdown hook.
+    AtomicInteger exitCode = new AtomicInteger();
     streams.setStateListener((next, previous) -> {
       if (next == KafkaStreams.State.RUNNING) {
         Log.info("RUNNING application.id=" + applicationId + " threads=" + threads + " prefix=" + prefix);
       } else if (next == KafkaStreams.State.ERROR) {
-        exitCode[0] = 1;
+        exitCode.set(1);
         done.countDown();
       } else if (next == KafkaStreams.State.NOT_RUNNING) {
         done.countDown();
@@ -59,7 +62,7 @@ public final class Main {
     streams.setUncaughtExceptionHandler(e -> {
       Log.warn("stream thread failed: " + e);
       e.printStackTrace();
-      exitCode[0] = 1;
+      exitCode.set(1);
       return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
     });
     Thread hook = new Thread(() -> {
@@ -69,14 +72,14 @@ public final class Main {
       Log.info(closed ? "closed" : "close timed out");
       System.err.flush();
       // A JVM ended by SIGTERM exits 143 even after a clean close; the launcher reads 0 as "closed cleanly".
-      Runtime.getRuntime().halt(closed && exitCode[0] == 0 ? 0 : 1);
+      Runtime.getRuntime().halt(closed && exitCode.get() == 0 ? 0 : 1);
     }, "peer-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     Log.info("starting application.id=" + applicationId + " threads=" + threads);
     completeness.start();
     streams.start();
     done.await();
-    if (exitCode[0] != 0) {
+    if (exitCode.get() != 0) {
       Log.warn("Kafka Streams stopped with an error");
       streams.close(Duration.ofSeconds(10));
       completeness.close();
