@@ -129,6 +129,10 @@ function inputRecords(): ProducerRecord[] {
     raw('m4', '{"voteId":"x","2":1,"1":[1.5,1e21,1e-7,-0,1e400,{"b":null}],"reason":"dup","z":"\\ud800\\u0001é😀","voterId":"m4","voterId":"m4b"}'),
     raw('m5', `{"voteId":"${uuid(23)}","electionId":"e1","voterId":"m5","candidateId":"c1","ts":${T0 + 20_000},"region":null}`),
   );
+  // A key that is not UTF-8 (an encoded surrogate): the worker reads it lossily and writes the
+  // replacement characters back, so its output lands where the lossy key hashes; it is placed there.
+  const badKey = Buffer.from([0x6d, 0xed, 0xa0, 0x80]);
+  records.push({ ...raw('m6', '{"not":"a vote"}'), key: badKey, partition: partitionOf(badKey.toString('utf8')) });
   // Not even a JSON object: dead-lettered with the original bytes and an `error` header.
   const dead = (key: string, value: Buffer | null, headers?: ProducerRecord['headers']): ProducerRecord => ({ topic: 'votes', key: Buffer.from(key), value, timestamp: T0 + 30_000, ...(headers ? { headers } : {}) });
   records.push(

@@ -54,7 +54,7 @@ final class DedupProcessor implements Processor<byte[], byte[], byte[], byte[]> 
       case UNDECODABLE -> deadLetter(record, meta, "undecodable vote on \"" + meta.topic() + "\": " + decoded.error);
       case MALFORMED -> {
         // The worker reads the key as a (lossy) UTF-8 string and writes that string back.
-        byte[] key = record.key() == null ? null : JsJsonWriter.utf8(new String(record.key(), StandardCharsets.UTF_8));
+        byte[] key = record.key() == null ? null : NodeUtf8.decode(record.key()).getBytes(StandardCharsets.UTF_8);
         context.forward(record.withKey(key).withValue(VoteDecoder.malformedRejection(decoded.raw)), PeerTopology.REJECTED_SINK);
       }
       case VALID -> judge(record, meta, decoded.vote);
@@ -64,7 +64,7 @@ final class DedupProcessor implements Processor<byte[], byte[], byte[], byte[]> 
   private void judge(Record<byte[], byte[]> record, RecordMetadata meta, Vote vote) {
     byte[] key = vote.voterId.getBytes(StandardCharsets.UTF_8);
     String reason;
-    String recordKey = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
+    String recordKey = record.key() == null ? null : NodeUtf8.decode(record.key());
     if (!vote.voterId.equals(recordKey) || vote.ts > record.timestamp() + MAX_VOTE_AHEAD_MS) {
       reason = "malformed";
     } else {
