@@ -94,8 +94,10 @@ function inputRecords(): ProducerRecord[] {
       ...(inE2 ? { region: i % 89 === 7 ? 'XX' : i % 3 === 0 ? 'SP' : 'RJ' } : {}),
       ts: T0 + 2_000 + i * 300,
     };
-    // A few carry a header: the worker passes input headers on to its outputs.
-    records.push(voteRecord(vote, i % 500 === 3 ? { headers: [['trace', Buffer.from(`t${i}`)]] } : {}));
+    // A few carry headers: the worker passes them on as a JavaScript object holds them (a repeated
+    // name keeps its first place and last value, an index-like name goes first).
+    const headers: ProducerRecord['headers'] = [['trace', Buffer.from(`t${i}`)], ['7', Buffer.from('seven')], ['trace', Buffer.from(`again${i}`)]];
+    records.push(voteRecord(vote, i % 500 === 3 ? { headers } : {}));
     // The gateway's retry of the same vote (same voteId): a duplicate like any other.
     if (i % 250 === 0) records.push(voteRecord(vote));
   }
@@ -141,7 +143,7 @@ function inputRecords(): ProducerRecord[] {
     dead('d3', Buffer.from('{"voteId":')),
     dead('d4', Buffer.from([0x7b, 0xff, 0x7d])),
     dead('d5', null),
-    dead('d6', Buffer.from('{"a":1,}'), [['trace', Buffer.from('dlq')]]),
+    dead('d6', Buffer.from('{"a":1,}'), [['trace', Buffer.from('dlq')], ['error', Buffer.from('an earlier one')], ['x', Buffer.from('y')]]),
   );
   return records;
 }

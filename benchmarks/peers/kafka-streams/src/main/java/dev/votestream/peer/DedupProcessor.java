@@ -3,9 +3,6 @@ package dev.votestream.peer;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
-import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.header.Headers;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.errors.StreamsException;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -19,7 +16,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * MAX_VOTE_AHEAD_MS past the record's timestamp, then the election version in force at `ts`, read
  * once the elections store is known complete up to `ts`),
  * dedupe on `electionId:voterId` in the `voters` store, and forward to the sink for the outcome.
- * Input headers travel to every output, as the worker's records carry them.
+ * Input headers travel to every output as the worker's records carry them (NodeHeaders).
  */
 final class DedupProcessor implements Processor<byte[], byte[], byte[], byte[]> {
   /** voting/topology.ts MAX_VOTE_AHEAD_MS. */
@@ -47,8 +44,9 @@ final class DedupProcessor implements Processor<byte[], byte[], byte[], byte[]> 
   }
 
   @Override
-  public void process(Record<byte[], byte[]> record) {
+  public void process(Record<byte[], byte[]> input) {
     RecordMetadata meta = context.recordMetadata().orElseThrow();
+    Record<byte[], byte[]> record = input.withHeaders(NodeHeaders.passOn(input.headers()));
     VoteDecoder.Decoded decoded = VoteDecoder.decode(record.value());
     switch (decoded.kind) {
       case UNDECODABLE -> deadLetter(record, meta, "undecodable vote on \"" + meta.topic() + "\": " + decoded.error);
@@ -101,19 +99,16 @@ final class DedupProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     return history;
   }
 
-  /** The original key and bytes, the input's headers, then error and where the record was read. */
+  /**
+   * The original key and bytes, with the input's headers and then error and where the record was
+   * read, as the worker's `{...headers, error, ...}` builds them (a name already there keeps its place).
+   */
   private void deadLetter(Record<byte[], byte[]> record, RecordMetadata meta, String error) {
-    Headers headers = new RecordHeaders();
-    for (Header h : record.headers()) {
-      switch (h.key()) {
-        case "error", "source-topic", "source-partition", "source-offset" -> {}
-        default -> headers.add(h.key(), h.value());
-      }
-    }
-    headers.add("error", JsJsonWriter.utf8(error));
-    headers.add("source-topic", meta.topic().getBytes(StandardCharsets.UTF_8));
-    headers.add("source-partition", Integer.toString(meta.partition()).getBytes(StandardCharsets.UTF_8));
-    headers.add("source-offset", Long.toString(meta.offset()).getBytes(StandardCharsets.UTF_8));
-    context.forward(new Record<>(record.key(), record.value(), record.timestamp(), headers), PeerTopology.DLQ_SINK);
+    Map<String, byte[]> headers = NodeHeaders.collapse(record.headers());
+    headers.put("error", JsJsonWriter.utf8(error));
+    headers.put("source-topic", meta.topic().getBytes(StandardCharsets.UTF_8));
+    headers.put("source-partition", Integer.toString(meta.partition()).getBytes(StandardCharsets.UTF_8));
+    headers.put("source-offset", Long.toString(meta.offset()).getBytes(StandardCharsets.UTF_8));
+    context.forward(new Record<>(record.key(), record.value(), record.timestamp(), NodeHeaders.toHeaders(headers)), PeerTopology.DLQ_SINK);
   }
 }
