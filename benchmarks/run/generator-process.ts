@@ -105,7 +105,12 @@ export interface DoneMessage {
 
 export type GeneratorMessage = TickMessage | DoneMessage;
 
-/** A voter token byte for byte as voting/gateway/token-issuer.ts issueToken makes it with HS256 (jose's claim order). */
+/**
+ * A voter token byte for byte as voting/gateway/token-issuer.ts issueToken makes it with HS256
+ * (jose's claim order; the integration test compares them). Synchronous node:crypto rather than
+ * jose's async WebCrypto path: 6 µs a token against 177 µs (measured, loaded 2-core machine), which
+ * at 10k fresh voters/s would have been most of a core.
+ */
 export function signHs256Token(secret: string, voterId: string, electionId: string, nowSec: number, ttlSec: number): string {
   const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64url');
   const input = `${b64('{"alg":"HS256","typ":"JWT"}')}.${b64(JSON.stringify({ election: electionId, sub: voterId, iat: nowSec, nbf: nowSec, exp: nowSec + ttlSec }))}`;
@@ -168,10 +173,10 @@ class Tally {
 }
 
 interface Transport {
-  /** Whether another batch may be started now. */
-  ready(): boolean;
-  /** Sends the votes (ts already set); calls back into the tally; `settled` when all are answered. */
-  send(votes: PlannedVote[], intended: number[], settled: () => void): void;
+  /** How many votes may go out now (0: wait for `settled`). */
+  capacity(): number;
+  /** Sends the votes (ts already set); calls back into the tally; `settled(n)` as n of them are answered. */
+  send(votes: PlannedVote[], intended: number[], settled: (n: number) => void): void;
   close(): Promise<void>;
 }
 
@@ -184,7 +189,7 @@ async function kafkaTransport(config: GeneratorProcessConfig, tally: Tally, logg
   let inFlight = 0;
   let errorsLogged = 0;
   return {
-    ready: () => inFlight < maxInFlight,
+    capacity: () => (inFlight < maxInFlight ? MAX_BATCH : 0),
     send(votes, intended, settled) {
       inFlight++;
       producer.send(voteRecords(topic, votes.map((p) => p.vote))).then(
@@ -201,7 +206,7 @@ async function kafkaTransport(config: GeneratorProcessConfig, tally: Tally, logg
         },
       ).finally(() => {
         inFlight--;
-        settled();
+        settled(votes.length);
       });
     },
     close: () => producer.close(),
@@ -210,7 +215,9 @@ async function kafkaTransport(config: GeneratorProcessConfig, tally: Tally, logg
 
 function httpTransport(config: GeneratorProcessConfig, tally: Tally, secret: string): Transport {
   const target = new URL(config.http!.url);
-  const agent = new Agent({ keepAlive: true, maxSockets: config.http!.connections ?? 256 });
+  const connections = config.http!.connections ?? 256;
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  let open = 0;
   const ttlSec = Math.ceil(config.plan.warmupS + config.plan.durationS) + 3600;
   const tokens = new Map<string, string>();
   const tokenFor = (voterId: string, electionId: string): string => {
@@ -223,12 +230,15 @@ function httpTransport(config: GeneratorProcessConfig, tally: Tally, secret: str
     return token;
   };
   return {
-    // The agent queues requests beyond its sockets itself; that queueing is part of the latency.
-    ready: () => true,
+    // One request per socket at a time, as wrk2: a vote due while all are busy waits here (and is
+    // late, charged from its due time). Not handed to the agent's own queue: tens of thousands of
+    // queued requests cost the generator ~300 µs of CPU a vote (measured), so it fell behind itself.
+    capacity: () => connections - open,
     send(votes, intended, settled) {
-      let open = votes.length;
+      open += votes.length;
       const answered = (): void => {
-        if (--open === 0) settled();
+        open--;
+        settled(1);
       };
       votes.forEach((p, k) => {
         const { vote } = p;
@@ -287,6 +297,7 @@ export async function runGenerator(config: GeneratorProcessConfig, emit: (m: Gen
   const { startAt } = config;
   const votes = plan.votes({ index: config.generator, of: config.generators });
   let pending: PlannedVote | undefined = votes.next().value ?? undefined;
+  /** Votes handed to the transport and not answered yet. */
   let outstanding = 0;
   logger.info({ generator: config.generator, generators: config.generators, total: plan.total, via: config.via, startAt }, 'generator ready');
 
@@ -318,13 +329,13 @@ export async function runGenerator(config: GeneratorProcessConfig, emit: (m: Gen
         return;
       }
       const wait = startAt + pending.dueMs - nowMs();
-      if (wait <= 0 && transport.ready()) {
+      if (wait <= 0 && transport.capacity() > 0) {
         immediate = true;
         setImmediate(() => {
           immediate = false;
           pump();
         });
-      } else if (wait > 0 || transport.ready()) {
+      } else if (wait > 0) {
         // ~2 ms granularity: finer timers cost CPU and Node's timers are 1 ms at best anyway.
         timer = setTimeout(
           () => {
@@ -334,14 +345,15 @@ export async function runGenerator(config: GeneratorProcessConfig, emit: (m: Gen
           Math.min(2, Math.max(1, wait)),
         );
       }
-      // else: the in-flight bound is hit; the next settled send calls schedule().
+      // else: the transport is full; the next settled vote calls schedule().
     };
     const pump = (): void => {
-      if (!transport.ready()) return;
+      const room = Math.min(MAX_BATCH, transport.capacity());
+      if (room <= 0) return;
       const now = nowMs();
       const batch: PlannedVote[] = [];
       const intended: number[] = [];
-      while (pending !== undefined && startAt + pending.dueMs <= now && batch.length < MAX_BATCH) {
+      while (pending !== undefined && startAt + pending.dueMs <= now && batch.length < room) {
         const due = startAt + pending.dueMs;
         // Integer ms (the schema's ts); floor keeps it within [startAt, startAt + last due].
         pending.vote.ts = Math.floor(due);
@@ -352,9 +364,9 @@ export async function runGenerator(config: GeneratorProcessConfig, emit: (m: Gen
       if (batch.length > 0) {
         tally.sending(intended[0], now);
         tally.sent += batch.length;
-        outstanding++;
-        transport.send(batch, intended, () => {
-          outstanding--;
+        outstanding += batch.length;
+        transport.send(batch, intended, (n) => {
+          outstanding -= n;
           schedule();
         });
       }
