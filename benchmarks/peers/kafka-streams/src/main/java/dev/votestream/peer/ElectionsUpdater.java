@@ -22,8 +22,8 @@ final class ElectionsUpdater implements Processor<String, byte[], Void, Void> {
 
   @Override
   public void process(Record<String, byte[]> record) {
-    Object parsed = VoteDecoder.parseObjectOrValue(record.value());
-    Object election = parsed instanceof Exception e ? e.getMessage() : Election.fromObject(parsed);
+    Object parsed = JsonBytes.parse(record.value());
+    Object election = parsed instanceof JsonBytes.Failure f ? f.message() : Election.fromObject(parsed);
     if (!(election instanceof Election incoming)) {
       Log.warn("skipped an elections record that is not a valid election version: " + election);
       return;

@@ -1,10 +1,5 @@
 package dev.votestream.peer;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CharsetDecoder;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,32 +28,10 @@ final class VoteDecoder {
 
   private VoteDecoder() {}
 
-  /** Strict UTF-8 (no overlongs, no surrogates), as Node's isUtf8; null if the bytes are not. */
-  static String strictUtf8(byte[] bytes) {
-    CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
-        .onMalformedInput(CodingErrorAction.REPORT)
-        .onUnmappableCharacter(CodingErrorAction.REPORT);
-    try {
-      return decoder.decode(ByteBuffer.wrap(bytes)).toString();
-    } catch (CharacterCodingException e) {
-      return null;
-    }
-  }
-
-  /** Parses a JSON object from UTF-8 bytes; the error reads as voting/vote.ts parseObject words it. */
+  /** A JSON object, or the error (a String) worded as voting/vote.ts parseObject words it. */
   static Object parseObject(byte[] bytes) {
-    if (bytes == null) return "record value is null";
-    String text = strictUtf8(bytes);
-    if (text == null) return "record value is not valid UTF-8";
-    Object value;
-    try {
-      value = JsJsonParser.parse(text);
-    } catch (JsonParseException e) {
-      return "invalid JSON: " + e.getMessage();
-    } catch (StackOverflowError e) {
-      // V8's parser is iterative and has no depth limit; nesting this deep is never a vote.
-      return "invalid JSON: nested too deeply";
-    }
+    Object value = JsonBytes.parse(bytes);
+    if (value instanceof JsonBytes.Failure f) return f.message();
     if (value instanceof Map<?, ?>) return value;
     String what = value == JsonNull.INSTANCE ? "null"
         : value instanceof List<?> ? "an array"
@@ -66,18 +39,6 @@ final class VoteDecoder {
         : value instanceof Double ? "a number"
         : "a boolean";
     return "expected a JSON object, got " + what;
-  }
-
-  /** Any JSON value (for `elections`), or an Exception whose message says why there is none. */
-  static Object parseObjectOrValue(byte[] bytes) {
-    if (bytes == null) return new Exception("record value is null");
-    String text = strictUtf8(bytes);
-    if (text == null) return new Exception("record value is not valid UTF-8");
-    try {
-      return JsJsonParser.parse(text);
-    } catch (JsonParseException | StackOverflowError e) {
-      return new Exception("invalid JSON: " + e.getMessage());
-    }
   }
 
   @SuppressWarnings("unchecked")
