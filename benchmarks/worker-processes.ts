@@ -4,7 +4,8 @@
  * SIGKILL after a grace period, and by SIGKILL when the benchmark process itself exits or is
  * interrupted, so no worker outlives a benchmark.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { killWithParent } from './child-guard.js';
+import { spawn } from 'node:child_process';
 import type { ProcessingGuarantee } from '../runtime/streams-config.js';
 import { ProcessStartError } from '../infra/errors.js';
 import { BenchmarkError } from './errors.js';
@@ -36,26 +37,6 @@ export interface BenchWorker {
   tail(): LogLine[];
   /** SIGTERM, then SIGKILL after graceMs; resolves when the process is gone. */
   stop(graceMs?: number): Promise<void>;
-}
-
-const live = new Set<ChildProcess>();
-let guarded = false;
-
-/** Kills every worker still running when this process exits or is interrupted. */
-function guard(): void {
-  if (guarded) return;
-  guarded = true;
-  const killAll = (): void => {
-    for (const child of live) child.kill('SIGKILL');
-    live.clear();
-  };
-  process.once('exit', killAll);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      killAll();
-      process.exit(130);
-    });
-  }
 }
 
 export function startBenchWorker(o: BenchWorkerOptions): BenchWorker {
@@ -102,14 +83,13 @@ export interface BenchProcessOptions {
 
 /** One `votestream <command>` child process, its logs watched, killed if this process goes away. */
 export function startBenchProcess(o: BenchProcessOptions): BenchWorker {
-  guard();
   const cli = o.cliPath ?? process.argv[1];
   const child = spawn(process.execPath, [...(o.execArgv ?? []), cli, ...o.args], {
     env: { ...process.env, ...o.env },
     stdio: ['ignore', o.onStdout === undefined ? 'ignore' : 'pipe', 'pipe'],
   });
   if (child.pid === undefined) throw new ProcessStartError(`could not start ${o.name}`);
-  live.add(child);
+  killWithParent(child);
   const startedAt = Date.now();
   const tail: LogLine[] = [];
   eachLine(child.stderr!, (text) => {
@@ -126,7 +106,6 @@ export function startBenchProcess(o: BenchProcessOptions): BenchWorker {
   if (o.onStdout !== undefined) eachLine(child.stdout!, o.onStdout);
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => {
-      live.delete(child);
       resolve(code);
     }),
   );

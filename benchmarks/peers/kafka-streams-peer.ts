@@ -5,7 +5,8 @@
  * peer closes its streams), then SIGKILL after a grace period, and by SIGKILL when this process
  * exits or is interrupted (as benchmarks/worker-processes.ts does for our workers).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { killWithParent } from '../child-guard.js';
 import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -145,26 +146,6 @@ export interface KafkaStreamsPeer {
   stop(graceMs?: number): Promise<void>;
 }
 
-const live = new Set<ChildProcess>();
-let guarded = false;
-
-/** Kills every peer still running when this process exits or is interrupted. */
-function guard(): void {
-  if (guarded) return;
-  guarded = true;
-  const killAll = (): void => {
-    for (const child of live) child.kill('SIGKILL');
-    live.clear();
-  };
-  process.once('exit', killAll);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      killAll();
-      process.exit(130);
-    });
-  }
-}
-
 /** Matches the peer's line when every stream thread runs (dev.votestream.peer.Main). */
 const RUNNING_LINE = /votestream-kafka-streams-peer: RUNNING /;
 const TAIL_LINES = 50;
@@ -174,7 +155,6 @@ export async function startKafkaStreamsPeer(o: KafkaStreamsPeerOptions): Promise
   const jar = await ensureKafkaStreamsPeerBuilt((msg) => o.logger.info(msg));
   const java = peerJavaCommand();
   mkdirSync(o.stateDir, { recursive: true });
-  guard();
   const applicationId = kafkaStreamsPeerApplicationId(o.prefix);
   const args = [
     ...(o.jvmArgs ?? ['-Xms256m', '-Xmx1g']),
@@ -194,7 +174,7 @@ export async function startKafkaStreamsPeer(o: KafkaStreamsPeerOptions): Promise
   const child = spawn(java, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new ProcessStartError(`could not start the Kafka Streams peer (${java})`);
   const pid = child.pid;
-  live.add(child);
+  killWithParent(child);
   const log = o.logger.child({ peer: 'kafka-streams', pid });
   const tail: string[] = [];
   let onRunning: (() => void) | undefined;
@@ -217,7 +197,6 @@ export async function startKafkaStreamsPeer(o: KafkaStreamsPeerOptions): Promise
   watch(child.stderr!);
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => {
-      live.delete(child);
       resolve(code);
     }),
   );

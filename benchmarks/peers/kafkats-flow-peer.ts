@@ -4,7 +4,8 @@
  * by SIGTERM, then SIGKILL after a grace period, and by SIGKILL when this process exits or is
  * interrupted (as benchmarks/worker-processes.ts does for our workers), so no peer outlives its run.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { killWithParent } from '../child-guard.js';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,28 +52,7 @@ function peerScript(): string {
   throw new ProcessStartError(`the built flow peer is missing (looked for ${built} and ${fromSource}): run npm run build`);
 }
 
-const live = new Set<ChildProcess>();
-let guarded = false;
-
-/** Kills every peer still running when this process exits or is interrupted. */
-function guard(): void {
-  if (guarded) return;
-  guarded = true;
-  const killAll = (): void => {
-    for (const child of live) child.kill('SIGKILL');
-    live.clear();
-  };
-  process.once('exit', killAll);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      killAll();
-      process.exit(130);
-    });
-  }
-}
-
 export async function startKafkatsFlowPeer(o: KafkatsFlowPeerOptions): Promise<KafkatsFlowPeer> {
-  guard();
   const groupId = kafkatsFlowGroupId(o.prefix);
   const log = o.logger.child({ peer: 'kafkats-flow', prefix: o.prefix });
   const child = spawn(process.execPath, [peerScript(), '--brokers', o.brokers, '--prefix', o.prefix, '--application-id', groupId, ...(o.commitIntervalMs !== undefined ? ['--commit-interval-ms', String(o.commitIntervalMs)] : []), ...(o.instanceId !== undefined ? ['--instance-id', o.instanceId] : [])], {
@@ -81,7 +61,7 @@ export async function startKafkatsFlowPeer(o: KafkatsFlowPeerOptions): Promise<K
   });
   if (child.pid === undefined) throw new ProcessStartError('could not start the kafkats-flow peer');
   const pid = child.pid;
-  live.add(child);
+  killWithParent(child);
   const tail: string[] = [];
   let running!: () => void;
   const isRunning = new Promise<void>((r) => (running = r));
@@ -106,7 +86,6 @@ export async function startKafkatsFlowPeer(o: KafkatsFlowPeerOptions): Promise<K
   });
   const exited = new Promise<number | null>((r) =>
     child.once('exit', (code) => {
-      live.delete(child);
       r(code);
     }),
   );

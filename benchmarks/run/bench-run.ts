@@ -62,8 +62,6 @@ export interface BenchRunOptions {
   readonly quiet?: boolean;
 }
 
-const PIPELINE_STAGES: ReadonlySet<Stage> = new Set(['gateway', 'dedup', 'count', 'persist', 'feed']);
-
 export async function runBenchRun(o: BenchRunOptions): Promise<RunReport> {
   const log = o.logger.child({ benchmark: 'run' });
   const runId = `r${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;

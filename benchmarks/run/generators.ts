@@ -5,6 +5,7 @@
  * generator outlives a benchmark.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { killWithParent } from '../child-guard.js';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,26 +65,6 @@ export interface RunningGenerators {
   stop(): Promise<void>;
 }
 
-const live = new Set<ChildProcess>();
-let guarded = false;
-
-/** Kills every generator still running when this process exits or is interrupted. */
-function guard(): void {
-  if (guarded) return;
-  guarded = true;
-  const killAll = (): void => {
-    for (const child of live) child.kill('SIGKILL');
-    live.clear();
-  };
-  process.once('exit', killAll);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      killAll();
-      process.exit(130);
-    });
-  }
-}
-
 /**
  * The compiled child script. From dist/ it sits next to this module; from the TypeScript sources
  * (vitest) it is the built copy under dist/, so `npm run build` must have run.
@@ -109,7 +90,6 @@ function eachLine(stream: NodeJS.ReadableStream, onLine: (line: string) => void)
 
 export function startGenerators(o: StartGeneratorsOptions): RunningGenerators {
   if (!Number.isInteger(o.count) || o.count < 1) throw new ConfigError(`generator count must be a positive integer, got ${o.count}`);
-  guard();
   const script = o.script ?? generatorScript();
   const n = o.count;
   const children: ChildProcess[] = [];
@@ -147,7 +127,7 @@ export function startGenerators(o: StartGeneratorsOptions): RunningGenerators {
       for (const c of children) c.kill('SIGKILL');
       throw new ProcessStartError(`could not start generator ${g}`);
     }
-    live.add(child);
+    killWithParent(child);
     children.push(child);
     const tail: string[] = [];
     tails.push(tail);
@@ -175,7 +155,6 @@ export function startGenerators(o: StartGeneratorsOptions): RunningGenerators {
     exits.push(
       new Promise<void>((resolveExit, reject) => {
         child.once('exit', (code, signal) => {
-          live.delete(child);
           // stdout may still hold the done line when 'exit' fires; 'close' means the pipes are drained.
           const settle = (): void => {
             if (code === 0 && dones[g] !== undefined) resolveExit();
