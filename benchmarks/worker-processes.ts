@@ -4,7 +4,7 @@
  * SIGKILL after a grace period, and by SIGKILL when the benchmark process itself exits or is
  * interrupted, so no worker outlives a benchmark.
  */
-import { killWithParent } from './child-guard.js';
+import { eachLine, killWithParent } from './child-guard.js';
 import { spawn } from 'node:child_process';
 import type { ProcessingGuarantee } from '../runtime/streams-config.js';
 import { ProcessStartError } from '../infra/errors.js';
@@ -123,16 +123,6 @@ export function startBenchProcess(o: BenchProcessOptions): BenchWorker {
       clearTimeout(timer);
     },
   };
-}
-
-function eachLine(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
-  let buffer = '';
-  stream.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString('utf8');
-    const lines = buffer.split('\n');
-    buffer = lines.pop() ?? '';
-    for (const text of lines) if (text.length > 0) onLine(text);
-  });
 }
 
 /** Stops all, in parallel; never throws. */

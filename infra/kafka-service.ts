@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ServiceUnavailableError } from '../runtime/errors.js';
 import { kafkaHealthy } from './health.js';
+import { ensureMavenJars } from './maven-jars.js';
 import { runCommand } from './run-command.js';
-import { JAVA, MAVEN, requirePrerequisites } from './prerequisites.js';
+import { JAVA, requirePrerequisites } from './prerequisites.js';
 import type { LocalService } from './local-service.js';
 import type { StackConfig } from './stack-config.js';
 
@@ -27,26 +28,8 @@ export function kafkaLibsDir(config: StackConfig): string {
  * Resolves the broker's jars through Maven into the cache, once: a marker file records a
  * complete copy so an interrupted download is redone rather than half-used.
  */
-export async function ensureKafkaJars(config: StackConfig, log: (msg: string) => void): Promise<string> {
-  const libs = kafkaLibsDir(config);
-  const marker = join(dirname(libs), '.complete');
-  if (existsSync(marker) && existsSync(libs) && readdirSync(libs).some((f) => f.startsWith('kafka_2.13-'))) return libs;
-  requirePrerequisites([MAVEN]);
-  log(`resolving Apache Kafka ${KAFKA_VERSION} jars from Maven Central into ${libs} (first run only)`);
-  mkdirSync(libs, { recursive: true });
-  const r = await runCommand('mvn', [
-    '-B',
-    '-q',
-    '-f',
-    pomPath(),
-    `-Dkafka.version=${KAFKA_VERSION}`,
-    'dependency:copy-dependencies',
-    `-DoutputDirectory=${libs}`,
-    '-DincludeScope=runtime',
-  ]);
-  if (r.status !== 0) throw new ServiceUnavailableError(`mvn could not resolve the Kafka jars (exit ${r.status}):\n${r.output}`);
-  writeFileSync(marker, new Date().toISOString());
-  return libs;
+export function ensureKafkaJars(config: StackConfig, log: (msg: string) => void): Promise<string> {
+  return ensureMavenJars({ pom: pomPath(), libs: kafkaLibsDir(config), expectPrefix: 'kafka_2.13-', properties: { 'kafka.version': KAFKA_VERSION }, what: `Apache Kafka ${KAFKA_VERSION} jars`, log });
 }
 
 function serverProperties(config: StackConfig, logDir: string): string {

@@ -7,17 +7,16 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { KAFKA_VERSION, kafkaService } from '../../infra/kafka-service.js';
 import { readPid } from '../../infra/managed-process.js';
-import { JAVA, MAVEN, requirePrerequisites } from '../../infra/prerequisites.js';
-import { runCommand } from '../../infra/run-command.js';
+import { ensureMavenJars } from '../../infra/maven-jars.js';
+import { JAVA, requirePrerequisites } from '../../infra/prerequisites.js';
 import { stackConfig, type StackConfig } from '../../infra/stack-config.js';
-import { ServiceUnavailableError } from '../../runtime/errors.js';
 import { PlatformaticKafkaDriver } from '../../runtime/kafka/platformatic-driver.js';
 import { BenchmarkError } from '../errors.js';
 import { cpuSeconds } from '../process-cpu.js';
@@ -43,26 +42,8 @@ export function kafkaToolsLibsDir(config: StackConfig = stackConfig()): string {
  * through Maven into the cache, once. The marker is written only after a complete copy, so an
  * interrupted download is redone rather than half-used. Returns the directory of jars.
  */
-export async function ensureKafkaTools(log: (msg: string) => void, config: StackConfig = stackConfig()): Promise<string> {
-  const libs = kafkaToolsLibsDir(config);
-  const marker = join(dirname(libs), '.complete');
-  if (existsSync(marker) && existsSync(libs) && readdirSync(libs).some((f) => f.startsWith('kafka-tools-'))) return libs;
-  requirePrerequisites([MAVEN]);
-  log(`resolving Apache Kafka ${KAFKA_VERSION} tools from Maven Central into ${libs} (first run only)`);
-  mkdirSync(libs, { recursive: true });
-  const r = await runCommand('mvn', [
-    '-B',
-    '-q',
-    '-f',
-    pomPath(),
-    `-Dkafka.version=${KAFKA_VERSION}`,
-    'dependency:copy-dependencies',
-    `-DoutputDirectory=${libs}`,
-    '-DincludeScope=runtime',
-  ]);
-  if (r.status !== 0) throw new ServiceUnavailableError(`mvn could not resolve the Kafka tools (exit ${r.status}):\n${r.output}`);
-  writeFileSync(marker, new Date().toISOString());
-  return libs;
+export function ensureKafkaTools(log: (msg: string) => void, config: StackConfig = stackConfig()): Promise<string> {
+  return ensureMavenJars({ pom: pomPath(), libs: kafkaToolsLibsDir(config), expectPrefix: 'kafka-tools-', properties: { 'kafka.version': KAFKA_VERSION }, what: `Apache Kafka ${KAFKA_VERSION} tools`, log });
 }
 
 // ---------------------------------------------------------------------------------------------

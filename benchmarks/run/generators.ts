@@ -5,7 +5,7 @@
  * generator outlives a benchmark.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { killWithParent } from '../child-guard.js';
+import { eachLine, killWithParent } from '../child-guard.js';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,16 +76,6 @@ export function generatorScript(): string {
   const built = resolve(here, '../../dist/benchmarks/run/generator-process.js');
   if (existsSync(built)) return built;
   throw new ProcessStartError(`generator-process.js not found beside ${here} nor at ${built}: run npm run build`);
-}
-
-function eachLine(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
-  let buffer = '';
-  stream.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString('utf8');
-    const lines = buffer.split('\n');
-    buffer = lines.pop() ?? '';
-    for (const text of lines) if (text.length > 0) onLine(text);
-  });
 }
 
 export function startGenerators(o: StartGeneratorsOptions): RunningGenerators {

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { ConfigError } from '../../runtime/errors.js';
 import type { Election } from '../../voting/election.js';
 import type { Vote } from '../../voting/vote.js';
+import { prng } from '../../voting/vote-generator.js';
 
 export interface VotePlanOptions {
   readonly runId: string;
@@ -78,18 +79,6 @@ export function planElections(o: VotePlanOptions, now: number): Election[] {
   }));
 }
 
-/** mulberry32: a small, fast, well-mixed 32-bit PRNG; returns [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A stateless 32-bit mix of (seed, n) (murmur3's finaliser), for per-voter choices. */
 function mix(seed: number, n: number): number {
   let h = (seed ^ Math.imul(n + 1, 0x9e3779b1)) >>> 0;
@@ -125,7 +114,7 @@ export class VotePlan {
     const hex = digest.toString('hex');
     this.#uuidHead = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(12, 15)}-8${hex.slice(15, 18)}`;
 
-    const random = mulberry32(this.#seed);
+    const random = prng(this.#seed);
     const voterOf = new Int32Array(this.total);
     const firstOf = new Int32Array(Math.min(this.total, o.voters));
     let voters = 0;
