@@ -101,6 +101,9 @@ export interface Verdict {
   readonly redisTotal: number;
   readonly redisExact: boolean;
   readonly dynamodbTotal: number;
+  /** DynamoDB held every expected vote within the bound (when not, its check is inconclusive, not failed). */
+  readonly dynamodbDrained: boolean;
+  /** Drained and equal to the expected counts. */
   readonly dynamodbExact: boolean;
   /** ms from the end of the load until DynamoDB held every vote (or the bound, when it did not). */
   readonly dynamodbDrainMs: number;
@@ -109,6 +112,8 @@ export interface Verdict {
   readonly rejectedRecords: number;
   /** What differs, one line each; empty when passed. */
   readonly problems: readonly string[];
+  /** What could not be checked (DynamoDB still behind at the bound), one line each. */
+  readonly notes: readonly string[];
 }
 
 export interface RunParameters {

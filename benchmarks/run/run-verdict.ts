@@ -3,7 +3,8 @@
  * the generators had acknowledged (benchmarks/run/vote-plan.ts). Checked against:
  * - Redis: every election's candidate counts, region counts and `_total`, exactly;
  * - DynamoDB: the vote chains' lengths per election (the heads' lastSeq), once the persist path has
- *   drained, waiting up to a bound that the verdict reports;
+ *   drained, waiting up to a bound; still behind at the bound, the check is reported inconclusive
+ *   (a note), and fails only on a count above the expected one;
  * - Kafka: `votes-accepted` holds one record per expected vote, `votes-rejected` the rest.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -82,10 +83,14 @@ export async function judgeRun(o: VerdictInput): Promise<Verdict> {
     if (Date.now() > deadline) break;
     await new Promise((r) => setTimeout(r, 500));
   }
+  // Not drained by the bound: the persist path is slower than the load (DynamoDB Local is, on a
+  // small machine), which is a figure, not a wrong count; only a count above the expected one is.
   const perElection: string[] = [];
+  const notes: string[] = [];
   for (const [electionId, want] of o.expected) {
     const got = await dynamodbTotal(o, electionId);
-    if (got !== want.total) perElection.push(`DynamoDB ${electionId} chain lengths: ${got}, expected ${want.total}${drainedAt === undefined ? ` (not drained within ${o.dynamodbDrainBoundMs} ms)` : ''}`);
+    if (drainedAt !== undefined ? got !== want.total : got > want.total) perElection.push(`DynamoDB ${electionId} chain lengths: ${got}, expected ${want.total}`);
+    else if (drainedAt === undefined) notes.push(`DynamoDB ${electionId}: ${got} of ${want.total} votes persisted when the ${o.dynamodbDrainBoundMs} ms bound passed (not drained: inconclusive)`);
   }
   problems.push(...perElection);
 
@@ -101,11 +106,13 @@ export async function judgeRun(o: VerdictInput): Promise<Verdict> {
     redisTotal,
     redisExact,
     dynamodbTotal: dynamodbTotalNow,
-    dynamodbExact: perElection.length === 0,
+    dynamodbDrained: drainedAt !== undefined,
+    dynamodbExact: drainedAt !== undefined && perElection.length === 0,
     dynamodbDrainMs: (drainedAt ?? Date.now()) - o.loadEndedAt,
     dynamodbDrainBoundMs: o.dynamodbDrainBoundMs,
     acceptedRecords,
     rejectedRecords,
     problems,
+    notes,
   };
 }

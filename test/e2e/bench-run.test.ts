@@ -44,7 +44,8 @@ function expectCommon(report: RunReport, votes: number, dupRatio: number, stages
   const v = report.verdict;
   expect(v.problems).toStrictEqual([]);
   expect(v.passed).toBe(true);
-  expect(v.redisExact && v.dynamodbExact).toBe(true);
+  expect(v.notes).toStrictEqual([]);
+  expect(v.redisExact && v.dynamodbDrained && v.dynamodbExact).toBe(true);
   // Distinct voters are the accepted ones, the rest are the duplicates, and both stores hold exactly them.
   expect(v.acceptedRecords + v.rejectedRecords).toBe(votes);
   expect(v.rejectedRecords).toBeGreaterThan(votes * dupRatio * 0.5);

@@ -27,9 +27,10 @@ describe('bench run: Markdown summary', () => {
 
   it('states the verdict with its numbers and problems, and links the charts', () => {
     expect(md).toContain('## Verdict: FAILED');
-    expect(md).toContain('| DynamoDB votes | 1,119,990 | 640,000 | **differs** |');
+    expect(md).toContain('| DynamoDB votes | 1,119,990 | 640,000 | inconclusive (not drained) |');
     expect(md).toContain('| DynamoDB drained after the load | within 120,000 ms | not within 120,000 ms | **not drained** |');
-    expect(md).toContain('- DynamoDB holds 640,000 votes, expected 1,119,990 (not drained within 120 s)');
+    expect(md).toContain('Problems:\n\n- Redis e1 _total: 1,119,989, expected 1,119,990');
+    expect(md).toContain('Not checked:\n\n- DynamoDB e1: 640,000 of 1,119,990 votes persisted when the 120000 ms bound passed (not drained: inconclusive)');
     for (const f of ['throughput.svg', 'lag.svg', 'latency.svg']) expect(md).toContain(`](${f})`);
   });
 
@@ -37,12 +38,14 @@ describe('bench run: Markdown summary', () => {
     const ok = runSummaryMarkdown({
       ...r,
       command: 'votestream bench run --label `x`',
-      verdict: { ...r.verdict, passed: true, dynamodbTotal: 1_119_990, dynamodbExact: true, dynamodbDrainMs: 2_300, problems: [] },
+      verdict: { ...r.verdict, passed: true, dynamodbTotal: 1_119_990, dynamodbDrained: true, dynamodbExact: true, dynamodbDrainMs: 2_300, problems: [], notes: [] },
     });
     expect(ok.split('\n')[0]).toBe('# bench run 2026-12-03: PASSED');
     expect(ok).toContain('## Verdict: PASSED');
     expect(ok).toContain('| DynamoDB drained after the load | within 120,000 ms | 2,300 ms | ok |');
     expect(ok).not.toContain('Problems:');
+    expect(ok).not.toContain('Not checked:');
+    expect(ok).toContain('| DynamoDB votes | 1,119,990 | 1,119,990 | exact |');
     expect(ok).toContain('- command: `` votestream bench run --label `x` ``');
   });
 });
