@@ -120,6 +120,9 @@ export async function runBenchRun(o: BenchRunOptions): Promise<RunReport> {
     usage.markStart();
 
     const progress = createRunProgress({ durationS: o.durationS, warmupS: o.warmupS, quiet: o.quiet });
+    // p99 so far on the terminal, as if no vote failed (the report's figure uses the real failures).
+    const dueIfAllAcknowledged = Float64Array.from(firstValidDueTimes(plan, new Set()), (d) => startAt + d);
+    let p99SoFar: number | undefined;
     const seconds: SecondSample[] = [];
     let previous: { tick: typeof tick; position: GroupPosition | undefined } = { tick, position: undefined };
     let generatorsDone = false;
@@ -155,7 +158,11 @@ export async function runBenchRun(o: BenchRunOptions): Promise<RunReport> {
       await Promise.race([sleepUntil(startAt + t * 1000), pipeline.died]);
       const s = await sampleSecond(t);
       seconds.push(s);
-      progress.update(s, {});
+      if (t % 5 === 0 && t > o.warmupS) {
+        const h = arrivalLatencies(redisTotals.trace.samples(), dueIfAllAcknowledged, warmupEnd).histogram;
+        p99SoFar = h.totalCount > 0 ? h.getValueAtPercentile(99) / 1000 : undefined;
+      }
+      progress.update(s, p99SoFar === undefined ? {} : { p99ToRedisMs: p99SoFar });
       if (t === 5 || t % 10 === 0) log.info({ ...s }, 'second');
       if (!generatorsDone) continue;
       if (deadline === Number.POSITIVE_INFINITY) deadline = Date.now() + o.drainTimeoutMs;
