@@ -28,7 +28,8 @@ import { startGenerators } from './generators.js';
 import { readGroupPositions, type GroupPosition } from './group-progress.js';
 import { latencySummary } from './latency-summary.js';
 import { startPipeline, type Pipeline } from './pipeline-processes.js';
-import type { ProcessUsage, RunReport, SecondSample, Stage, Via } from './run-report.js';
+import type { ProcessUsage, RunReport, SecondSample, Stage, StageCommits, Via } from './run-report.js';
+import { scrapeMetrics, sumMetric } from '../metrics-scrape.js';
 import { judgeRun } from './run-verdict.js';
 import { createRunProgress } from './terminal-progress.js';
 import { watchFeedTotals, watchRedisTotals } from './total-watchers.js';
@@ -185,6 +186,7 @@ export async function runBenchRun(o: BenchRunOptions): Promise<RunReport> {
 
     const verdict = await judgeRun({ driver: o.driver, redis, dynamodb, prefix, partitions: o.partitions, expected, acknowledged: gen.acknowledged, dynamodbDrainBoundMs: o.drainTimeoutMs, loadEndedAt });
     const processes: readonly ProcessUsage[] = usage.markEnd();
+    const commits = await stageCommits(pipeline);
     await redisTotals.stop();
     await feedTotals.stop();
 
@@ -238,6 +240,7 @@ export async function runBenchRun(o: BenchRunOptions): Promise<RunReport> {
       },
       seconds,
       processes,
+      commits,
       cost,
       verdict,
     };
@@ -250,6 +253,20 @@ export async function runBenchRun(o: BenchRunOptions): Promise<RunReport> {
     redis.disconnect();
     dynamodb.destroy();
   }
+}
+
+/** Each worker's commits from its /metrics (records in: the task counters). */
+async function stageCommits(pipeline: Pipeline): Promise<StageCommits[]> {
+  const out: StageCommits[] = [];
+  for (const p of pipeline.processes) {
+    if (p.metricsUrl === undefined) continue;
+    const text = await scrapeMetrics(p.metricsUrl);
+    const commits = sumMetric(text, 'votestream_commits_total');
+    const latency = sumMetric(text, 'votestream_commit_latency_seconds_sum');
+    const records = sumMetric(text, 'votestream_task_records_in_total');
+    out.push({ stage: p.stage, commits, meanCommitMs: commits > 0 ? Math.round((latency / commits) * 1e5) / 100 : 0, aborts: sumMetric(text, 'votestream_aborts_total'), recordsPerCommit: commits > 0 ? Math.round(records / commits) : 0 });
+  }
+  return out;
 }
 
 /**

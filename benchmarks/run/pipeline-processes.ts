@@ -31,6 +31,8 @@ export interface PipelineProcess {
   readonly name: string;
   readonly stage: Stage;
   readonly process: BenchWorker;
+  /** A worker's Prometheus endpoint, once it has logged it. */
+  readonly metricsUrl?: string;
 }
 
 export interface Pipeline {
@@ -64,12 +66,14 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
       let assigned = 0;
       let resolveAssigned!: () => void;
       waits.push(new Promise<void>((r) => (resolveAssigned = r)));
+      let metricsUrl: string | undefined;
       const child = startBenchProcess({
         name: `worker ${stage}`,
         args: ['worker', '--roles', stage, '--processes', '1', '--state-dir', join(stateDir, stage), '--processing-guarantee', o.guarantee, '--instance-id', `${o.prefix}${stage}`, '--metrics-port', '0'],
         env,
         onLog: (line) => {
           errorWatch(`worker ${stage}`)(line);
+          if (line.msg === 'metrics served' && typeof line.url === 'string') metricsUrl = line.url;
           if (line.msg === 'partitions assigned' && Array.isArray(line.assigned)) {
             assigned += line.assigned.length;
             // One process per stage: it holds every partition of its input once assigned.
@@ -77,7 +81,14 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
           }
         },
       });
-      processes.push({ name: `worker --roles ${stage}`, stage, process: child });
+      processes.push({
+        name: `worker --roles ${stage}`,
+        stage,
+        process: child,
+        get metricsUrl() {
+          return metricsUrl;
+        },
+      });
     }
     let feedUrl = '';
     let gatewayUrl: string | undefined;

@@ -54,6 +54,16 @@ export interface ProcessUsage {
   readonly startedByRun: boolean;
 }
 
+/** A worker's commits over the run, from its /metrics: how its work was batched. */
+export interface StageCommits {
+  readonly stage: Stage;
+  readonly commits: number;
+  readonly meanCommitMs: number;
+  readonly aborts: number;
+  /** Records the stage consumed per commit, on average. */
+  readonly recordsPerCommit: number;
+}
+
 export interface StageCost {
   readonly stage: Stage;
   /** Votes the stage handled (what its CPU is divided by). */
@@ -148,6 +158,7 @@ export interface RunReport {
   };
   readonly seconds: readonly SecondSample[];
   readonly processes: readonly ProcessUsage[];
+  readonly commits: readonly StageCommits[];
   readonly cost: CostModel;
   readonly verdict: Verdict;
 }

@@ -97,6 +97,14 @@ export function runSummaryMarkdown(r: RunReport): string {
   }
   if (r.processes.length === 0) lines.push('| (none measured) | | | | | |');
   lines.push('');
+  if (r.commits.length > 0) {
+    lines.push('Commits of each worker (from its /metrics): how its work was batched.');
+    lines.push('');
+    lines.push('| stage | commits | mean commit ms | records in per commit | aborts |');
+    lines.push('|---|---|---|---|---|');
+    for (const k of r.commits) lines.push(`| ${k.stage} | ${int(k.commits)} | ${dec(k.meanCommitMs, 2)} | ${int(k.recordsPerCommit)} | ${int(k.aborts)} |`);
+    lines.push('');
+  }
 
   const c = r.cost;
   lines.push(`## Cost model (cores for ${int(c.targetVotesPerSecond)} votes/s)`);

@@ -76,6 +76,12 @@ function expectCommon(report: RunReport, votes: number, dupRatio: number, stages
     expect(p!.cpuSeconds, stage).toBeGreaterThan(0);
     expect(p!.peakRssMiB, stage).toBeGreaterThan(0);
   }
+  // Each worker's commits, scraped from its /metrics.
+  expect(report.commits.map((k) => k.stage).sort()).toStrictEqual(['count', 'dedup', 'persist']);
+  for (const k of report.commits) {
+    expect(k.commits, k.stage).toBeGreaterThan(0);
+    expect(k.recordsPerCommit, k.stage).toBeGreaterThan(0);
+  }
   // The cost model: µs per vote and cores at 250,000 votes/s for each stage, and the totals.
   expect(report.cost.targetVotesPerSecond).toBe(250_000);
   const costs = new Map(report.cost.stages.map((c) => [c.stage, c]));

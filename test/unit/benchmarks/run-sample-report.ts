@@ -67,6 +67,10 @@ export function sampleReport(): RunReport {
   const total = 1_400_000;
   const cost = costModel(processes, { gateway: 0, dedup: total, count: 1_120_000, persist: 1_120_000, feed: 1_120_000, broker: total, redis: 1_120_000, dynamodb: 1_120_000, generator: total });
   return {
+    commits: [
+      { stage: 'dedup', commits: 610, meanCommitMs: 41.5, aborts: 0, recordsPerCommit: 2295 },
+      { stage: 'count', commits: 590, meanCommitMs: 3.25, aborts: 1, recordsPerCommit: 1898 },
+    ],
     benchmark: 'run',
     command: 'votestream bench run --rate 20000 --duration-s 60 --warmup-s 10 --via kafka',
     date: '2026-12-03T05:30:00.000Z',

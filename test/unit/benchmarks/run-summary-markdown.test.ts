@@ -25,6 +25,11 @@ describe('bench run: Markdown summary', () => {
     expect(md).toContain('| **all** (+ broker, Redis, DynamoDB Local) | | | | **59.20** |');
   });
 
+  it('shows how each worker batched its commits', () => {
+    expect(md).toContain('| dedup | 610 | 41.50 | 2,295 | 0 |');
+    expect(md).toContain('| count | 590 | 3.25 | 1,898 | 1 |');
+  });
+
   it('states the verdict with its numbers and problems, and links the charts', () => {
     expect(md).toContain('## Verdict: FAILED');
     expect(md).toContain('| DynamoDB votes | 1,119,990 | 640,000 | inconclusive (not drained) |');
