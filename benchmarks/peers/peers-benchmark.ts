@@ -246,3 +246,14 @@ export function peersFigures(runs: readonly ContenderRun[]): Record<string, numb
   for (const r of runs) figures[`run ${r.contender} r${r.round}${r.contender === 'broker' ? (r.p99Ms !== undefined ? ' produce' : ' consume') : ''}`] = `${r.votesPerSecond} votes/s, ${r.cpuMicrosPerVote} µs/vote${r.p99Ms !== undefined ? `, p99 ${r.p99Ms} ms` : ''}`;
   return figures;
 }
+
+/** One Markdown table of every run, in run order: what `bench peers` prints after its figures. */
+export function peersTable(runs: readonly ContenderRun[]): string {
+  const n = (x: number | undefined): string => (x === undefined ? '' : x.toLocaleString('en-US'));
+  const rows = runs.map((r) => {
+    const what = r.contender === 'broker' ? (r.p99Ms !== undefined ? 'broker: ProducerPerformance' : 'broker: ConsumerPerformance') : r.contender;
+    const outputs = r.accepted === undefined ? '' : `exact (${n(r.accepted)} accepted, ${n(r.rejected)} rejected)`;
+    return `| ${r.round} | ${what} | ${n(r.votes)} | ${n(r.votesPerSecond)} | ${n(r.cpuMicrosPerVote)} | ${n(r.brokerCpuMicrosPerVote)} | ${n(r.p99Ms)} | ${outputs} |`;
+  });
+  return ['| round | contender | votes | votes/s | CPU µs/vote | broker CPU µs/vote | p99 ms | outputs |', '|---|---|---|---|---|---|---|---|', ...rows].join('\n');
+}

@@ -15,7 +15,7 @@ import type { KafkaDriver } from '../../runtime/kafka/driver.js';
 import { DEFAULT_PARTITIONS } from '../../voting/topics.js';
 import { commandContext, type GlobalArgs } from '../context.js';
 import { benchRunCommand } from './bench-run.js';
-import { CONTENDERS, runPeersBenchmark, type Contender } from '../../benchmarks/peers/peers-benchmark.js';
+import { CONTENDERS, peersTable, runPeersBenchmark, type Contender } from '../../benchmarks/peers/peers-benchmark.js';
 
 interface CommonArgs extends GlobalArgs {
   outDir: string;
@@ -332,6 +332,7 @@ const peersCommand: CommandModule<GlobalArgs, PeersArgs> = {
       return c as Contender;
     });
     if (!(argv.duplicates >= 0 && argv.duplicates < 1)) throw new ConfigError(`--duplicates must be in [0, 1), got ${argv.duplicates}`);
+    let table = '';
     await run(argv, async (c) => {
       const result = await runPeersBenchmark({
         driver: c.driver,
@@ -350,8 +351,10 @@ const peersCommand: CommandModule<GlobalArgs, PeersArgs> = {
         timeoutMs: argv.timeoutS * 1000,
       });
       if (argv.json !== undefined) writeFileSync(argv.json, `${JSON.stringify(result, null, 2)}\n`);
+      table = peersTable(result.runs);
       return result;
     });
+    process.stdout.write(`\n${table}\n`);
   },
 };
 
