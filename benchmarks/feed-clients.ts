@@ -4,6 +4,7 @@
  * update's latency from the parent's publish time (benchmarks/feed-latency.ts). Clients live in
  * processes of their own so that the feed's CPU is not shared with their parsing in one event loop.
  */
+import { onSseData } from './sse-data.js';
 import { get, type ClientRequest } from 'node:http';
 import { encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 import WebSocket from 'ws';
@@ -92,21 +93,7 @@ function openSse(url: string): Stream {
       res.resume();
       return;
     }
-    res.setEncoding('utf8');
-    let buffer = '';
-    res.on('data', (chunk: string) => {
-      buffer += chunk;
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        // The feed's snapshot JSON never holds a newline: one `data:` line per event.
-        const at = block.indexOf('data: ');
-        if (at < 0) continue;
-        const lineEnd = block.indexOf('\n', at);
-        snapshot(s, block.slice(at + 6, lineEnd >= 0 ? lineEnd : undefined));
-      }
-    });
+    onSseData(res, (data) => snapshot(s, data));
     res.on('close', () => ended(s, 'sse stream ended'));
   });
   req.setTimeout(30_000, () => !s.live && req?.destroy(new Error('no first snapshot within 30 s')));

@@ -28,7 +28,7 @@ import { startGenerators } from './generators.js';
 import { readGroupPositions, type GroupPosition } from './group-progress.js';
 import { latencySummary } from './latency-summary.js';
 import { startPipeline, type Pipeline } from './pipeline-processes.js';
-import type { ProcessUsage, RunReport, SecondSample, Stage, StageCommits, Via } from './run-report.js';
+import type { ProcessUsage, RunParameters, RunReport, SecondSample, Stage, StageCommits } from './run-report.js';
 import { scrapeMetrics, sumMetric } from '../metrics-scrape.js';
 import { judgeRun } from './run-verdict.js';
 import { createRunProgress } from './terminal-progress.js';
@@ -36,24 +36,14 @@ import { watchFeedTotals, watchRedisTotals } from './total-watchers.js';
 import { UsageSampler, type MeasuredProcess } from './usage-sampler.js';
 import { expectedCounts, firstValidDueTimes, planElections, VotePlan, type VotePlanOptions } from './vote-plan.js';
 
-export interface BenchRunOptions {
+/** What the report's parameters say, plus where the services are and how to finish. */
+export interface BenchRunOptions extends Omit<RunParameters, 'guarantee'> {
   readonly driver: KafkaDriver;
   readonly brokers: string;
   readonly redis: string;
   readonly dynamodbEndpoint: string;
   readonly logger: Logger;
   readonly command: string;
-  readonly rate: number;
-  readonly durationS: number;
-  readonly warmupS: number;
-  readonly voters: number;
-  readonly dupRatio: number;
-  readonly elections: number;
-  readonly candidates: number;
-  readonly regions: number;
-  readonly partitions: number;
-  readonly via: Via;
-  readonly generators: number;
   readonly guarantee: ProcessingGuarantee;
   /** After the load: how long the count path may take to drain, and the persist path. */
   readonly drainTimeoutMs: number;
@@ -67,7 +57,8 @@ export async function runBenchRun(o: BenchRunOptions): Promise<RunReport> {
   const log = o.logger.child({ benchmark: 'run' });
   const runId = `r${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
   const prefix = `bench-${runId}-`;
-  const planOptions: VotePlanOptions = { runId, rate: o.rate, durationS: o.durationS, warmupS: o.warmupS, voters: o.voters, dupRatio: o.dupRatio, elections: o.elections, candidates: o.candidates, regions: o.regions };
+  const { rate, durationS, warmupS, voters, dupRatio, elections: electionCount, candidates, regions } = o;
+  const planOptions: VotePlanOptions = { runId, rate, durationS, warmupS, voters, dupRatio, elections: electionCount, candidates, regions };
   const plan = new VotePlan(planOptions);
   const elections = planElections(planOptions, Date.now());
   const dynamodb = dynamoClient(o.dynamodbEndpoint);

@@ -6,6 +6,7 @@
 import { request, type IncomingMessage } from 'node:http';
 import { Redis } from 'ioredis';
 import { countsKey, TOTAL_FIELD } from '../../voting/redis-keys.js';
+import { onSseData } from '../sse-data.js';
 import { TotalTrace } from './arrival-latency.js';
 
 export interface TotalWatcher {
@@ -51,25 +52,14 @@ export function watchFeedTotals(o: { feedUrl: string; electionIds: readonly stri
   const requests = o.electionIds.map((electionId) => {
     const req = request(new URL(`/v1/elections/${encodeURIComponent(electionId)}/events`, o.feedUrl), { headers: { accept: 'text/event-stream' } }, (res) => {
       responses.push(res);
-      res.setEncoding('utf8');
-      let buffer = '';
-      res.on('data', (chunk: string) => {
-        buffer += chunk;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const event = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          for (const line of event.split('\n')) {
-            if (!line.startsWith('data:')) continue;
-            try {
-              const snapshot = JSON.parse(line.slice(5)) as { type?: string; total?: number };
-              if (snapshot.type !== 'snapshot' || typeof snapshot.total !== 'number') continue;
-              latest.set(electionId, snapshot.total);
-              trace.observe(Date.now(), [...latest.values()].reduce((a, b) => a + b, 0));
-            } catch {
-              // not a snapshot (a comment or keep-alive)
-            }
-          }
+      onSseData(res, (data) => {
+        try {
+          const snapshot = JSON.parse(data) as { type?: string; total?: number };
+          if (snapshot.type !== 'snapshot' || typeof snapshot.total !== 'number') return;
+          latest.set(electionId, snapshot.total);
+          trace.observe(Date.now(), [...latest.values()].reduce((a, b) => a + b, 0));
+        } catch {
+          // not a snapshot
         }
       });
       res.on('error', () => undefined);

@@ -27,6 +27,7 @@ import { decodeVote, encodeJson, malformedRejection, toAcceptedVote, toRejectedV
 import { readTopic, startDedupApp } from '../../support/dedup-app.js';
 import { testDriver, waitForGroupAtEnd } from '../../support/kafka-io.js';
 import { services, uniquePrefix } from '../../support/services.js';
+import { prng } from '../../../voting/vote-generator.js';
 
 const PARTITIONS = 4;
 const VOTERS = 2_000;
@@ -202,17 +203,6 @@ function byPartition(records: readonly ConsumedRecord[], prefix: string): Conten
   return out;
 }
 
-/** A small seeded generator (mulberry32): the mutated inputs are the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Votes values near the edges of the format, then each cut, spliced and mangled a few times over. */
 function mutatedValues(count: number): Array<Buffer | null> {
@@ -228,7 +218,7 @@ function mutatedValues(count: number): Array<Buffer | null> {
     '',
   ];
   const alphabet = '{}[]":,. -+0123456789eEtrufalsn\\/bu\u0001a"\n';
-  const random = seeded(42);
+  const random = prng(42);
   const out: Array<Buffer | null> = [null, Buffer.from([0xff, 0x7b, 0x7d]), Buffer.from([0xed, 0xa0, 0x80]), ...base.map((b) => Buffer.from(b))];
   while (out.length < count) {
     let text = base[out.length % base.length];
