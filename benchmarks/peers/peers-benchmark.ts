@@ -11,6 +11,7 @@
  * CPU over that time; then a latency probe at a steady rate; then its outputs checked record by
  * record against the expected first votes (a difference fails the benchmark).
  */
+import { BenchmarkError } from '../errors.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -122,7 +123,7 @@ async function runStreamsContender(
     const t0 = Date.now();
     started = await startContender(c, o, prefix, stateDir);
     const died = new Promise<never>((_, reject) => {
-      for (const s of started) void s.exited.then((code) => reject(new Error(`${c} (pid ${s.pid}) exited with code ${code}: ${JSON.stringify(s.tail().slice(-10))}`)));
+      for (const s of started) void s.exited.then((code) => reject(new BenchmarkError('BENCHMARK_WORKER_EXITED', `${c} (pid ${s.pid}) exited with code ${code}: ${JSON.stringify(s.tail().slice(-10))}`)));
     });
     died.catch(() => undefined);
     const progress = createProgress(`${c} round ${round}: dedup`, input.count, { unit: 'votes' });

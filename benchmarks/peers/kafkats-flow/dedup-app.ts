@@ -6,6 +6,7 @@
  * exactly_once mode. Logs JSON lines to stderr ("running" once it has joined and restored); exits 0
  * on SIGTERM/SIGINT after flow's close (which commits the open transaction), 1 when flow fails.
  */
+import { ConfigError } from '../../../runtime/errors.js';
 import { parseArgs } from 'node:util';
 import type { Logger as KafkatsLogger } from '@kafkats/client';
 import { flow } from '@kafkats/flow';
@@ -37,7 +38,7 @@ function readConfig(): PeerConfig {
   });
   const prefix = values.prefix ?? process.env.VOTESTREAM_TOPIC_PREFIX ?? '';
   const commitIntervalMs = Number(values['commit-interval-ms'] ?? process.env.KAFKATS_FLOW_COMMIT_INTERVAL_MS ?? 100);
-  if (!Number.isInteger(commitIntervalMs) || commitIntervalMs < 1) throw new Error(`commit interval must be a positive integer, got ${commitIntervalMs}`);
+  if (!Number.isInteger(commitIntervalMs) || commitIntervalMs < 1) throw new ConfigError(`commit interval must be a positive integer, got ${commitIntervalMs}`);
   return {
     brokers: values.brokers ?? process.env.KAFKA_BROKERS ?? '127.0.0.1:19092',
     prefix,

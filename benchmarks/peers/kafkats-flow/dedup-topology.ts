@@ -10,6 +10,7 @@
  * groupBy in flow re-keys without a repartition topic, which is right here: every vote of a voter
  * is keyed, hence partitioned, by that voter, so electionId:voterId stays on its partition.
  */
+import { BenchmarkError } from '../../errors.js';
 import { buffer, string, type Codec, type FlowApp, type KeyValue } from '@kafkats/flow';
 import { partitionForKey } from '../../../runtime/partitioner.js';
 import { decideVote } from '../../../voting/decide.js';
@@ -115,7 +116,7 @@ export function buildDedupTopology(app: FlowApp, o: DedupTopologyOptions): Dedup
 
   rejected
     .map((_k, j): KeyValue<Buffer | null, Buffer> => {
-      if (j?.kind !== 'rejected') throw new Error('branch mismatch');
+      if (j?.kind !== 'rejected') throw new BenchmarkError('BENCHMARK_OUTPUT', 'branch mismatch: a rejected branch got a vote judged otherwise');
       stats.rejected++;
       return [j.key, j.value];
     })

@@ -5,6 +5,7 @@
  * times it until its group committed the end of `votes`; then checks the outputs record by record,
  * prints one JSON line of figures on stdout and removes the topics.
  */
+import { BenchmarkError } from '../../errors.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,9 +53,9 @@ try {
         cpuAtDone = cpuSeconds(peer.pid) ?? 0;
         break;
       }
-      if (exitCode !== undefined) throw new Error(`peer exited with ${exitCode}:\n${peer.tail().join('\n')}`);
+      if (exitCode !== undefined) throw new BenchmarkError('BENCHMARK_WORKER_EXITED', `peer exited with ${exitCode}:\n${peer.tail().join('\n')}`);
       await new Promise((r) => setTimeout(r, 100));
-      if (Date.now() - started > 600_000) throw new Error(`timed out at ${committed}/${total}`);
+      if (Date.now() - started > 600_000) throw new BenchmarkError('BENCHMARK_TIMEOUT', `timed out at ${committed}/${total}`);
     }
   } finally {
     await peer.stop();

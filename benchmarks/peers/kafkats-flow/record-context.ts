@@ -6,6 +6,7 @@
  * inside an AsyncLocalStorage scope holding its metadata, which the callbacks read. Flow queues each
  * message on its exactly-once chain with `.then` from inside that scope, so the scope follows it.
  */
+import { BenchmarkError } from '../../errors.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { KafkaClient, type ConsumeContext, type Consumer, type ConsumerConfig, type Message } from '@kafkats/client';
 
@@ -27,7 +28,7 @@ const storage = new AsyncLocalStorage<RecordContext>();
 /** The metadata of the message being processed; throws outside of one (a bug, not a record error). */
 export function currentRecord(): RecordContext {
   const ctx = storage.getStore();
-  if (ctx === undefined) throw new Error('no record context: called outside of a flow message handler');
+  if (ctx === undefined) throw new BenchmarkError('BENCHMARK_OUTPUT', 'no record context: called outside of a flow message handler');
   return ctx;
 }
 
