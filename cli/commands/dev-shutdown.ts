@@ -65,8 +65,9 @@ export class DevShutdown {
 
   #onSignal = (signal: NodeJS.Signals): void => {
     if (!this.isRequested) {
-      this.#logger.info({ signal }, 'stopping (signal again to stop at once)');
+      // The second counts from the signal's arrival, not from when its log line was written.
       this.#requestedAt = Date.now();
+      this.#logger.info({ signal }, 'stopping (signal again to stop at once)');
       this.#resolveRequest(0);
       return;
     }
