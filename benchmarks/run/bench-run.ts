@@ -66,6 +66,8 @@ export async function runBenchRun(o: BenchRunOptions): Promise<RunReport> {
   redis.on('error', () => undefined);
   const tokenSecret = randomBytes(32).toString('base64url');
   let pipeline: Pipeline | undefined;
+  // Whatever runs beside the pipeline, stopped also when the run fails half-way (newest first).
+  const running: Array<{ stop(): Promise<void> }> = [];
   const admin = o.driver.createAdmin({ clientId: 'votestream-bench-run' });
   try {
     log.info({ prefix, votes: plan.total, voters: plan.voterCount, elections: elections.map((e) => e.electionId) }, 'provisioning');
@@ -91,6 +93,7 @@ export async function runBenchRun(o: BenchRunOptions): Promise<RunReport> {
 
     const redisTotals = watchRedisTotals({ redisUrl: o.redis, prefix, electionIds: plan.electionIds });
     const feedTotals = watchFeedTotals({ feedUrl: pipeline.feedUrl, electionIds: plan.electionIds });
+    running.push(redisTotals, feedTotals);
 
     // Vote 0 is due a moment from now, so every generator has started and connected by then.
     const startAt = Date.now() + 3000;
@@ -107,6 +110,7 @@ export async function runBenchRun(o: BenchRunOptions): Promise<RunReport> {
       env: { VOTESTREAM_TOKEN_SECRET: tokenSecret },
       onTick: (t) => (tick = t),
     });
+    running.push(generators);
     for (const pid of generators.pids) usage.add({ name: `generator ${pid}`, stage: 'generator', pid, startedByRun: true });
     await sleepUntil(startAt);
     usage.markStart();
@@ -238,6 +242,7 @@ export async function runBenchRun(o: BenchRunOptions): Promise<RunReport> {
     log.info({ verdict: verdict.passed, problems: verdict.problems, p99ToRedisMs: report.latency.toRedis.p99, cores: cost.pipelineCoresWithoutBroker }, 'run finished');
     return report;
   } finally {
+    for (const r of running.reverse()) await r.stop().catch(() => undefined);
     await pipeline?.stop();
     await admin.close().catch(() => undefined);
     if (!o.keep) await cleanUp(o.driver, dynamodb, redis, prefix, plan.electionIds);

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '../../support/poll.js';
 import { checkDedupOutputs } from '../../../benchmarks/output-check.js';
 import { benchPrefix, deleteBenchTopics, produceRecords, provisionBenchTopics, recordsInput, voteRecords } from '../../../benchmarks/bench-input.js';
 import { runDedupOnce } from '../../../benchmarks/dedup-run.js';
@@ -162,8 +163,9 @@ describe('the @kafkats/flow dedup peer (exactly_once) on the real broker', () =>
     const committed = async (): Promise<number> => (await admin.committedOffsets(kafkatsFlowGroupId(prefix), [topics.votes]).catch(() => [])).reduce((n, c) => n + Number(c.offset), 0);
     try {
       const first = await startKafkatsFlowPeer({ brokers, prefix, stateDir: tmpdir(), logger });
+      // The first committed transaction is the moment to kill it: part-way, with state to fence.
       let atKill = 0;
-      while ((atKill = await committed()) === 0) await new Promise((r) => setTimeout(r, 20));
+      await waitUntil(async () => (atKill = await committed()) > 0, 'the flow peer to commit its first transaction', { intervalMs: 20, timeoutMs: 60_000 });
       process.kill(first.pid, 'SIGKILL');
       await first.exited;
       // Killed part-way: at least one transaction committed, and not all of them.
