@@ -31,6 +31,8 @@ export interface DedupBenchmarkOptions {
   readonly guarantees: readonly ProcessingGuarantee[];
   readonly elections?: number;
   readonly profile?: boolean;
+  /** Added to every worker's command line (e.g. --no-overlap-commits). */
+  readonly workerArgs?: readonly string[];
   /** Where --cpu-prof writes; default benchmarks/out/profiles. */
   readonly profileDir?: string;
   readonly timeoutMs: number;
@@ -64,7 +66,7 @@ export async function runDedupBenchmark(o: DedupBenchmarkOptions): Promise<Dedup
   let produceRate = 0;
   for (const c of combos) {
     const label = `${c.processes}p ${short(c.guarantee)}`;
-    const run = await runDedupOnce({ ...c, driver: o.driver, brokers: o.brokers, logger: log, label, partitions: o.partitions, elections, input, expected, timeoutMs: o.timeoutMs });
+    const run = await runDedupOnce({ ...c, driver: o.driver, brokers: o.brokers, logger: log, label, partitions: o.partitions, elections, input, expected, timeoutMs: o.timeoutMs, workerArgs: o.workerArgs });
     produceRate = Math.max(produceRate, run.votes / run.produceSeconds);
     if (c.processes === 1 && c.guarantee === 'exactly_once_v2') baseline = run.recordsPerSecond;
     const name = `${c.processes} process${c.processes > 1 ? 'es' : ''} ${c.guarantee}`;
@@ -92,6 +94,7 @@ export async function runDedupBenchmark(o: DedupBenchmarkOptions): Promise<Dedup
       input,
       expected,
       timeoutMs: o.timeoutMs,
+      workerArgs: o.workerArgs,
       worker0ExecArgv: ['--cpu-prof', '--cpu-prof-dir', dir],
     });
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));

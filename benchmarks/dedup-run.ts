@@ -34,6 +34,8 @@ export interface DedupRunOptions {
   /** What the outputs must hold; omit to skip the record-by-record check. */
   readonly expected?: { readonly firstVoteIds: ReadonlyMap<string, string>; readonly duplicates: number };
   readonly timeoutMs: number;
+  /** Added to every worker's command line (e.g. --no-overlap-commits, to measure one lever). */
+  readonly workerArgs?: readonly string[];
   /** Node flags for worker 0 only (e.g. --cpu-prof). */
   readonly worker0ExecArgv?: readonly string[];
   /** Sample worker 0's RSS every second. */
@@ -92,6 +94,7 @@ export async function runDedupOnce(o: DedupRunOptions): Promise<DedupRunResult> 
           stateDir,
           instanceId: `${prefix}w${i}`,
           guarantee: o.guarantee,
+          extraArgs: o.workerArgs,
           ...(i === 0 && o.worker0ExecArgv !== undefined ? { execArgv: o.worker0ExecArgv } : {}),
           onLog: (line) => {
             if (line.msg === 'metrics served' && typeof line.url === 'string') metricsUrls.push(line.url);

@@ -1,7 +1,7 @@
 import type { StreamsConfig } from './streams-config.js';
 import { chunkByTopicBytes } from './produce-limits.js';
 import { FencedError, TransactionError } from './kafka/errors.js';
-import type { GroupConsumer, KafkaDriver, Producer, ProducerRecord, TopicPartitionOffset, TransactionalProducer } from './kafka/driver.js';
+import type { GroupConsumer, GroupMetadata, KafkaDriver, Producer, ProducerRecord, TopicPartitionOffset, TransactionalProducer } from './kafka/driver.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -23,6 +23,8 @@ export interface PreparedCommit {
   readonly changelogTopics: ReadonlySet<string>;
   /** Changelog records per task partition in `records`. */
   readonly changelogCounts: ReadonlyMap<number, number>;
+  /** The group generation the batch was processed in (taken when it was sealed); a transaction's offsets carry it. */
+  readonly groupMetadata?: GroupMetadata;
 }
 
 /**
@@ -91,7 +93,7 @@ class TransactionalCommit implements CommitStrategy {
       const produced = await sendInChunks(batch.records, this.#o.config.maxMessageBytes, (chunk) => producer.send(chunk));
       // +1: the commit marker follows our records, so a clean restart starts past it and reads nothing.
       const changelogNext = nextChangelogOffsets(produced, batch.changelogTopics, batch.changelogCounts, 1n);
-      if (batch.offsets.length > 0) await producer.sendOffsets(consumer, batch.offsets);
+      if (batch.offsets.length > 0) await producer.sendOffsets(consumer, batch.offsets, batch.groupMetadata);
       await producer.commit();
       return changelogNext;
     } catch (err) {

@@ -2,7 +2,7 @@ import type { Registry } from 'prom-client';
 import type { KeyValueStore } from '../statestores/key-value-store.js';
 import { resolveTopic, type SubTopologySpec } from '../topology/topology-spec.js';
 import { systemClock, type Clock } from './clock.js';
-import { commitMode, createCommitStrategy, type CommitMode, type CommitStrategy } from './commit-strategy.js';
+import { commitMode, createCommitStrategy, type CommitMode, type CommitStrategy, type PreparedCommit } from './commit-strategy.js';
 import { isFatalError, isInfrastructureError } from './error-kinds.js';
 import { FencedError, KafkaDriverError, TransactionError } from './kafka/errors.js';
 import type { ConsumedRecord, GroupConsumer, KafkaDriver, TopicPartitionOffset } from './kafka/driver.js';
@@ -15,7 +15,7 @@ import { recordContext } from './record-context.js';
 import { maxRecordBytes, RecordTooLargeError } from './produce-limits.js';
 import type { RuntimeMetrics } from './runtime-metrics.js';
 import type { StreamsConfig } from './streams-config.js';
-import { TaskManager, type ActiveTask } from './task-manager.js';
+import { TaskManager, type ActiveTask, type SealedTasks } from './task-manager.js';
 
 export type { CommitMode } from './commit-strategy.js';
 
@@ -66,6 +66,12 @@ export class StreamThread {
   #commitStarted = 0;
   /** Failures since the last successful commit: the backoff grows with them. */
   #failures = 0;
+  /** Whether a commit runs while the next batch is processed (transactional mode, config.overlapCommits). */
+  readonly #overlap: boolean;
+  /** The commit of the sealed batch, while it runs (at most one). */
+  #inFlight: Promise<void> | undefined;
+  /** Set when the commit in flight failed: the poll loop rethrows its error without waiting for the next commit. */
+  #inFlightFailed = false;
   readonly #stopSignal = new AbortController();
 
   constructor(options: StreamThreadOptions) {
@@ -83,6 +89,10 @@ export class StreamThread {
     const writesKafka = sub.nodes.some((n) => n.kind === 'topic-sink') || sub.stores.some((s) => s.logged);
     this.mode = commitMode(config, writesKafka);
     this.#commits = createCommitStrategy(this.mode, { config, driver: options.driver, logger: this.#log, name: this.name });
+    // Only a transaction can be left running: its outputs stay invisible and its offsets carry the
+    // generation of the sealed batch, so whatever happens meanwhile, it commits all or nothing.
+    // The other modes flush sinks or acknowledge outputs before their offsets and stay blocking.
+    this.#overlap = this.mode === 'transactional' && config.overlapCommits;
     this.#collector = new KafkaRecordCollector(config.maxMessageBytes);
     this.#tasks = new TaskManager({
       ...options,
@@ -234,11 +244,14 @@ export class StreamThread {
     while (!this.#stopping) {
       const records = await consumer.poll({ maxWaitMs: Math.min(100, config.commitIntervalMs), maxRecords: config.maxBatchRecords });
       this.#tasks.throwDeferred();
+      // A failed commit in flight: recover now, not only once the next batch is due to commit.
+      if (this.#inFlightFailed) await this.#awaitCommit();
       if (await this.#tasks.afterPoll()) continue;
       if (records.length > 0) await this.#processBatch(records);
       for (const t of this.#tasks.values()) await t.task.punctuate('wall-clock');
       if (this.#uncommitted > 0 && (this.#clock.nowMs() - this.#lastCommit >= config.commitIntervalMs || this.#uncommitted >= config.maxBatchRecords)) {
-        await this.#commit();
+        if (this.#overlap) await this.#startCommit();
+        else await this.#commit();
       }
       if (this.#uncommitted === 0 && this.#collector.size === 0) {
         // Nothing to commit and the poll went through: caught up, so healthy again.
@@ -267,7 +280,7 @@ export class StreamThread {
       touched.add(active);
       this.#uncommitted++;
       // A commit never holds more for one topic than a batch may: past that, commit in mid-batch.
-      if (largest(active.produced.bytes) >= maxRecordBytes(config.maxMessageBytes)) await this.#commit();
+      if (largest(active.produced.bytes) >= maxRecordBytes(config.maxMessageBytes)) await (this.#overlap ? this.#startCommit() : this.#commit());
     }
     for (const active of touched) {
       await active.task.punctuate('stream-time');
@@ -287,45 +300,87 @@ export class StreamThread {
     metrics.deadLettered.inc({ topic, reason: err instanceof RecordTooLargeError ? 'too-large' : 'processing' });
   }
 
-  /** One commit of everything processed since the last: see CommitMode. */
+  /** One commit of everything processed since the last, waited for: see CommitMode. */
   async #commit(): Promise<void> {
-    if (this.#uncommitted === 0 && this.#collector.size === 0) return;
-    const { sub, metrics } = this.#o;
-    const started = process.hrtime.bigint();
-    this.#commitStarted = this.#clock.nowMs();
-    try {
-      await this.#commitUnsafe();
-    } finally {
-      this.#commitStarted = 0;
-    }
-    this.#healthy = true;
-    this.#lastError = undefined;
-    this.#failures = 0;
-    metrics.commits.inc({ subtopology: String(sub.id) });
-    metrics.commitLatency.observe({ subtopology: String(sub.id) }, Number(process.hrtime.bigint() - started) / 1e9);
+    await this.#startCommit();
+    await this.#awaitCommit();
   }
 
-  /** Prepare-commit (tasks), commit offsets or transaction (the mode's strategy), post-commit (tasks). */
-  async #commitUnsafe(): Promise<void> {
-    const prepared = await this.#tasks.prepareCommit();
-    const changelogNext = await this.#commits.commit(
-      {
-        records: [...this.#collector.pending, ...prepared.changelogRecords],
-        offsets: [...this.#offsets.values()],
-        changelogTopics: prepared.changelogTopics,
-        changelogCounts: prepared.changelogCounts,
-      },
-      this.#consumer!,
-    );
-    await this.#tasks.postCommit(changelogNext);
+  /**
+   * Starts a commit of everything processed since the last one and returns while it runs: the
+   * tasks seal their writes (reads still see them, LevelDB gets them only after Kafka committed,
+   * DESIGN section 4) and take the next batch meanwhile. One commit at a time: the one in flight
+   * is waited for first, and its failure thrown, since later work was built on it.
+   */
+  async #startCommit(): Promise<void> {
+    await this.#awaitCommit();
+    if (this.#uncommitted === 0 && this.#collector.size === 0) return;
+    const { sub, metrics } = this.#o;
+    const consumer = this.#consumer!;
+    const started = process.hrtime.bigint();
+    this.#commitStarted = this.#clock.nowMs();
+    let sealed: SealedTasks;
+    try {
+      sealed = await this.#tasks.seal();
+    } catch (err) {
+      this.#commitStarted = 0;
+      throw err;
+    }
+    const offsets = [...this.#offsets.values()];
+    const batch: PreparedCommit = {
+      records: [...this.#collector.pending, ...sealed.changelogRecords],
+      offsets,
+      changelogTopics: sealed.changelogTopics,
+      changelogCounts: sealed.changelogCounts,
+      groupMetadata: offsets.length > 0 && this.mode === 'transactional' ? consumer.groupMetadata() : undefined,
+    };
     this.#collector.clear();
     this.#offsets = new Map();
     this.#uncommitted = 0;
+    // The interval runs from seal to seal; after a failure the replayed work is due at once, as it was.
+    const previousCommit = this.#lastCommit;
     this.#lastCommit = this.#clock.nowMs();
+    const run = (async () => {
+      try {
+        const changelogNext = await this.#commits.commit(batch, consumer);
+        await this.#tasks.completeSealed(sealed, changelogNext);
+      } catch (err) {
+        this.#lastCommit = previousCommit;
+        throw err;
+      }
+      this.#healthy = true;
+      this.#lastError = undefined;
+      this.#failures = 0;
+      metrics.commits.inc({ subtopology: String(sub.id) });
+      metrics.commitLatency.observe({ subtopology: String(sub.id) }, Number(process.hrtime.bigint() - started) / 1e9);
+    })();
+    this.#inFlight = run;
+    run.then(
+      () => undefined,
+      () => (this.#inFlightFailed = true),
+    );
   }
 
-  /** Drops every uncommitted effect: the open transaction, buffered outputs, store write buffers. */
+  /** Waits for the commit in flight, if any; throws its error. */
+  async #awaitCommit(): Promise<void> {
+    const running = this.#inFlight;
+    if (running === undefined) return;
+    try {
+      await running;
+    } finally {
+      this.#inFlight = undefined;
+      this.#inFlightFailed = false;
+      this.#commitStarted = 0;
+    }
+  }
+
+  /**
+   * Drops every uncommitted effect of the thread: the open transaction, buffered outputs, store
+   * write buffers. A commit in flight is let finish first (a revocation lets it land in the old
+   * generation, as Kafka Streams commits in onPartitionsRevoked); if it fails, its batch is dropped too.
+   */
   async #abortAndDrop(reason: string): Promise<void> {
+    await this.#awaitCommit().catch((err: unknown) => this.#log.info({ err: (err as Error).message }, 'the commit in flight failed; its batch is dropped'));
     await this.#commits.abort();
     if (this.#collector.size > 0 || this.#uncommitted > 0) {
       this.#log.info({ reason, records: this.#uncommitted }, 'dropped uncommitted work');

@@ -31,6 +31,11 @@ const schema = z
     maxMessageBytes: z.number().int().min(16 * 1024).default(1_000_000),
     /** The longest wait between two attempts to recover from an outage (Kafka, a sink, a store). */
     maxRetryBackoffMs: z.number().int().min(100).default(10_000),
+    /**
+     * Process the next batch while the previous commit is in flight (its writes sealed, read but not
+     * yet in LevelDB). Off: every commit stops processing until it is done, as before.
+     */
+    overlapCommits: z.boolean().default(true),
     /** How often consumer lag is refreshed for the metrics. */
     lagRefreshMs: z.number().int().min(100).default(5000),
   })

@@ -43,11 +43,13 @@ export interface TaskManagerOptions {
   readonly dropUncommitted: (reason: string) => Promise<void>;
 }
 
-/** What the tasks' prepare-commit hands to the commit: changelog records and where they go. */
-export interface PreparedTasks {
+/** What the tasks sealed for one commit: changelog records and where they go, and which tasks took part. */
+export interface SealedTasks {
   readonly changelogRecords: readonly ProducerRecord[];
   readonly changelogTopics: ReadonlySet<string>;
   readonly changelogCounts: ReadonlyMap<number, number>;
+  /** Every open task at the seal: whether its stores were sealed (dirty), and the records it produced. */
+  readonly tasks: readonly { readonly active: ActiveTask; readonly produced: number; readonly dirty: boolean }[];
 }
 
 const pkey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
@@ -142,46 +144,55 @@ export class TaskManager {
     }
   }
 
-  /** Prepare-commit: flushes the dirty tasks' sinks and collects their stores' changelog records. */
-  async prepareCommit(): Promise<PreparedTasks> {
+  /**
+   * The tasks' part of starting a commit: flushes the dirty tasks' sinks, seals their stores'
+   * writes and collects the changelog records, and hands over what they produced. From here on
+   * the tasks take new work, which belongs to the next commit.
+   */
+  async seal(): Promise<SealedTasks> {
     const { config, sub } = this.#o;
     for (const t of this.#tasks.values()) if (t.dirty) await t.task.commit();
     const changelogRecords: ProducerRecord[] = [];
     const changelogCounts = new Map<number, number>();
+    const tasks: { active: ActiveTask; produced: number; dirty: boolean }[] = [];
     for (const t of this.#tasks.values()) {
-      if (!t.dirty) continue;
-      for (const { spec, store } of t.stores) {
-        if (!spec.logged) continue;
-        const topic = changelogTopic(config.applicationId, spec.name);
-        for (const c of store.pendingChangelog()) {
-          changelogRecords.push({
-            topic,
-            partition: t.partition,
-            key: Buffer.from(c.key),
-            value: c.value === null ? null : serializeChangelogValue(spec.serde, topic, c.value),
-          });
-          changelogCounts.set(t.partition, (changelogCounts.get(t.partition) ?? 0) + 1);
+      if (t.dirty) {
+        for (const { spec, store } of t.stores) {
+          const records = store.seal();
+          if (!spec.logged) continue;
+          const topic = changelogTopic(config.applicationId, spec.name);
+          for (const c of records) {
+            changelogRecords.push({
+              topic,
+              partition: t.partition,
+              key: Buffer.from(c.key),
+              value: c.value === null ? null : serializeChangelogValue(spec.serde, topic, c.value),
+            });
+          }
+          if (records.length > 0) changelogCounts.set(t.partition, (changelogCounts.get(t.partition) ?? 0) + records.length);
         }
       }
-    }
-    const changelogTopics = new Set(sub.stores.filter((s) => s.logged).map((s) => changelogTopic(config.applicationId, s.name)));
-    return { changelogRecords, changelogTopics, changelogCounts };
-  }
-
-  /** Post-commit: only now, after Kafka holds the batch for good, does LevelDB get it (DESIGN section 4, step 3). */
-  async postCommit(changelogNext: ReadonlyMap<number, bigint>): Promise<void> {
-    for (const t of this.#tasks.values()) {
-      if (!t.dirty) continue;
-      for (const { spec, store } of t.stores) {
-        const next = changelogNext.get(t.partition);
-        await store.commit(spec.logged ? next : undefined);
-      }
+      tasks.push({ active: t, produced: t.produced.count, dirty: t.dirty });
       t.dirty = false;
-    }
-    for (const t of this.#tasks.values()) {
-      if (t.produced.count > 0) this.#o.metrics.recordsOut.inc({ task: t.task.id }, t.produced.count);
       t.produced.count = 0;
       t.produced.bytes.clear();
+    }
+    const changelogTopics = new Set(sub.stores.filter((s) => s.logged).map((s) => changelogTopic(config.applicationId, s.name)));
+    return { changelogRecords, changelogTopics, changelogCounts, tasks };
+  }
+
+  /**
+   * After Kafka holds the sealed batch for good, and only then, does LevelDB get it (DESIGN
+   * section 4, step 3). A task closed in between is skipped: its store dropped the batch and
+   * restores it from the changelog when it opens again.
+   */
+  async completeSealed(sealed: SealedTasks, changelogNext: ReadonlyMap<number, bigint>): Promise<void> {
+    for (const { active, produced, dirty } of sealed.tasks) {
+      if (this.#tasks.get(active.partition) !== active) continue;
+      if (dirty) {
+        for (const { spec, store } of active.stores) await store.commit(spec.logged ? changelogNext.get(active.partition) : undefined);
+      }
+      if (produced > 0) this.#o.metrics.recordsOut.inc({ task: active.task.id }, produced);
     }
   }
 

@@ -35,15 +35,16 @@ export interface TaskStoreOptions<V> {
 }
 
 /**
- * One task's store and the hooks of the commit protocol (DESIGN section 4). The runtime, per
- * commit and with no processing of this task in between:
+ * One task's store and the hooks of the commit protocol (DESIGN section 4). The runtime, per commit:
  *
- *   const records = task.pendingChangelog();   // send them in the open transaction
+ *   const records = task.seal();               // send them in the transaction
+ *   ... processing goes on: new writes belong to the next commit, reads still see the sealed ones ...
  *   ... send outputs and offsets, commit the Kafka transaction ...
  *   await task.commit(nextChangelogOffset);    // only after the transaction committed
  *
- * and on abort, fencing or revocation `task.abort()`. Before processing, a new owner restores:
- * read the changelog from `restoredOffset() ?? 0n` and feed `restoreBatch()`.
+ * and on abort, fencing or revocation `task.abort()`, which drops the sealed batch too. One sealed
+ * batch at a time. Before processing, a new owner restores: read the changelog from
+ * `restoredOffset() ?? 0n` and feed `restoreBatch()`.
  *
  * Offsets are positions in the changelog partition, the *next* offset to read (Kafka's convention
  * for committed offsets): commit() takes one past the last changelog record this state includes.
@@ -54,25 +55,25 @@ export interface TaskStore<V> {
   readonly name: string;
   /** The store processors use: metered -> change-logging -> write buffer -> committed store. */
   readonly store: KeyValueStore<V>;
-  /** Keys with a buffered (uncommitted) write: a trigger for "commit every N writes". */
+  /** Keys with a buffered write not sealed yet: a trigger for "commit every N writes". */
   readonly pendingWrites: number;
   open(): Promise<void>;
   /**
-   * The changelog records of the writes since the last commit or abort, one per key (the last
-   * write). Does not clear them; commit() and abort() do. Writes made after this call and before
-   * commit() make commit() fail, since they would reach LevelDB without reaching the changelog.
+   * Seals the writes since the last seal or abort for a commit and returns their changelog
+   * records, one per key (the last write). Writes made afterwards belong to the next commit.
+   * Refused (StoreCommitProtocolError) while an earlier sealed batch is not committed.
    */
-  pendingChangelog(): ChangelogRecord<V>[];
+  seal(): ChangelogRecord<V>[];
   /**
-   * Writes the buffered writes and the changelog offset they reach in one atomic batch, then
-   * clears the buffer and the pending changelog. The offset may be omitted only when no
-   * changelog record was pending; then the stored offset stays. If the batch cannot be written
-   * (StoreWriteError) the writes go back into the buffer (the changelog already has them), so
-   * reads still see them and the next commit persists them; the runtime may instead close the
-   * task, since the changelog can restore them.
+   * Writes the sealed writes and the changelog offset they reach in one atomic batch, then
+   * releases them. The offset may be omitted only when the sealed batch had no changelog record;
+   * then the stored offset stays. Without a sealed batch only the offset is written, if given.
+   * If the batch cannot be written (StoreWriteError) the writes go back into the open buffer (the
+   * changelog already has them), so reads still see them and the next commit persists them; the
+   * runtime may instead close the task, since the changelog can restore them.
    */
   commit(changelogOffset?: bigint | number): Promise<void>;
-  /** Drops the buffered writes and the pending changelog. */
+  /** Drops the sealed and the open writes and their changelog records. */
   abort(): void;
   /** The stored changelog position, undefined for a fresh store: where restoration starts. */
   restoredOffset(): bigint | undefined;
@@ -101,13 +102,8 @@ export function createTaskStore<V>(options: TaskStoreOptions<V>): TaskStore<V> {
   const logged: KeyValueStore<V> = collector === undefined ? buffer : new ChangeLoggingKeyValueStore<V>(buffer, collector);
   const store: KeyValueStore<V> =
     options.registry === undefined ? logged : new MeteredKeyValueStore<V>(logged, options.registry, { task: options.taskId });
-  // collector.writeCount when the runtime last looked at (or settled) the pending changelog.
-  let sealedWrites = 0;
-
-  const settle = (): void => {
-    collector?.clear();
-    sealedWrites = collector?.writeCount ?? 0;
-  };
+  // Changelog records in the sealed batch: commit() then needs the offset they reach.
+  let sealedChangelog = 0;
 
   return {
     name,
@@ -118,48 +114,46 @@ export function createTaskStore<V>(options: TaskStoreOptions<V>): TaskStore<V> {
 
     open: () => store.open(),
 
-    pendingChangelog() {
-      if (collector === undefined) return [];
-      sealedWrites = collector.writeCount;
-      return collector.records();
+    seal() {
+      const records = collector?.records() ?? [];
+      buffer.seal();
+      collector?.clear();
+      sealedChangelog = records.length;
+      return records;
     },
 
     async commit(changelogOffset) {
-      if (collector !== undefined) {
-        if (collector.writeCount !== sealedWrites) {
-          throw new StoreCommitProtocolError(name, 'written to after pendingChangelog(): those writes are not in the changelog');
-        }
-        if (collector.size > 0 && changelogOffset === undefined) {
-          throw new StoreCommitProtocolError(name, 'commit() needs the changelog offset the pending changelog records reach');
-        }
+      if (sealedChangelog > 0 && changelogOffset === undefined) {
+        throw new StoreCommitProtocolError(name, 'commit() needs the changelog offset the sealed changelog records reach');
       }
       const offset = changelogOffset === undefined ? undefined : toOffset(name, changelogOffset);
-      // Checked before anything is drained, so that a protocol error leaves the state as it was.
+      // Checked before anything is written, so that a protocol error leaves the state as it was.
       if (offset !== undefined) assertNoRegression(name, committed.readCommittedOffset(), offset);
-      // drain() and settle() run in one synchronous step: writes made while the batch is being
-      // written go to the fresh buffer and count towards the next commit.
-      const pending = buffer.drain();
-      settle();
-      if (pending.puts.length === 0 && pending.deletes.length === 0 && offset === undefined) return;
+      const sealed = buffer.sealedWrites();
+      if (sealed === undefined && offset === undefined) return;
       try {
-        await committed.writeBatch(pending.puts, pending.deletes, offset === undefined ? undefined : { changelogOffset: offset });
+        await committed.writeBatch(sealed?.puts ?? [], sealed?.deletes ?? [], offset === undefined ? undefined : { changelogOffset: offset });
       } catch (err) {
-        buffer.requeue(pending);
+        buffer.requeueSealed();
+        sealedChangelog = 0;
         if (err instanceof VotestreamError) throw err;
         throw new StoreWriteError(name, 'the committed batch could not be written', { cause: err });
       }
+      buffer.releaseSealed();
+      sealedChangelog = 0;
     },
 
     abort() {
       buffer.discard();
-      settle();
+      collector?.clear();
+      sealedChangelog = 0;
     },
 
     restoredOffset: () => committed.readCommittedOffset(),
 
     async restoreBatch(records, nextOffset) {
-      if (buffer.size > 0) {
-        throw new StoreCommitProtocolError(name, `restoreBatch() with ${buffer.size} buffered writes; restore before processing`);
+      if (buffer.size > 0 || buffer.hasSealed) {
+        throw new StoreCommitProtocolError(name, `restoreBatch() with ${buffer.size} buffered writes${buffer.hasSealed ? ' and a sealed batch' : ''}; restore before processing`);
       }
       const from = committed.readCommittedOffset() ?? 0n;
       // One operation per key, the last record wins: records arrive in offset order.
@@ -191,12 +185,12 @@ export function createTaskStore<V>(options: TaskStoreOptions<V>): TaskStore<V> {
     },
 
     async close() {
-      settle();
+      collector?.clear();
       await store.close();
     },
 
     async destroy() {
-      settle();
+      collector?.clear();
       await store.close();
       await committed.destroy();
     },

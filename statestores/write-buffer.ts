@@ -1,4 +1,5 @@
 import type { KeyValue, KeyValueStore, RangeOptions } from './key-value-store.js';
+import { StoreCommitProtocolError } from './errors.js';
 import { assertValidKey, assertValidValue, compareKeys, normalizeLimit, withinBounds } from './key-order.js';
 
 /** A buffered delete. A symbol, so that no stored value can be mistaken for it. */
@@ -14,14 +15,19 @@ export interface PendingWrites<V> {
 /**
  * The per-task write buffer of DESIGN section 4: between two commits, writes stay here and the
  * committed store below (LevelDB) is only read, so LevelDB never holds state whose changelog
- * records and output are not committed in Kafka yet. Reads see the buffer first, then the store.
+ * records and output are not committed in Kafka yet.
  *
- * The buffer never writes to `inner` itself: the commit path drains it and writes the batch with
- * the changelog offset (store-stack.ts), and an abort discards it.
+ * Two layers, so that processing need not stop while a commit is in flight: `seal()` moves the
+ * open buffer into the sealed layer (the batch being committed) and opens a fresh one for the next
+ * batch. Reads see the open buffer, then the sealed layer, then the store. The buffer never writes
+ * to `inner` itself: the commit path writes the sealed batch with the changelog offset
+ * (store-stack.ts) and then releases it; an abort discards both layers.
  */
 export class WriteBufferStore<V> implements KeyValueStore<V> {
   readonly name: string;
   private buffer = new Map<string, Buffered<V>>();
+  /** The batch whose commit is in flight: still read, no longer written. */
+  private sealed: Map<string, Buffered<V>> | undefined;
 
   constructor(private readonly inner: KeyValueStore<V>) {
     this.name = inner.name;
@@ -36,12 +42,35 @@ export class WriteBufferStore<V> implements KeyValueStore<V> {
     return this.inner.open();
   }
 
-  async get(key: string): Promise<V | undefined> {
-    assertValidKey(this.name, key);
+  /** Whether a sealed batch waits for its commit. */
+  get hasSealed(): boolean {
+    return this.sealed !== undefined;
+  }
+
+  get(key: string): Promise<V | undefined> {
+    try {
+      assertValidKey(this.name, key);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const buffered = this.lookup(key);
+    if (buffered === undefined) return this.inner.get(key);
+    return Promise.resolve(buffered === TOMBSTONE ? undefined : buffered);
+  }
+
+  /** What the two layers say about a key: a value, a tombstone, or undefined when the store decides. */
+  private lookup(key: string): Buffered<V> | undefined {
     const buffered = this.buffer.get(key);
-    if (buffered === TOMBSTONE) return undefined;
-    if (buffered !== undefined) return buffered;
-    return this.inner.get(key);
+    if (buffered !== undefined || this.sealed === undefined) return buffered;
+    return this.sealed.get(key);
+  }
+
+  /** Both layers as one, the open buffer over the sealed one. */
+  private layered(): Map<string, Buffered<V>> {
+    if (this.sealed === undefined) return this.buffer;
+    const merged = new Map(this.sealed);
+    for (const [key, value] of this.buffer) merged.set(key, value);
+    return merged;
   }
 
   async getMany(keys: readonly string[]): Promise<(V | undefined)[]> {
@@ -51,7 +80,7 @@ export class WriteBufferStore<V> implements KeyValueStore<V> {
     const missKeys: string[] = [];
     keys.forEach((key, i) => {
       assertValidKey(this.name, key);
-      const buffered = this.buffer.get(key);
+      const buffered = this.lookup(key);
       if (buffered === undefined) {
         missIndexes.push(i);
         missKeys.push(key);
@@ -95,7 +124,7 @@ export class WriteBufferStore<V> implements KeyValueStore<V> {
     const limit = normalizeLimit(this.name, options.limit);
     const inner = this.inner;
     const bufferedInRange = (): [string, Buffered<V>][] =>
-      [...this.buffer].filter(([key]) => withinBounds(key, options)).sort(([a], [b]) => compareKeys(a, b));
+      [...this.layered()].filter(([key]) => withinBounds(key, options)).sort(([a], [b]) => compareKeys(a, b));
     return {
       async *[Symbol.asyncIterator]() {
         if (limit === 0) return;
@@ -134,18 +163,19 @@ export class WriteBufferStore<V> implements KeyValueStore<V> {
   }
 
   /**
-   * Exact: the committed count corrected by the buffered keys (one getMany over them; the buffer
-   * holds at most one commit interval of writes).
+   * Exact: the committed count corrected by the buffered keys (one getMany over them; the layers
+   * hold at most two commit intervals of writes).
    */
   async approximateCount(): Promise<number> {
     const base = await this.inner.approximateCount();
-    if (this.buffer.size === 0) return base;
-    const keys = [...this.buffer.keys()];
+    const layered = this.layered();
+    if (layered.size === 0) return base;
+    const keys = [...layered.keys()];
     const committed = await this.inner.getMany(keys);
     let count = base;
     keys.forEach((key, i) => {
       const exists = committed[i] !== undefined;
-      const deleted = this.buffer.get(key) === TOMBSTONE;
+      const deleted = layered.get(key) === TOMBSTONE;
       if (exists && deleted) count--;
       if (!exists && !deleted) count++;
     });
@@ -153,41 +183,60 @@ export class WriteBufferStore<V> implements KeyValueStore<V> {
   }
 
   /**
-   * Hands over the pending writes and empties the buffer in one synchronous step: writes made
-   * while the caller awaits its commit go to a fresh buffer and belong to the next commit.
+   * Seals the open buffer for a commit; a fresh buffer takes the writes made from now on, which
+   * belong to the next commit. Reads still see the sealed writes until `releaseSealed()` (written
+   * to the store) or `requeueSealed()`. One sealed batch at a time: a commit must finish before
+   * the next one is sealed.
    */
-  drain(): PendingWrites<V> {
-    const drained = this.buffer;
+  seal(): void {
+    if (this.sealed !== undefined) {
+      throw new StoreCommitProtocolError(this.name, 'seal() while an earlier sealed batch is not committed yet');
+    }
+    this.sealed = this.buffer;
     this.buffer = new Map();
+  }
+
+  /** The sealed batch as one operation per key, for the committed store; undefined when none is sealed. */
+  sealedWrites(): PendingWrites<V> | undefined {
+    if (this.sealed === undefined) return undefined;
     const puts: KeyValue<V>[] = [];
     const deletes: string[] = [];
-    for (const [key, value] of drained) {
+    for (const [key, value] of this.sealed) {
       if (value === TOMBSTONE) deletes.push(key);
       else puts.push({ key, value });
     }
     return { puts, deletes };
   }
 
-  /**
-   * Puts drained writes back after a failed commit, under any write made since (those are newer).
-   * Keeps read-your-writes intact and lets the next commit persist them.
-   */
-  requeue(pending: PendingWrites<V>): void {
-    const merged = new Map<string, Buffered<V>>();
-    for (const { key, value } of pending.puts) merged.set(key, value);
-    for (const key of pending.deletes) merged.set(key, TOMBSTONE);
-    for (const [key, value] of this.buffer) merged.set(key, value);
-    this.buffer = merged;
+  /** The sealed batch is in the store now: reads go there. */
+  releaseSealed(): void {
+    this.sealed = undefined;
   }
 
-  /** Drops the pending writes (abort, fencing, revocation). */
+  /**
+   * The sealed batch could not be written: its writes go back into the open buffer, under any
+   * write made since (those are newer), so reads still see them and the next commit persists them.
+   */
+  requeueSealed(): void {
+    if (this.sealed === undefined) return;
+    const merged = this.sealed;
+    for (const [key, value] of this.buffer) {
+      merged.delete(key);
+      merged.set(key, value);
+    }
+    this.buffer = merged;
+    this.sealed = undefined;
+  }
+
+  /** Drops both layers (abort, fencing, revocation). */
   discard(): void {
     this.buffer = new Map();
+    this.sealed = undefined;
   }
 
   /** Pending writes are not written: closing without a commit is the same as a crash. */
   close(): Promise<void> {
-    this.buffer = new Map();
+    this.discard();
     return this.inner.close();
   }
 }

@@ -53,6 +53,8 @@ export interface PeersBenchmarkOptions {
   readonly probeSeconds: number;
   readonly contenders: readonly Contender[];
   readonly timeoutMs: number;
+  /** Added to our workers' command line (e.g. --no-overlap-commits, to measure one lever). */
+  readonly workerArgs?: readonly string[];
 }
 
 /** One contender's run. */
@@ -90,7 +92,7 @@ const round2 = (n: number): number => Math.round(n * 100) / 100;
 async function startContender(c: Exclude<Contender, 'broker'>, o: PeersBenchmarkOptions, prefix: string, stateDir: string): Promise<Started[]> {
   if (c === 'votestream') {
     return Array.from({ length: o.threads }, (_, i) => {
-      const w = startBenchWorker({ brokers: o.brokers, prefix, stateDir, instanceId: `${prefix}w${i}`, guarantee: 'exactly_once_v2' });
+      const w = startBenchWorker({ brokers: o.brokers, prefix, stateDir, instanceId: `${prefix}w${i}`, guarantee: 'exactly_once_v2', extraArgs: o.workerArgs });
       return { pid: w.pid, groupId: dedupGroupId(prefix), exited: w.exited, stop: () => w.stop(), tail: () => w.tail() };
     });
   }

@@ -29,6 +29,7 @@ interface DedupArgs extends CommonArgs {
   processes: string;
   guarantees: string;
   profile: boolean;
+  workerArgs: string;
 }
 
 interface RestoreArgs extends CommonArgs {
@@ -114,7 +115,8 @@ const dedupCommand: CommandModule<GlobalArgs, DedupArgs> = {
       .option('partitions', { type: 'number', default: DEFAULT_PARTITIONS })
       .option('processes', { type: 'string', default: '1,2', describe: 'comma-separated process counts' })
       .option('guarantees', { type: 'string', default: 'exactly_once_v2,at_least_once', describe: `comma-separated: ${PROCESSING_GUARANTEES.join(', ')}` })
-      .option('profile', { type: 'boolean', default: false, describe: 'one more 1-process exactly_once_v2 run under node --cpu-prof, summarized' }) as unknown as Argv<DedupArgs>,
+      .option('profile', { type: 'boolean', default: false, describe: 'one more 1-process exactly_once_v2 run under node --cpu-prof, summarized' })
+      .option('worker-args', { type: 'string', default: '', describe: 'extra arguments for our workers, space-separated (e.g. --no-overlap-commits): measure one lever' }) as unknown as Argv<DedupArgs>,
   handler: async (argv) => {
     const processes = list('processes', argv.processes).map((p) => positiveInt('processes', Number(p)));
     const guarantees = list('guarantees', argv.guarantees).map((g) => {
@@ -132,6 +134,7 @@ const dedupCommand: CommandModule<GlobalArgs, DedupArgs> = {
         processes,
         guarantees,
         profile: argv.profile,
+        workerArgs: splitArgs(argv.workerArgs),
         profileDir: `${argv.outDir}/profiles`,
         timeoutMs: argv.timeoutS * 1000,
       });
@@ -308,6 +311,7 @@ interface PeersArgs extends CommonArgs {
   probeRate: number;
   probeSeconds: number;
   contenders: string;
+  workerArgs: string;
   json?: string;
 }
 
@@ -325,7 +329,8 @@ const peersCommand: CommandModule<GlobalArgs, PeersArgs> = {
       .option('probe-rate', { type: 'number', default: 2_000, describe: 'after each run: votes/s offered for the latency probe (0: none)' })
       .option('probe-seconds', { type: 'number', default: 5 })
       .option('contenders', { type: 'string', default: CONTENDERS.join(','), describe: `comma-separated: ${CONTENDERS.join(', ')}` })
-      .option('json', { type: 'string', describe: 'also write the result JSON to this file' }) as unknown as Argv<PeersArgs>,
+      .option('json', { type: 'string', describe: 'also write the result JSON to this file' })
+      .option('worker-args', { type: 'string', default: '', describe: 'extra arguments for our workers, space-separated (e.g. --no-overlap-commits): measure one lever' }) as unknown as Argv<PeersArgs>,
   handler: async (argv) => {
     const contenders = list('contenders', argv.contenders).map((c) => {
       if (!(CONTENDERS as readonly string[]).includes(c)) throw new ConfigError(`--contenders: unknown contender "${c}" (${CONTENDERS.join(', ')})`);
@@ -349,6 +354,7 @@ const peersCommand: CommandModule<GlobalArgs, PeersArgs> = {
         probeSeconds: positiveInt('probe-seconds', argv.probeSeconds),
         contenders,
         timeoutMs: argv.timeoutS * 1000,
+        workerArgs: splitArgs(argv.workerArgs),
       });
       if (argv.json !== undefined) writeFileSync(argv.json, `${JSON.stringify(result, null, 2)}\n`);
       table = peersTable(result.runs);
@@ -374,3 +380,8 @@ export const benchCommand: CommandModule<GlobalArgs, GlobalArgs> = {
       .demandCommand(1, 'which benchmark? run, peers, dedup, restore, memory, sinks, gateway, feed'),
   handler: () => undefined,
 };
+
+/** `--worker-args "--a 1 --b"` -> ['--a', '1', '--b']: plain flags and values, no quoting. */
+function splitArgs(text: string): string[] {
+  return text.split(/\s+/).filter((a) => a !== '');
+}

@@ -30,6 +30,7 @@ export interface WorkerArgs extends GlobalArgs {
   processingGuarantee: ProcessingGuarantee;
   commitIntervalMs: number;
   maxBatchRecords: number;
+  overlapCommits: boolean;
   metricsPort: number;
   instanceId?: string;
   workerIndex?: number;
@@ -49,6 +50,7 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
       .option('processing-guarantee', { choices: PROCESSING_GUARANTEES, default: 'exactly_once_v2' as ProcessingGuarantee })
       .option('commit-interval-ms', { type: 'number', default: 100 })
       .option('max-batch-records', { type: 'number', default: 5000, describe: 'records per poll and the most between commits' })
+      .option('overlap-commits', { type: 'boolean', default: true, describe: 'exactly_once_v2: process the next batch while the last one commits (--no-overlap-commits: wait for each commit)' })
       .option('metrics-port', { type: 'number', default: 9464, describe: 'Prometheus /metrics port (worker i uses port + i; 0 = any free port)' })
       .option('instance-id', { type: 'string', describe: 'stable id of this worker slot (transactional ids derive from it)' })
       .option('roles', {
@@ -134,6 +136,7 @@ export async function runWorker(argv: WorkerArgs, config: VotestreamConfig): Pro
       processingGuarantee: argv.processingGuarantee,
       commitIntervalMs: argv.commitIntervalMs,
       maxBatchRecords: argv.maxBatchRecords,
+      overlapCommits: argv.overlapCommits,
       stateDir: argv.stateDir,
       metricsPort: argv.metricsPort,
       ...(argv.instanceId !== undefined ? { instanceId: argv.instanceId } : {}),

@@ -177,10 +177,12 @@ export interface TransactionalProducer {
   send(records: readonly ProducerRecord[]): Promise<ProduceResult>;
   /**
    * Adds the group's offsets to the open transaction (AddOffsetsToTxn + TxnOffsetCommit), stamped with
-   * `consumer.groupMetadata()`. `offsets` are the next offsets to consume. A stale generation raises
-   * FencedError('group').
+   * `metadata`, by default `consumer.groupMetadata()` now. `offsets` are the next offsets to consume.
+   * A stale generation raises FencedError('group'). A commit that runs while the consumer polls on
+   * passes the metadata of the generation its records were processed in: a rebalance delivered in
+   * between must fence it, not lend it the new generation.
    */
-  sendOffsets(consumer: GroupConsumer, offsets: readonly TopicPartitionOffset[]): Promise<void>;
+  sendOffsets(consumer: GroupConsumer, offsets: readonly TopicPartitionOffset[], metadata?: GroupMetadata): Promise<void>;
   commit(): Promise<void>;
   abort(): Promise<void>;
   close(): Promise<void>;

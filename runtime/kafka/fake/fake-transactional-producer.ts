@@ -7,7 +7,7 @@
  * usable. Records sent in a transaction are in the log at once (they hold the last stable offset
  * back) but read_committed readers see them only after commit.
  */
-import type { GroupConsumer, ProduceResult, ProducerRecord, TopicPartitionOffset, TransactionalProducer, TransactionalProducerOptions } from '../driver.js';
+import type { GroupConsumer, GroupMetadata, ProduceResult, ProducerRecord, TopicPartitionOffset, TransactionalProducer, TransactionalProducerOptions } from '../driver.js';
 import { FencedError, TransactionError } from '../errors.js';
 import type { FakeCluster } from './fake-cluster.js';
 import type { FakeClientContext } from './fake-client.js';
@@ -96,7 +96,7 @@ export class FakeTransactionalProducer implements TransactionalProducer {
     });
   }
 
-  sendOffsets(consumer: GroupConsumer, offsets: readonly TopicPartitionOffset[]): Promise<void> {
+  sendOffsets(consumer: GroupConsumer, offsets: readonly TopicPartitionOffset[], metadata?: GroupMetadata): Promise<void> {
     return this.#run(async () => {
       await this.#cluster.enter('sendOffsets', this.#driver, this.transactionalId);
       const txn = this.#open('sendOffsets');
@@ -104,7 +104,7 @@ export class FakeTransactionalProducer implements TransactionalProducer {
         throw new TransactionError('sendOffsets needs a consumer created by a fake driver of the same cluster');
       }
       if (offsets.length === 0) return;
-      const meta = consumer.groupMetadata();
+      const meta = metadata ?? consumer.groupMetadata();
       this.#cluster.checkGeneration(meta);
       let pending = txn.offsets.get(meta.groupId);
       if (pending === undefined) txn.offsets.set(meta.groupId, (pending = new Map()));

@@ -102,12 +102,12 @@ export class PlatformaticTransactionalProducer implements TransactionalProducer 
     });
   }
 
-  sendOffsets(consumer: GroupConsumer, offsets: readonly TopicPartitionOffset[]): Promise<void> {
+  sendOffsets(consumer: GroupConsumer, offsets: readonly TopicPartitionOffset[], metadata?: GroupMetadata): Promise<void> {
     return this.#queue.run(async () => {
       const txn = this.#open('sendOffsets');
       if (!(consumer instanceof PlatformaticGroupConsumer)) throw new TransactionError('sendOffsets needs a consumer created by the same driver');
       if (offsets.length === 0) return;
-      const meta = consumer.groupMetadata();
+      const meta = metadata ?? consumer.groupMetadata();
       try {
         await txn.addConsumer(consumer.client);
         await this.#txnOffsetCommit(consumer.client, meta, offsets);

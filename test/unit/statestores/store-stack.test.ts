@@ -81,14 +81,13 @@ describe.each(variants)('createTaskStore ($label)', (variant) => {
     await task.store.put('e1:u1', 'vote-1b');
     await task.store.delete('e1:u3');
     expect(task.pendingWrites).toBe(3);
-    expect(task.pendingChangelog()).toEqual([
+    expect(task.seal()).toEqual([
       { key: 'e1:u2', value: 'vote-2' },
       { key: 'e1:u1', value: 'vote-1b' },
       { key: 'e1:u3', value: null },
     ]);
     await task.commit(4n);
     expect(task.pendingWrites).toBe(0);
-    expect(task.pendingChangelog()).toEqual([]);
     expect(task.restoredOffset()).toBe(4n);
 
     const reopened = await crashAndReopen(task);
@@ -103,13 +102,13 @@ describe.each(variants)('createTaskStore ($label)', (variant) => {
   it('abort drops the buffer and the pending changelog; the committed state stays', async () => {
     const task = await create();
     await task.store.put('e1:u1', 'vote-1');
-    task.pendingChangelog();
+    task.seal();
     await task.commit(1);
     await task.store.put('e1:u2', 'vote-2');
     await task.store.delete('e1:u1');
     task.abort();
     expect(task.pendingWrites).toBe(0);
-    expect(task.pendingChangelog()).toEqual([]);
+    expect(task.seal()).toEqual([]);
     expect(await collect(task.store.range())).toEqual([{ key: 'e1:u1', value: 'vote-1' }]);
     // Nothing pending: a commit without an offset is a no-op.
     await task.commit();
@@ -121,43 +120,71 @@ describe.each(variants)('createTaskStore ($label)', (variant) => {
   it('a crash before commit (close, reopen) shows only the committed state', async () => {
     const task = await create();
     await task.store.put('e1:u1', 'vote-1');
-    task.pendingChangelog();
+    task.seal();
     await task.commit(2n);
     await task.store.put('e1:u2', 'vote-2');
     await task.store.put('e1:u1', 'overwritten');
-    task.pendingChangelog(); // sent in a transaction that never committed
+    task.seal(); // sent in a transaction that never committed
     const reopened = await crashAndReopen(task);
     expect(await collect(reopened.store.range())).toEqual([{ key: 'e1:u1', value: 'vote-1' }]);
     expect(reopened.restoredOffset()).toBe(2n);
     expect(reopened.pendingWrites).toBe(0);
   });
 
-  it('refuses a commit with writes made after pendingChangelog(), leaving everything as it was', async () => {
+  it('writes after seal() belong to the next commit; one sealed batch at a time', async () => {
     const task = await create();
     await task.store.put('a', '1');
-    expect(task.pendingChangelog()).toEqual([{ key: 'a', value: '1' }]);
+    expect(task.seal()).toEqual([{ key: 'a', value: '1' }]);
     await task.store.put('b', '2');
-    await expect(task.commit(1n)).rejects.toThrow(StoreCommitProtocolError);
+    await task.store.put('a', '3');
     expect(task.pendingWrites).toBe(2);
-    expect(task.restoredOffset()).toBeUndefined();
-    expect(task.pendingChangelog()).toEqual([
-      { key: 'a', value: '1' },
+    expect(() => task.seal()).toThrow(StoreCommitProtocolError);
+    await task.commit(1n);
+    expect(task.restoredOffset()).toBe(1n);
+    // The later writes are still open, read over the committed one.
+    expect(await task.store.get('a')).toBe('3');
+    expect(task.seal()).toEqual([
+      { key: 'b', value: '2' },
+      { key: 'a', value: '3' },
+    ]);
+    await task.commit(3n);
+    const reopened = await crashAndReopen(task);
+    expect(await collect(reopened.store.range())).toEqual([
+      { key: 'a', value: '3' },
       { key: 'b', value: '2' },
     ]);
-    await task.commit(2n);
-    expect(task.restoredOffset()).toBe(2n);
+    expect(reopened.restoredOffset()).toBe(3n);
+  });
+
+  it('abort() drops a sealed batch whose commit never came, and the writes after it', async () => {
+    const task = await create();
+    await task.store.put('a', '1');
+    task.seal();
+    await task.commit(1n);
+    await task.store.put('a', '2');
+    task.seal(); // its transaction fails
+    await task.store.put('b', '3');
+    task.abort();
+    expect(await collect(task.store.range())).toEqual([{ key: 'a', value: '1' }]);
+    expect(task.seal()).toEqual([]);
+    await task.commit();
+    const reopened = await crashAndReopen(task);
+    expect(await collect(reopened.store.range())).toEqual([{ key: 'a', value: '1' }]);
+    expect(reopened.restoredOffset()).toBe(1n);
   });
 
   it('refuses a commit without offset while changelog records are pending, and an offset going back', async () => {
     const task = await create();
     await task.store.put('a', '1');
-    task.pendingChangelog();
+    task.seal();
     await expect(task.commit()).rejects.toThrow(/needs the changelog offset/);
     await task.commit(10n);
     await task.store.put('b', '1');
-    task.pendingChangelog();
+    task.seal();
     await expect(task.commit(9n)).rejects.toThrow(StoreCommitProtocolError);
-    expect(task.pendingWrites).toBe(1);
+    // Still sealed, still read.
+    expect(task.pendingWrites).toBe(0);
+    expect(await task.store.get('b')).toBe('1');
     await task.commit(11n);
     expect(await task.store.get('b')).toBe('1');
   });
@@ -165,12 +192,12 @@ describe.each(variants)('createTaskStore ($label)', (variant) => {
   it('writes made while a commit is being written belong to the next commit', async () => {
     const task = await create();
     await task.store.put('a', '1');
-    task.pendingChangelog();
+    task.seal();
     const committing = task.commit(1n);
     await task.store.put('b', '2');
     await committing;
     expect(task.pendingWrites).toBe(1);
-    expect(task.pendingChangelog()).toEqual([{ key: 'b', value: '2' }]);
+    expect(task.seal()).toEqual([{ key: 'b', value: '2' }]);
     await task.commit(2n);
     const reopened = await crashAndReopen(task);
     expect(await collect(reopened.store.range())).toEqual([
@@ -190,7 +217,8 @@ describe.each(variants)('createTaskStore ($label)', (variant) => {
         { key: 'e1:u1', value: 'v1b', offset: 5n },
       ]);
       expect(task.restoredOffset()).toBe(6n);
-      expect(task.pendingChangelog()).toEqual([]); // restoring is not a change to log
+      expect(task.seal()).toEqual([]); // restoring is not a change to log
+      task.abort();
       const reopened = await crashAndReopen(task);
       expect(await collect(reopened.store.range())).toEqual([
         { key: 'e1:u1', value: 'v1b' },
@@ -234,6 +262,8 @@ describe.each(variants)('createTaskStore ($label)', (variant) => {
       await expect(task.restoreBatch([{ key: 'a', value: '1', offset: -1 }])).rejects.toThrow(StoreArgumentError);
       await task.store.put('x', '1');
       await expect(task.restoreBatch([{ key: 'a', value: '1', offset: 0n }])).rejects.toThrow(/buffered writes/);
+      task.seal();
+      await expect(task.restoreBatch([{ key: 'a', value: '1', offset: 0n }])).rejects.toThrow(/a sealed batch/);
       expect(task.restoredOffset()).toBeUndefined();
       task.abort();
       expect(await task.store.approximateCount()).toBe(0);
@@ -243,7 +273,7 @@ describe.each(variants)('createTaskStore ($label)', (variant) => {
   it('destroy() wipes the committed state', async () => {
     const task = await create();
     await task.store.put('a', '1');
-    task.pendingChangelog();
+    task.seal();
     await task.commit(1n);
     await task.destroy();
     const fresh = await variant.reopen(task);
@@ -261,13 +291,13 @@ describe('createTaskStore commit failure', () => {
     await task.open();
     await task.store.put('ok', { n: 1 });
     await task.store.put('bad', { n: 1n }); // JSON cannot encode a bigint: fails only at commit
-    task.pendingChangelog();
+    task.seal();
     await expect(task.commit(1n)).rejects.toThrow(/cannot be encoded/);
     expect(task.pendingWrites).toBe(2);
     expect(await task.store.get('ok')).toEqual({ n: 1 });
     expect(task.restoredOffset()).toBeUndefined();
     await task.store.put('bad', { n: 2 });
-    task.pendingChangelog();
+    task.seal();
     await task.commit(2n);
     expect(task.pendingWrites).toBe(0);
     expect(await task.store.approximateCount()).toBe(2);
@@ -281,7 +311,7 @@ describe('createTaskStore options', () => {
     const task = createTaskStore<string>({ name: 'cache', location: 'memory', changelog: false });
     await task.open();
     await task.store.put('a', '1');
-    expect(task.pendingChangelog()).toEqual([]);
+    expect(task.seal()).toEqual([]);
     await task.commit();
     expect(task.pendingWrites).toBe(0);
     expect(await task.store.get('a')).toBe('1');
@@ -295,7 +325,7 @@ describe('createTaskStore options', () => {
     await task.open();
     await task.store.put('a', '1');
     await task.store.get('a');
-    task.pendingChangelog();
+    task.seal();
     await task.commit(1n);
     const text = await registry.metrics();
     expect(text).toContain('votestream_store_operations_total{store="voters",task="dedup-3",op="put"} 1');

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { StoreArgumentError } from '../../../statestores/errors.js';
+import { StoreArgumentError, StoreCommitProtocolError } from '../../../statestores/errors.js';
 import { InMemoryKeyValueStore } from '../../../statestores/in-memory-store.js';
 import { WriteBufferStore } from '../../../statestores/write-buffer.js';
 import { collect, keysOf } from './helpers.js';
@@ -108,34 +108,80 @@ describe('WriteBufferStore', () => {
     expect(buffer.size).toBe(0);
   });
 
-  it('drain() hands over one operation per key and empties the buffer', async () => {
+  it('seal() moves the open writes into the sealed batch: one operation per key, still read, no longer written', async () => {
     await buffer.put('b', 'B1');
     await buffer.put('b', 'B2');
     await buffer.delete('a');
     await buffer.put('x', 'X');
     await buffer.delete('x');
     await buffer.put('y', 'Y');
-    expect(buffer.drain()).toEqual({ puts: [{ key: 'b', value: 'B2' }, { key: 'y', value: 'Y' }], deletes: ['a', 'x'] });
+    expect(buffer.sealedWrites()).toBeUndefined();
+    buffer.seal();
+    expect(buffer.sealedWrites()).toEqual({ puts: [{ key: 'b', value: 'B2' }, { key: 'y', value: 'Y' }], deletes: ['a', 'x'] });
     expect(buffer.size).toBe(0);
-    expect(buffer.drain()).toEqual({ puts: [], deletes: [] });
-    expect(await buffer.get('b')).toBeUndefined();
+    expect(buffer.hasSealed).toBe(true);
+    // The sealed writes are what a reader sees until the committed store has them.
+    expect(await buffer.get('b')).toBe('B2');
+    expect(await buffer.get('a')).toBeUndefined();
+    expect(await buffer.getMany(['a', 'b', 'c', 'y'])).toEqual([undefined, 'B2', 'C', 'Y']);
+    expect(await collect(buffer.range())).toEqual([
+      { key: 'b', value: 'B2' },
+      { key: 'c', value: 'C' },
+      { key: 'e', value: 'E' },
+      { key: 'y', value: 'Y' },
+    ]);
+    expect(await buffer.approximateCount()).toBe(4);
   });
 
-  it('discard() drops pending writes: reads see the committed store again', async () => {
+  it('writes after seal() shadow the sealed batch and belong to the next one', async () => {
     await buffer.put('a', 'A2');
+    await buffer.put('b', 'B2');
+    buffer.seal();
+    await buffer.delete('a');
+    await buffer.put('b', 'B3');
+    await buffer.put('d', 'D');
+    expect(buffer.size).toBe(3);
+    expect(await buffer.get('a')).toBeUndefined();
+    expect(await buffer.getMany(['a', 'b', 'd'])).toEqual([undefined, 'B3', 'D']);
+    expect(await collect(buffer.range())).toEqual([
+      { key: 'b', value: 'B3' },
+      { key: 'c', value: 'C' },
+      { key: 'd', value: 'D' },
+      { key: 'e', value: 'E' },
+    ]);
+    expect(await buffer.approximateCount()).toBe(4);
+    // The sealed batch is unchanged by them.
+    expect(buffer.sealedWrites()).toEqual({ puts: [{ key: 'a', value: 'A2' }, { key: 'b', value: 'B2' }], deletes: [] });
+    expect(() => buffer.seal()).toThrow(StoreCommitProtocolError);
+  });
+
+  it('releaseSealed() hands reads of the sealed keys to the committed store', async () => {
+    await buffer.put('a', 'A2');
+    buffer.seal();
+    buffer.releaseSealed();
+    expect(buffer.hasSealed).toBe(false);
+    expect(await buffer.get('a')).toBe('A');
+    buffer.seal(); // a new batch can be sealed now
+  });
+
+  it('discard() drops the open and the sealed writes: reads see the committed store again', async () => {
+    await buffer.put('a', 'A2');
+    buffer.seal();
     await buffer.delete('c');
     buffer.discard();
     expect(buffer.size).toBe(0);
+    expect(buffer.hasSealed).toBe(false);
     expect(await buffer.get('a')).toBe('A');
     expect(await buffer.get('c')).toBe('C');
   });
 
-  it('requeue() puts drained writes back under newer ones', async () => {
+  it('requeueSealed() puts the sealed writes back into the open buffer, under newer ones', async () => {
     await buffer.put('a', 'A2');
     await buffer.delete('c');
-    const drained = buffer.drain();
+    buffer.seal();
     await buffer.put('a', 'A3');
-    buffer.requeue(drained);
+    buffer.requeueSealed();
+    expect(buffer.hasSealed).toBe(false);
     expect(await buffer.get('a')).toBe('A3');
     expect(await buffer.get('c')).toBeUndefined();
     expect(buffer.size).toBe(2);

@@ -28,10 +28,13 @@ async function scenario(stopAt: 'sendOffsets' | 'commit') {
   const held = c.faults.pauseNext(stopAt, { driver: 'A' });
   clock.advance(1_000);
   await held.reached;
+  // A zombie is frozen as a whole (a GC pause, SIGSTOP, a partition): with its commit in flight
+  // the thread would otherwise poll on, rejoin and take the partition back at once.
+  const frozen = c.faults.pauseNext('poll', { driver: 'A' });
   // A's session expires while it is held in its commit; B joins and gets the partition.
   c.removeMember(a.groupId, c.groupView(a.groupId).members[0].memberId);
   void b.start();
-  return { c, a, b, held, events, seenA, seenB, db, clock };
+  return { c, a, b, held, frozen, events, seenA, seenB, db, clock };
 }
 
 const txnEvents = (events: readonly ClusterEvent[]) =>
@@ -39,10 +42,11 @@ const txnEvents = (events: readonly ClusterEvent[]) =>
 
 describe('a zombie commit and the new owner', () => {
   it('held before sendOffsets: the zombie is fenced by generation, the new owner redoes the work', async () => {
-    const { c, a, b, held, events, seenB, db, clock } = await scenario('sendOffsets');
+    const { c, a, b, held, frozen, events, seenB, db, clock } = await scenario('sendOffsets');
     await c.until(() => c.committedOffset(b.groupId, tp0) === 3n, { description: 'B to commit the partition from the start' });
     expect(seenB).toEqual(['a0', 'a1', 'a2']);
     held.release();
+    frozen.release();
     await c.until(() => txnEvents(events).includes(`transaction-aborted app-${a.name}-A`), { description: 'the zombie to abort' });
 
     await atNextPoll(c, 'B', async () => {
@@ -56,11 +60,12 @@ describe('a zombie commit and the new owner', () => {
   });
 
   it('held after sendOffsets: the new owner waits for the zombie\'s transaction and goes on from its offsets', async () => {
-    const { c, a, b, held, events, seenA, seenB, db } = await scenario('commit');
+    const { c, a, b, held, frozen, events, seenA, seenB, db } = await scenario('commit');
     await c.until(() => c.unstableWaits === 1, { description: 'B to wait for stable offsets' });
     expect(b.assignedPartitions).toEqual([]);
     expect(seenB).toEqual([]);
     held.release();
+    frozen.release();
     await c.until(() => b.assignedPartitions.length === 1, { description: 'B to open the task' });
     // The transaction was accepted with the generation current when its offsets were sent.
     expect(txnEvents(events)).toEqual([`transaction-committed app-${a.name}-A`]);
