@@ -1,7 +1,16 @@
-import type { ProducerRecord } from './kafka/driver.js';
+import type { Headers } from '../topology/record.js';
+import type { ProducerRecord, RecordHeaders } from './kafka/driver.js';
 import { maxRecordBytes, RecordTooLargeError, recordBytes } from './produce-limits.js';
 import type { OutgoingRecord, RecordCollector } from './record-collector.js';
 import type { RawRecord } from './raw-record.js';
+
+const NO_HEADERS: RecordHeaders = Object.freeze([]);
+
+/** The headers as the driver takes them; a shared empty list (nobody writes to a record's headers) when there are none. */
+export function headerEntries(headers: Headers): RecordHeaders {
+  for (const name in headers) if (Object.hasOwn(headers, name)) return Object.entries(headers);
+  return NO_HEADERS;
+}
 
 /** Records and bytes per topic one task produced since the last commit (metrics count records once committed). */
 export interface ProducedSinceCommit {
@@ -40,12 +49,14 @@ export class KafkaRecordCollector {
     const limit = maxRecordBytes(maxMessageBytes);
     return {
       send: (out: OutgoingRecord) => {
+        // One allocation per output record (a commit buffers thousands): no spread for the optional
+        // partition (undefined means unset), no entries array for the usual record without headers.
         const record: ProducerRecord = {
           topic: out.topic,
-          ...(out.partition !== undefined ? { partition: out.partition } : {}),
+          partition: out.partition,
           key: out.key,
           value: out.value,
-          headers: Object.entries(out.headers),
+          headers: headerEntries(out.headers),
           timestamp: out.timestamp,
         };
         // Refused here, as the input's record error, rather than by the broker for the whole commit.

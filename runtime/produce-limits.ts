@@ -16,7 +16,10 @@ const RECORD_OVERHEAD = 32;
 /** An upper bound of the bytes `record` takes in an uncompressed v2 record batch. */
 export function recordBytes(record: Pick<ProducerRecord, 'key' | 'value' | 'headers'>): number {
   let size = RECORD_OVERHEAD + (record.key?.length ?? 0) + (record.value?.length ?? 0);
-  for (const [name, value] of record.headers ?? []) size += 10 + Buffer.byteLength(name) + value.length;
+  const headers = record.headers;
+  if (headers !== undefined) {
+    for (let i = 0; i < headers.length; i++) size += 10 + Buffer.byteLength(headers[i][0]) + headers[i][1].length;
+  }
   return size;
 }
 
@@ -36,23 +39,38 @@ export class RecordTooLargeError extends VotestreamError {
  * Splits records, in order, into sends in which no topic receives more than `maxMessageBytes`.
  * Bounding per topic bounds every partition's batch too, without knowing where keyed records land;
  * order within a partition is kept because chunks are sent one after another.
+ *
+ * Runs over every record of a commit: chunks are slices (the input itself when it all fits, the
+ * usual case), and the running total of the current topic is kept aside from the map, since a
+ * commit's records come in runs of one topic.
  */
-export function chunkByTopicBytes(records: readonly ProducerRecord[], maxMessageBytes: number): ProducerRecord[][] {
+export function chunkByTopicBytes(records: readonly ProducerRecord[], maxMessageBytes: number): (readonly ProducerRecord[])[] {
   const budget = maxRecordBytes(maxMessageBytes);
-  const chunks: ProducerRecord[][] = [];
-  let chunk: ProducerRecord[] = [];
-  let perTopic = new Map<string, number>();
-  for (const record of records) {
-    const size = recordBytes(record);
-    const used = perTopic.get(record.topic) ?? 0;
-    if (chunk.length > 0 && used + size > budget) {
-      chunks.push(chunk);
-      chunk = [];
-      perTopic = new Map();
+  const chunks: (readonly ProducerRecord[])[] = [];
+  const perTopic = new Map<string, number>();
+  let start = 0;
+  let topic: string | undefined;
+  let used = 0;
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i];
+    if (record.topic !== topic) {
+      if (topic !== undefined) perTopic.set(topic, used);
+      topic = record.topic;
+      used = perTopic.get(topic) ?? 0;
     }
-    chunk.push(record);
-    perTopic.set(record.topic, (perTopic.get(record.topic) ?? 0) + size);
+    const size = recordBytes(record);
+    if (i > start && used + size > budget) {
+      chunks.push(records.slice(start, i));
+      start = i;
+      perTopic.clear();
+      used = 0;
+    }
+    used += size;
   }
-  if (chunk.length > 0) chunks.push(chunk);
+  if (start === 0) {
+    if (records.length > 0) chunks.push(records);
+  } else {
+    chunks.push(records.slice(start));
+  }
   return chunks;
 }

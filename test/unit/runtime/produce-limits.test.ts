@@ -21,6 +21,21 @@ describe('chunkByTopicBytes', () => {
     expect(chunkByTopicBytes(records, limit)).toHaveLength(1);
   });
 
+  it('keeps counting a topic across runs of other topics, and starts every topic afresh in a new chunk', () => {
+    const limit = 100_000;
+    const [a1, b1, a2] = [record('a', 60_000, 1), record('b', 10_000, 2), record('a', 60_000, 3)];
+    expect(chunkByTopicBytes([a1, b1, a2], limit)).toEqual([[a1, b1], [a2]]);
+    const [c1, d1, c2, c3, d2] = [record('c', 40_000, 1), record('d', 60_000, 2), record('c', 40_000, 3), record('c', 40_000, 4), record('d', 60_000, 5)];
+    // The third c starts a chunk; the second d fits in it only because d starts at 0 there too.
+    expect(chunkByTopicBytes([c1, d1, c2, c3, d2], limit)).toEqual([[c1, d1, c2], [c3, d2]]);
+  });
+
+  it('counts header names and values', () => {
+    const plain = record('out', 10, 0);
+    const withHeaders = { ...plain, headers: [['name', Buffer.alloc(5)], ['näme', Buffer.alloc(7)]] as const };
+    expect(recordBytes(withHeaders) - recordBytes(plain)).toBe(10 + 4 + 5 + 10 + 5 + 7);
+  });
+
   it('sends nothing for no records, and a lone record at the limit alone', () => {
     expect(chunkByTopicBytes([], 100_000)).toEqual([]);
     const big = record('out', maxRecordBytes(100_000) - 40, 0);
