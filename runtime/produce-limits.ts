@@ -42,7 +42,8 @@ export class RecordTooLargeError extends VotestreamError {
  *
  * Runs over every record of a commit: chunks are slices (the input itself when it all fits, the
  * usual case), and the running total of the current topic is kept aside from the map, since a
- * commit's records come in runs of one topic.
+ * commit's records come in runs of one topic. Being the input, a chunk sees later changes to it: pass
+ * a list nothing appends to while it is sent (not the collector's live buffer).
  */
 export function chunkByTopicBytes(records: readonly ProducerRecord[], maxMessageBytes: number): (readonly ProducerRecord[])[] {
   const budget = maxRecordBytes(maxMessageBytes);
