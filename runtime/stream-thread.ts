@@ -33,6 +33,10 @@ export interface StreamThreadOptions {
 
 const pkey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
+/** Records processed between two pauses for I/O while a commit is in flight. */
+const YIELD_EVERY_RECORDS = 256;
+const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /**
  * Runs one sub-topology in this process: one consumer-group member (group
  * `<applicationId>-<first source node name>`), one task per assigned partition, and the commit loop. Each
@@ -265,7 +269,15 @@ export class StreamThread {
   async #processBatch(records: ConsumedRecord[]): Promise<void> {
     const { metrics, config } = this.#o;
     const touched = new Set<ActiveTask>();
+    let sinceYield = 0;
     for (const r of records) {
+      // Processing runs on promises that settle at once, so without a pause the commit in flight
+      // would not see its broker's answers until the whole batch is done: it would only overlap
+      // the poll. A pause now and then lets each of its round trips go on while we process.
+      if (this.#inFlight !== undefined && ++sinceYield >= YIELD_EVERY_RECORDS) {
+        sinceYield = 0;
+        await yieldToIo();
+      }
       const active = this.#tasks.get(r.partition);
       if (active === undefined) continue; // revoked in between: its records are not ours
       const raw = toRawRecord(r);
