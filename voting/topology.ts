@@ -18,7 +18,9 @@ import { dedupeKey, tableNames, topicNames, VOTERS_STORE } from './topics.js';
 import {
   decodeAcceptedVote,
   decodeVote,
+  encodeAcceptedVote,
   encodeJson,
+  encodeRejectedVote,
   malformedRejection,
   toAcceptedVote,
   toRejectedVote,
@@ -69,6 +71,23 @@ const outputSerde = <T extends Vote | AcceptedVote | RejectedVote | MalformedRej
   serialize: (_topic, value) => encodeJson(value),
   deserialize: (_topic, data) => JSON.parse((data ?? Buffer.alloc(0)).toString('utf8')) as T,
 });
+
+/**
+ * The `votes-accepted` sink's serde. Its only producer is AttachSource, whose values are
+ * toAcceptedVote's, and for those `encodeAcceptedVote(v, v.source.partition, v.source.offset)` is
+ * `encodeJson(v)` byte for byte (same fields, same order, the offset already a number) without
+ * the JSON.stringify. Not for values built elsewhere: extra fields would be dropped.
+ */
+const acceptedSinkSerde: Serde<AcceptedVote> = {
+  serialize: (_topic, value) => encodeAcceptedVote(value, value.source.partition, value.source.offset),
+  deserialize: outputSerde<AcceptedVote>().deserialize,
+};
+
+/** The same for the `votes-rejected` sinks fed by toRejectedVote (duplicates and ineligible votes). */
+const rejectedVoteSinkSerde: Serde<RejectedVote> = {
+  serialize: (_topic, value) => encodeRejectedVote(value, value.reason),
+  deserialize: outputSerde<RejectedVote>().deserialize,
+};
 
 interface Judged {
   readonly vote: Vote;
@@ -208,7 +227,7 @@ function addDedup(builder: StreamsBuilder, prefix: string): void {
     merge: (stored, incoming, key) => mergeElectionVersion(stored, incoming, key),
   });
   builder.addStateStore<string>({ name: VOTERS_STORE, valueSerde: Serdes.string() });
-  const rejected = outputSerde<RejectedVote | MalformedRejection>();
+  const rejected = outputSerde<MalformedRejection>();
 
   const decoded = builder
     .stream(topics.votes, {
@@ -224,7 +243,7 @@ function addDedup(builder: StreamsBuilder, prefix: string): void {
     .defaultBranch('malformed');
 
   decoded.malformed
-    .mapValues((v): RejectedVote | MalformedRejection => malformedRejection((v as Extract<IncomingVote, { ok: false }>).raw), { name: 'reject-malformed' })
+    .mapValues((v): MalformedRejection => malformedRejection((v as Extract<IncomingVote, { ok: false }>).raw), { name: 'reject-malformed' })
     .to(topics.votesRejected, { key: Serdes.nullable(Serdes.string()), value: rejected, name: 'rejected-malformed-sink' });
 
   const judged = decoded.valid
@@ -235,18 +254,18 @@ function addDedup(builder: StreamsBuilder, prefix: string): void {
     .defaultBranch('ineligible');
 
   judged.ineligible
-    .mapValues((j): RejectedVote | MalformedRejection => toRejectedVote(j.vote, j.reason!), { name: 'reject-ineligible' })
-    .to(topics.votesRejected, { key: Serdes.string(), value: rejected, name: 'rejected-ineligible-sink' });
+    .mapValues((j): RejectedVote => toRejectedVote(j.vote, j.reason!), { name: 'reject-ineligible' })
+    .to(topics.votesRejected, { key: Serdes.string(), value: rejectedVoteSinkSerde, name: 'rejected-ineligible-sink' });
 
   const { accepted, duplicates } = judged.eligible
     .mapValues((j) => j.vote, { name: 'eligible-vote' })
     .dedupe({ key: (_k, vote) => dedupeKey(vote.electionId, vote.voterId), store: VOTERS_STORE, storeValue: (_k, vote) => vote.voteId, name: 'dedupe' });
 
   duplicates
-    .mapValues((vote): RejectedVote | MalformedRejection => toRejectedVote(vote, 'duplicate'), { name: 'reject-duplicate' })
-    .to(topics.votesRejected, { key: Serdes.string(), value: rejected, name: 'rejected-duplicate-sink' });
+    .mapValues((vote): RejectedVote => toRejectedVote(vote, 'duplicate'), { name: 'reject-duplicate' })
+    .to(topics.votesRejected, { key: Serdes.string(), value: rejectedVoteSinkSerde, name: 'rejected-duplicate-sink' });
 
   accepted
     .process(() => new AttachSource(), { name: 'attach-source' })
-    .to(topics.votesAccepted, { key: Serdes.string(), value: outputSerde<AcceptedVote>(), name: 'accepted-sink' });
+    .to(topics.votesAccepted, { key: Serdes.string(), value: acceptedSinkSerde, name: 'accepted-sink' });
 }

@@ -187,7 +187,9 @@ function parseObject(bytes: Uint8Array | string | null | undefined): ParsedObjec
     text = bytes;
   } else {
     if (!isUtf8(bytes)) return { ok: false, kind: 'undecodable', error: 'record value is not valid UTF-8' };
-    text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+    // Wrapping a Buffer in a new Buffer view costs more than decoding a typical vote: only plain
+    // Uint8Arrays (which have no toString('utf8')) are wrapped.
+    text = (bytes instanceof Buffer ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('utf8');
   }
   let value: unknown;
   try {
@@ -234,44 +236,53 @@ export function decodeAcceptedVote(bytes: Uint8Array | string | null | undefined
 // ---------------------------------------------------------------------------------------------
 // Output values. Field order is fixed (vote fields in schema order, then `source` / `reason`).
 
-/** Plain copy of the vote's fields in schema order (drops anything else the object carries). */
-function voteFields(vote: Vote): Vote {
-  const { voteId, electionId, voterId, candidateId, region, ts } = vote;
-  return region === undefined
-    ? { voteId, electionId, voterId, candidateId, ts }
-    : { voteId, electionId, voterId, candidateId, region, ts };
-}
+const MAX_SAFE_OFFSET = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * Converts a Kafka offset (the client's bigint, a decimal string, or a number) to the JSON number
  * used in `source.offset`. Throws VoteFormatError if it is negative, not an integer, or above 2^53 - 1.
  */
 export function toOffset(offset: bigint | number | string): number {
-  let n: number;
+  // Numbers first: the topology's record metadata carries them, so this is the per-vote case.
+  if (typeof offset === 'number') {
+    if (!isNonNegativeSafeInt(offset)) throw new VoteFormatError(`offset ${String(offset)} is not a safe integer >= 0`);
+    return offset;
+  }
   if (typeof offset === 'bigint') {
-    if (offset < 0n || offset > BigInt(Number.MAX_SAFE_INTEGER)) {
+    if (offset < 0n || offset > MAX_SAFE_OFFSET) {
       throw new VoteFormatError(`offset ${offset} is outside 0..${Number.MAX_SAFE_INTEGER}`);
     }
-    n = Number(offset);
-  } else if (typeof offset === 'string') {
+    return Number(offset);
+  }
+  if (typeof offset === 'string') {
     if (!/^(0|[1-9][0-9]*)$/.test(offset)) throw new VoteFormatError(`offset "${offset}" is not a decimal integer`);
     return toOffset(BigInt(offset));
-  } else {
-    n = offset;
   }
-  if (!isNonNegativeSafeInt(n)) throw new VoteFormatError(`offset ${String(offset)} is not a safe integer >= 0`);
-  return n;
+  // Not reachable from typed callers; the message is the one any other non-number always got.
+  throw new VoteFormatError(`offset ${String(offset)} is not a safe integer >= 0`);
+}
+
+function checkPartition(partition: number): void {
+  if (!isNonNegativeSafeInt(partition)) throw new VoteFormatError(`partition ${partition} is not an integer >= 0`);
 }
 
 /** The `votes-accepted` value for a vote read from `votes` at (partition, offset). */
 export function toAcceptedVote(vote: Vote, partition: number, offset: bigint | number | string): AcceptedVote {
-  if (!isNonNegativeSafeInt(partition)) throw new VoteFormatError(`partition ${partition} is not an integer >= 0`);
-  return { ...voteFields(vote), source: { partition, offset: toOffset(offset) } };
+  checkPartition(partition);
+  // One literal per shape: spreading a copy of the fields into a new object cost more than encoding it.
+  const { voteId, electionId, voterId, candidateId, region, ts } = vote;
+  const source = { partition, offset: toOffset(offset) };
+  return region === undefined
+    ? { voteId, electionId, voterId, candidateId, ts, source }
+    : { voteId, electionId, voterId, candidateId, region, ts, source };
 }
 
 /** The `votes-rejected` value for a schema-valid vote. */
 export function toRejectedVote(vote: Vote, reason: RejectReason): RejectedVote {
-  return { ...voteFields(vote), reason };
+  const { voteId, electionId, voterId, candidateId, region, ts } = vote;
+  return region === undefined
+    ? { voteId, electionId, voterId, candidateId, ts, reason }
+    : { voteId, electionId, voterId, candidateId, region, ts, reason };
 }
 
 /**
@@ -292,4 +303,147 @@ export function malformedRejection(raw: Record<string, unknown>): MalformedRejec
 /** Encodes any of the vote values as UTF-8 JSON bytes. */
 export function encodeJson(value: Vote | AcceptedVote | RejectedVote | MalformedRejection): Buffer {
   return Buffer.from(JSON.stringify(value), 'utf8');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Direct encoders for the dedup path. Building the value object, JSON.stringify and the UTF-8
+// encoding were most of the CPU an output vote cost; these write the same bytes straight into the
+// Buffer. They take any Vote, validated or not, and check what makes the direct write exact rather
+// than trusting where the vote came from (a Vote is a mutable object: having passed the schema once
+// proves nothing about it now):
+// - JSON.stringify writes a string verbatim between quotes unless it holds `"`, `\`, a control
+//   character or a lone surrogate. Requiring printable ASCII is stricter and makes one char one
+//   byte, so the UTF-8 bytes are the char codes. Every id that passed ID_PATTERN or UUID_PATTERN,
+//   and every RejectReason, qualifies;
+// - a safe integer >= 0 is written by JSON.stringify as its decimal digits (`-0` as `0`);
+// - a region that is undefined is left out by both.
+// Anything else (a non-string id, a character JSON escapes, a non-integer ts) takes the generic
+// path, so the bytes never depend on which path ran.
+
+function digitCount(n: number): number {
+  let digits = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    digits++;
+  }
+  return digits;
+}
+
+/** Writes the safe integer `n >= 0` at `o`; returns the offset after it. */
+function putUint(out: Buffer, o: number, n: number): number {
+  const end = o + digitCount(n);
+  let i = end;
+  do {
+    // Exact below 2^53: n / 10 = q + r / 10 rounds by at most 2^-4, less than the 0.1 that
+    // separates q + 0.9 from q + 1, and q + 0 is exact, so the floor is q.
+    const q = Math.floor(n / 10);
+    out[--i] = 48 + (n - q * 10);
+    n = q;
+  } while (n > 0);
+  return end;
+}
+
+/** Writes a constant of the template (ASCII); returns the offset after it. */
+function putAscii(out: Buffer, o: number, s: string): number {
+  for (let i = 0; i < s.length; i++) out[o++] = s.charCodeAt(i);
+  return o;
+}
+
+/** Writes `s` if it is printable ASCII without `"` and `\` (see above); returns the offset after it, or -1. */
+function putVerbatim(out: Buffer, o: number, s: string): number {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return -1;
+    out[o++] = c;
+  }
+  return o;
+}
+
+const HEAD = ['{"voteId":"', '","electionId":"', '","voterId":"', '","candidateId":"', '","ts":'] as const;
+const REGION_KEY = '","region":"';
+const HEAD_LENGTH = HEAD.reduce((sum, part) => sum + part.length, 0);
+const SOURCE_KEY = ',"source":{"partition":';
+const OFFSET_KEY = ',"offset":';
+const SOURCE_END = '}}';
+const ACCEPTED_TAIL_LENGTH = SOURCE_KEY.length + OFFSET_KEY.length + SOURCE_END.length;
+const REASON_KEY = ',"reason":"';
+const REASON_END = '"}';
+const REJECTED_TAIL_LENGTH = REASON_KEY.length + REASON_END.length;
+
+/**
+ * Bytes of `{"voteId":...,"ts":<ts>` if the fields' types allow the direct write, else -1 (the
+ * characters are checked while writing, by putHead).
+ */
+function headLength(vote: Vote): number {
+  const { voteId, electionId, voterId, candidateId, region, ts } = vote;
+  if (typeof voteId !== 'string' || typeof electionId !== 'string' || typeof voterId !== 'string' || typeof candidateId !== 'string') return -1;
+  if (region !== undefined && typeof region !== 'string') return -1;
+  if (!isNonNegativeSafeInt(ts)) return -1;
+  const regionLength = region === undefined ? 0 : REGION_KEY.length + region.length;
+  return HEAD_LENGTH + voteId.length + electionId.length + voterId.length + candidateId.length + regionLength + digitCount(ts);
+}
+
+/** Writes the head measured by headLength; returns the offset after it, or -1 if a character needs escaping. */
+function putHead(out: Buffer, vote: Vote): number {
+  let o = putAscii(out, 0, HEAD[0]);
+  if ((o = putVerbatim(out, o, vote.voteId)) < 0) return -1;
+  o = putAscii(out, o, HEAD[1]);
+  if ((o = putVerbatim(out, o, vote.electionId)) < 0) return -1;
+  o = putAscii(out, o, HEAD[2]);
+  if ((o = putVerbatim(out, o, vote.voterId)) < 0) return -1;
+  o = putAscii(out, o, HEAD[3]);
+  if ((o = putVerbatim(out, o, vote.candidateId)) < 0) return -1;
+  if (vote.region !== undefined) {
+    o = putAscii(out, o, REGION_KEY);
+    if ((o = putVerbatim(out, o, vote.region)) < 0) return -1;
+  }
+  o = putAscii(out, o, HEAD[4]);
+  return putUint(out, o, vote.ts);
+}
+
+/**
+ * `encodeJson(toAcceptedVote(vote, partition, offset))`, byte for byte and with the same errors,
+ * for every input; without the intermediate object and string when the fields allow it.
+ */
+export function encodeAcceptedVote(vote: Vote, partition: number, offset: bigint | number | string): Buffer {
+  checkPartition(partition);
+  // Each field is read once, as toAcceptedVote does: the copy is what both paths write.
+  const { voteId, electionId, voterId, candidateId, region, ts } = vote;
+  const fields: Vote = region === undefined ? { voteId, electionId, voterId, candidateId, ts } : { voteId, electionId, voterId, candidateId, region, ts };
+  const n = toOffset(offset);
+  const head = headLength(fields);
+  if (head >= 0) {
+    const out = Buffer.allocUnsafe(head + ACCEPTED_TAIL_LENGTH + digitCount(partition) + digitCount(n));
+    let o = putHead(out, fields);
+    if (o >= 0) {
+      o = putAscii(out, o, SOURCE_KEY);
+      o = putUint(out, o, partition);
+      o = putAscii(out, o, OFFSET_KEY);
+      o = putUint(out, o, n);
+      o = putAscii(out, o, SOURCE_END);
+      // allocUnsafe's memory is not zeroed: a byte left unwritten would leak other data.
+      if (o === out.length) return out;
+    }
+  }
+  return encodeJson(toAcceptedVote(fields, partition, n));
+}
+
+/** `encodeJson(toRejectedVote(vote, reason))`, byte for byte, for every input (see encodeAcceptedVote). */
+export function encodeRejectedVote(vote: Vote, reason: RejectReason): Buffer {
+  const { voteId, electionId, voterId, candidateId, region, ts } = vote;
+  const fields: Vote = region === undefined ? { voteId, electionId, voterId, candidateId, ts } : { voteId, electionId, voterId, candidateId, region, ts };
+  const head = typeof reason === 'string' ? headLength(fields) : -1;
+  if (head >= 0) {
+    const out = Buffer.allocUnsafe(head + REJECTED_TAIL_LENGTH + reason.length);
+    let o = putHead(out, fields);
+    if (o >= 0) {
+      o = putAscii(out, o, REASON_KEY);
+      o = putVerbatim(out, o, reason);
+      if (o >= 0) {
+        o = putAscii(out, o, REASON_END);
+        if (o === out.length) return out;
+      }
+    }
+  }
+  return encodeJson(toRejectedVote(fields, reason));
 }
