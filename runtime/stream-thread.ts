@@ -270,6 +270,14 @@ export class StreamThread {
     const { metrics, config } = this.#o;
     const touched = new Set<ActiveTask>();
     let sinceYield = 0;
+    // A fetch hands records over in runs per partition: the next offset to commit is noted once
+    // per run, not once per record.
+    let runLast: ConsumedRecord | undefined;
+    const noteRun = (): void => {
+      if (runLast === undefined) return;
+      this.#offsets.set(pkey(runLast.topic, runLast.partition), { topic: runLast.topic, partition: runLast.partition, offset: runLast.offset + 1n });
+      runLast = undefined;
+    };
     for (const r of records) {
       // Processing runs on promises that settle at once, so without a pause the commit in flight
       // would not see its broker's answers until the whole batch is done: it would only overlap
@@ -280,6 +288,7 @@ export class StreamThread {
       }
       const active = this.#tasks.get(r.partition);
       if (active === undefined) continue; // revoked in between: its records are not ours
+      if (runLast !== undefined && (runLast.partition !== r.partition || runLast.topic !== r.topic)) noteRun();
       const raw = toRawRecord(r);
       try {
         await active.task.process(raw);
@@ -287,13 +296,17 @@ export class StreamThread {
         if (isInfrastructureError(err) || isFatalError(err)) throw err;
         this.#onProcessingError(raw, err, active);
       }
-      this.#offsets.set(pkey(r.topic, r.partition), { topic: r.topic, partition: r.partition, offset: r.offset + 1n });
+      runLast = r;
       active.dirty = true;
       touched.add(active);
       this.#uncommitted++;
       // A commit never holds more for one topic than a batch may: past that, commit in mid-batch.
-      if (largest(active.produced.bytes) >= maxRecordBytes(config.maxMessageBytes)) await (this.#overlap ? this.#startCommit() : this.#commit());
+      if (largest(active.produced.bytes) >= maxRecordBytes(config.maxMessageBytes)) {
+        noteRun();
+        await (this.#overlap ? this.#startCommit() : this.#commit());
+      }
     }
+    noteRun();
     for (const active of touched) {
       await active.task.punctuate('stream-time');
     }

@@ -10,6 +10,9 @@ import type { ConsumedRecord } from '../driver.js';
 
 const TIMESTAMP_LOG_APPEND_TIME = 0x08;
 
+/** Most records carry no header: they share one empty list instead of a new array each. */
+const NO_HEADERS: ConsumedRecord['headers'] = Object.freeze([]);
+
 /** Control record type of an abort marker (1 is a commit). */
 const CONTROL_TYPE_ABORT = 0;
 
@@ -60,7 +63,7 @@ export function decodePartition(topic: string, partition: number, data: fetchV17
         timestamp: Number(logAppendTime ? batch.maxTimestamp : batch.firstTimestamp + r.timestampDelta),
         key: r.key,
         value: r.value,
-        headers: r.headers.map(([k, v]) => [k ? k.toString('utf8') : '', v ?? Buffer.alloc(0)] as const),
+        headers: r.headers.length === 0 ? NO_HEADERS : r.headers.map(([k, v]) => [k ? k.toString('utf8') : '', v ?? Buffer.alloc(0)] as const),
       });
     }
   }
