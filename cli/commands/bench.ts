@@ -1,5 +1,6 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { writeFileSync } from 'node:fs';
+import { runCountBenchmark } from '../../benchmarks/count-benchmark.js';
 import { runDedupBenchmark, type DedupBenchmarkResult } from '../../benchmarks/dedup-benchmark.js';
 import { runFeedBenchmark } from '../../benchmarks/feed-benchmark.js';
 import { runGatewayBenchmark } from '../../benchmarks/gateway-benchmark.js';
@@ -28,6 +29,14 @@ interface DedupArgs extends CommonArgs {
   partitions: number;
   processes: string;
   guarantees: string;
+  profile: boolean;
+  workerArgs: string;
+}
+
+interface CountArgs extends CommonArgs {
+  votes: number;
+  partitions: number;
+  processes: string;
   profile: boolean;
   workerArgs: string;
 }
@@ -133,6 +142,37 @@ const dedupCommand: CommandModule<GlobalArgs, DedupArgs> = {
         partitions: positiveInt('partitions', argv.partitions),
         processes,
         guarantees,
+        profile: argv.profile,
+        workerArgs: splitArgs(argv.workerArgs),
+        profileDir: `${argv.outDir}/profiles`,
+        timeoutMs: argv.timeoutS * 1000,
+      });
+      tables = profileTables(result);
+      return result;
+    });
+    if (tables !== '') process.stdout.write(tables);
+  },
+};
+
+const countCommand: CommandModule<GlobalArgs, CountArgs> = {
+  command: 'count',
+  describe: 'count throughput (votes-accepted -> Redis): N accepted votes through `worker --roles count` per process count, fresh prefix each, Redis counts checked exactly',
+  builder: (y: Argv<GlobalArgs>) =>
+    common(y)
+      .option('votes', { type: 'number', default: 1_000_000 })
+      .option('partitions', { type: 'number', default: DEFAULT_PARTITIONS })
+      .option('processes', { type: 'string', default: '1,2', describe: 'comma-separated process counts' })
+      .option('profile', { type: 'boolean', default: false, describe: 'one more 1-process run under node --cpu-prof, summarized' })
+      .option('worker-args', { type: 'string', default: '', describe: 'extra arguments for the workers, space-separated (--worker-args=--flag for one starting with --)' }) as unknown as Argv<CountArgs>,
+  handler: async (argv) => {
+    const processes = list('processes', argv.processes).map((p) => positiveInt('processes', Number(p)));
+    let tables = '';
+    await run(argv, async (c) => {
+      const result = await runCountBenchmark({
+        ...c,
+        votes: positiveInt('votes', argv.votes),
+        partitions: positiveInt('partitions', argv.partitions),
+        processes,
         profile: argv.profile,
         workerArgs: splitArgs(argv.workerArgs),
         profileDir: `${argv.outDir}/profiles`,
@@ -366,18 +406,19 @@ const peersCommand: CommandModule<GlobalArgs, PeersArgs> = {
 
 export const benchCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'bench <benchmark>',
-  describe: 'benchmarks: run (the whole pipeline under load), peers (beside Kafka Streams and the broker), and the components: dedup, restore, memory, sinks, gateway, feed (result JSON in benchmarks/out, Markdown on stdout)',
+  describe: 'benchmarks: run (the whole pipeline under load), peers (beside Kafka Streams and the broker), and the components: dedup, count, restore, memory, sinks, gateway, feed (result JSON in benchmarks/out, Markdown on stdout)',
   builder: (y: Argv<GlobalArgs>) =>
     y
       .command(benchRunCommand)
       .command(peersCommand)
       .command(dedupCommand)
+      .command(countCommand)
       .command(restoreCommand)
       .command(memoryCommand)
       .command(sinksCommand)
       .command(gatewayBenchCommand)
       .command(feedBenchCommand)
-      .demandCommand(1, 'which benchmark? run, peers, dedup, restore, memory, sinks, gateway, feed'),
+      .demandCommand(1, 'which benchmark? run, peers, dedup, count, restore, memory, sinks, gateway, feed'),
   handler: () => undefined,
 };
 
