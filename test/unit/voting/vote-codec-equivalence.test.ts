@@ -181,6 +181,15 @@ const anyVoteArb = fc.record(
   { requiredKeys: ['voteId', 'electionId', 'voterId', 'candidateId', 'ts'] },
 ) as fc.Arbitrary<unknown> as fc.Arbitrary<Vote>;
 
+/** A valid vote with one or two fields replaced: the direct write's checks are each hit alone. */
+const nearValidVoteArb = fc
+  .tuple(validVoteArb, fc.array(fc.tuple(fc.constantFrom('voteId', 'electionId', 'voterId', 'candidateId', 'region', 'ts'), anyFieldArb), { minLength: 1, maxLength: 2 }))
+  .map(([vote, changes]) => {
+    const o: Record<string, unknown> = { ...vote };
+    for (const [key, value] of changes) o[key] = value;
+    return o as unknown as Vote;
+  });
+
 const anyOffsetArb = fc.oneof(
   offsetArb,
   fc.constantFrom<bigint | number | string>(-1, -1n, 1.5, 2 ** 53, 2n ** 53n, 2n ** 64n, -0, NaN, Infinity, '042', '-1', '', ' 1', '1e3', '9007199254740992'),
@@ -241,7 +250,7 @@ describe('encodeAcceptedVote is encodeJson(old toAcceptedVote), byte for byte', 
 
   it('on anything else a Vote-typed caller could pass: same bytes or the same error', () => {
     fc.assert(
-      fc.property(anyVoteArb, anyPartitionArb, anyOffsetArb, (vote, partition, offset) => {
+      fc.property(fc.oneof(anyVoteArb, nearValidVoteArb), anyPartitionArb, anyOffsetArb, (vote, partition, offset) => {
         const expected = outcome(() => oldEncodeJson(oldToAcceptedVote(vote, partition, offset)));
         expect(outcome(() => encodeAcceptedVote(vote, partition, offset))).toStrictEqual(expected);
         expect(outcome(() => encodeJson(toAcceptedVote(vote, partition, offset)))).toStrictEqual(expected);
@@ -300,7 +309,7 @@ describe('encodeRejectedVote is encodeJson(old toRejectedVote), byte for byte', 
   it('on anything else a Vote-typed caller could pass: same bytes or the same error', () => {
     const anyReasonArb = fc.oneof(reasonArb, anyFieldArb) as fc.Arbitrary<RejectReason>;
     fc.assert(
-      fc.property(anyVoteArb, anyReasonArb, (vote, reason) => {
+      fc.property(fc.oneof(anyVoteArb, nearValidVoteArb), anyReasonArb, (vote, reason) => {
         const expected = outcome(() => oldEncodeJson(oldToRejectedVote(vote, reason)));
         expect(outcome(() => encodeRejectedVote(vote, reason))).toStrictEqual(expected);
         expect(outcome(() => encodeJson(toRejectedVote(vote, reason)))).toStrictEqual(expected);
@@ -401,5 +410,46 @@ describe('decodeVote agrees with the old one', () => {
     check(Buffer.alloc(0));
     check(Buffer.from([0x7b, 0xff, 0x7d]));
     check(Buffer.from([0xef, 0xbb, 0xbf, 0x7b, 0x7d]));
+  });
+});
+
+describe("validateVoteFast's voteId check is UUID_PATTERN", () => {
+  const base: Vote = { voteId: '', electionId: 'e1', voterId: 'u1', candidateId: 'c1', ts: 1 };
+  const units = fc.constantFrom(...'0123456789abcdefABCDEF-gGzZ \n\u0660٠é'.split(''), '\ud800', '😀');
+  const mutated = fc.tuple(uuidArb, fc.nat(40), units, fc.constantFrom('replace', 'insert', 'delete')).map(([u, at, c, how]) => {
+    const i = at % (u.length + 1);
+    if (how === 'replace') return u.slice(0, i) + c + u.slice(i + 1);
+    if (how === 'insert') return u.slice(0, i) + c + u.slice(i);
+    return u.slice(0, i) + u.slice(i + 1);
+  });
+  const versionsAndVariants = fc
+    .tuple(fc.uuid(), fc.constantFrom(...'0123456789abcdefABCDEF'), fc.constantFrom(...'0123456789abcdefABCDEF'), fc.boolean())
+    .map(([u, version, variant, upper]) => {
+      const s = `${u.slice(0, 14)}${version}${u.slice(15, 19)}${variant}${u.slice(20)}`;
+      return upper ? s.toUpperCase() : s;
+    });
+  const candidates = fc.oneof(
+    uuidArb,
+    mutated,
+    versionsAndVariants,
+    fc.string({ unit: units, minLength: 34, maxLength: 38 }),
+    fc.constantFrom('00000000-0000-0000-0000-000000000000'.toUpperCase(), 'FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF', '00000000-0000-0000-0000-00000000000', 'ffffffff-ffff-ffff-ffff-ffffffffffff\n', ''),
+  );
+
+  it('accepts exactly what the pattern (and zod) accept', () => {
+    let accepted = 0;
+    fc.assert(
+      fc.property(candidates, (voteId) => {
+        const vote = { ...base, voteId };
+        const expected = UUID_PATTERN.test(voteId);
+        if (expected) accepted++;
+        expect(validateVoteFast(vote) !== undefined).toBe(expected);
+        expect(VoteSchema.safeParse(vote).success).toBe(expected);
+      }),
+      { numRuns: 20_000 },
+    );
+    // Both answers must be well represented for the agreement to mean anything.
+    expect(accepted).toBeGreaterThan(2_000);
+    expect(accepted).toBeLessThan(18_000);
   });
 });
