@@ -6,8 +6,6 @@
  * field by field; a difference fails the benchmark. With `profile`, one more 1-process run under
  * --cpu-prof, summarized; it is left out of the other figures (the profiler slows it down).
  */
-import { mkdirSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { stackConfig } from '../infra/stack-config.js';
 import { stackStatus } from '../infra/stack.js';
 import type { KafkaDriver } from '../runtime/kafka/driver.js';
@@ -16,9 +14,8 @@ import { topicNames } from '../voting/topics.js';
 import { generateVotes, sampleElections } from '../voting/vote-generator.js';
 import { recordsInput } from './bench-input.js';
 import { acceptedVoteRecords, expectedCounts, runCountOnce, type CountRunResult } from './count-run.js';
-import { summarizeCpuProfile, type ProfileSummary } from './cpu-profile.js';
+import { profiledRun, type ProfileSummary } from './cpu-profile.js';
 import { round2 } from './dedup-run.js';
-import { BenchmarkError } from './errors.js';
 import { machineInfo, type BenchmarkResult } from './result.js';
 
 export interface CountBenchmarkOptions {
@@ -90,16 +87,9 @@ export async function runCountBenchmark(o: CountBenchmarkOptions): Promise<Count
 
   let profile: ProfileSummary | undefined;
   if (o.profile === true) {
-    const dir = resolve(o.profileDir ?? 'benchmarks/out/profiles', `count-${Date.now()}`);
-    mkdirSync(dir, { recursive: true });
-    const run = await runCountOnce({ ...common, processes: 1, label: '1p --cpu-prof', worker0ExecArgv: ['--cpu-prof', '--cpu-prof-dir', dir] });
-    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-    if (file === undefined) throw new BenchmarkError('BENCHMARK_OUTPUT', `no .cpuprofile written to ${dir}`);
-    profile = summarizeCpuProfile(join(dir, file));
-    figures['1 process under --cpu-prof: votes/s'] = Math.round(run.votesPerSecond);
-    figures['profile: worker busy (not idle) %'] = profile.busyPercent;
-    profile.topFunctions.slice(0, 10).forEach((f, i) => (figures[`profile: top self #${i + 1}`] = `${f.selfPercent}% ${f.name}`));
-    log.info({ file: profile.file, busyPercent: profile.busyPercent, top: profile.topFunctions.slice(0, 15), byModule: profile.byModule.slice(0, 12) }, 'cpu profile');
+    profile = await profiledRun({ dir: o.profileDir ?? 'benchmarks/out/profiles', name: 'count', label: '1 process', logger: log }, figures, async (execArgv) =>
+      (await runCountOnce({ ...common, processes: 1, label: '1p --cpu-prof', worker0ExecArgv: execArgv })).votesPerSecond,
+    );
   }
 
   return {

@@ -3,7 +3,10 @@
  * (callFrame functionName + url + line, summed over every node of the call tree) and per module
  * (our folders, each npm package, node internals, and V8's own (garbage collector), (program), (idle)).
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Logger } from '../runtime/logger.js';
+import { BenchmarkError } from './errors.js';
 
 interface CallFrame {
   readonly functionName: string;
@@ -110,4 +113,27 @@ export function summarizeCpuProfile(file: string, topN = 25): ProfileSummary {
     topFunctions: top(byFunction, Math.max(total, 1), msPerSample, topN),
     byModule: top(byModule, Math.max(total, 1), msPerSample, topN),
   };
+}
+
+/**
+ * One run under `node --cpu-prof`: `run` gets the Node flags for the profiled process and returns
+ * its votes/s; the profile it wrote is summarized, and the run's rate and the top functions are
+ * added to `figures` under `label`.
+ */
+export async function profiledRun(
+  o: { readonly dir: string; readonly name: string; readonly label: string; readonly logger: Logger },
+  figures: Record<string, number | string>,
+  run: (execArgv: readonly string[]) => Promise<number>,
+): Promise<ProfileSummary> {
+  const dir = resolve(o.dir, `${o.name}-${Date.now()}`);
+  mkdirSync(dir, { recursive: true });
+  const votesPerSecond = await run(['--cpu-prof', '--cpu-prof-dir', dir]);
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (file === undefined) throw new BenchmarkError('BENCHMARK_OUTPUT', `no .cpuprofile written to ${dir}`);
+  const profile = summarizeCpuProfile(join(dir, file));
+  figures[`${o.label} under --cpu-prof: votes/s`] = Math.round(votesPerSecond);
+  figures['profile: worker busy (not idle) %'] = profile.busyPercent;
+  profile.topFunctions.slice(0, 10).forEach((f, i) => (figures[`profile: top self #${i + 1}`] = `${f.selfPercent}% ${f.name}`));
+  o.logger.info({ file: profile.file, busyPercent: profile.busyPercent, top: profile.topFunctions.slice(0, 15), byModule: profile.byModule.slice(0, 12) }, 'cpu profile');
+  return profile;
 }

@@ -7,15 +7,12 @@
  * benchmark. With `profile`, one more run (1 process, exactly_once_v2) is made under --cpu-prof and
  * its self time summarized; that run is not in the ratios (the profiler slows it down).
  */
-import { mkdirSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import type { KafkaDriver } from '../runtime/kafka/driver.js';
 import type { Logger } from '../runtime/logger.js';
 import type { ProcessingGuarantee } from '../runtime/streams-config.js';
 import { topicNames } from '../voting/topics.js';
 import { recordsInput, voteRecords } from './bench-input.js';
-import { summarizeCpuProfile, type ProfileSummary } from './cpu-profile.js';
-import { BenchmarkError } from './errors.js';
+import { profiledRun, type ProfileSummary } from './cpu-profile.js';
 import { round2, runDedupOnce } from './dedup-run.js';
 import { machineInfo, type BenchmarkResult } from './result.js';
 import { generateVotes, sampleElections } from '../voting/vote-generator.js';
@@ -80,9 +77,8 @@ export async function runDedupBenchmark(o: DedupBenchmarkOptions): Promise<Dedup
 
   let profile: ProfileSummary | undefined;
   if (o.profile === true) {
-    const dir = resolve(o.profileDir ?? 'benchmarks/out/profiles', `dedup-${Date.now()}`);
-    mkdirSync(dir, { recursive: true });
-    const run = await runDedupOnce({
+    profile = await profiledRun({ dir: o.profileDir ?? 'benchmarks/out/profiles', name: 'dedup', label: '1 process exactly_once_v2', logger: log }, figures, async (execArgv) =>
+      (await runDedupOnce({
       processes: 1,
       guarantee: 'exactly_once_v2',
       driver: o.driver,
@@ -95,15 +91,9 @@ export async function runDedupBenchmark(o: DedupBenchmarkOptions): Promise<Dedup
       expected,
       timeoutMs: o.timeoutMs,
       workerArgs: o.workerArgs,
-      worker0ExecArgv: ['--cpu-prof', '--cpu-prof-dir', dir],
-    });
-    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-    if (file === undefined) throw new BenchmarkError('BENCHMARK_OUTPUT', `no .cpuprofile written to ${dir}`);
-    profile = summarizeCpuProfile(join(dir, file));
-    figures['1 process exactly_once_v2 under --cpu-prof: votes/s'] = Math.round(run.recordsPerSecond);
-    figures['profile: worker busy (not idle) %'] = profile.busyPercent;
-    profile.topFunctions.slice(0, 10).forEach((f, i) => (figures[`profile: top self #${i + 1}`] = `${f.selfPercent}% ${f.name}`));
-    log.info({ file: profile.file, busyPercent: profile.busyPercent, top: profile.topFunctions.slice(0, 15), byModule: profile.byModule.slice(0, 12) }, 'cpu profile');
+      worker0ExecArgv: execArgv,
+    })).recordsPerSecond,
+    );
   }
 
   return {

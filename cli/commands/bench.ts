@@ -23,23 +23,21 @@ interface CommonArgs extends GlobalArgs {
   timeoutS: number;
 }
 
-interface DedupArgs extends CommonArgs {
+/** A stage's throughput over a fixed input, per process count (dedup, count). */
+interface StageArgs extends CommonArgs {
   votes: number;
-  duplicates: number;
   partitions: number;
   processes: string;
-  guarantees: string;
   profile: boolean;
   workerArgs: string;
 }
 
-interface CountArgs extends CommonArgs {
-  votes: number;
-  partitions: number;
-  processes: string;
-  profile: boolean;
-  workerArgs: string;
+interface DedupArgs extends StageArgs {
+  duplicates: number;
+  guarantees: string;
 }
+
+type CountArgs = StageArgs;
 
 interface RestoreArgs extends CommonArgs {
   votes: number;
@@ -81,10 +79,19 @@ function list(name: string, value: string): string[] {
   return items;
 }
 
+interface BenchContext {
+  readonly driver: KafkaDriver;
+  readonly brokers: string;
+  readonly redis: string;
+  readonly dynamodbEndpoint: string;
+  readonly logger: Logger;
+  readonly command: string;
+}
+
 /** Runs one benchmark with a Kafka driver and a JSON-line logger; writes the result and prints its rows. */
 async function run<A extends CommonArgs>(
   argv: ArgumentsCamelCase<A>,
-  body: (ctx: { driver: KafkaDriver; brokers: string; redis: string; dynamodbEndpoint: string; logger: Logger; command: string }) => Promise<BenchmarkResult<Record<string, number | string>>>,
+  body: (ctx: BenchContext) => Promise<BenchmarkResult<Record<string, number | string>>>,
 ): Promise<void> {
   const ctx = commandContext(argv);
   const logger = createLogger({ level: ctx.config.logLevel, name: 'votestream-bench' });
@@ -93,6 +100,26 @@ async function run<A extends CommonArgs>(
   const path = writeResult(result, argv.outDir);
   logger.info({ path, figures: result.figures }, 'result written');
   process.stdout.write(`${resultRows(result)}\n`);
+}
+
+function stageOptions<T extends GlobalArgs>(y: Argv<T>, profiled: string): Argv<T> {
+  return common(y)
+    .option('votes', { type: 'number', default: 1_000_000 })
+    .option('partitions', { type: 'number', default: DEFAULT_PARTITIONS })
+    .option('processes', { type: 'string', default: '1,2', describe: 'comma-separated process counts' })
+    .option('profile', { type: 'boolean', default: false, describe: `one more ${profiled} run under node --cpu-prof, summarized` })
+    .option('worker-args', { type: 'string', default: '', describe: 'extra arguments for our workers, space-separated, as --worker-args=--flag (e.g. --no-overlap-commits): measure one lever' });
+}
+
+/** `run`, then the CPU profile's tables when the benchmark took one. */
+async function runProfiled<A extends CommonArgs>(argv: ArgumentsCamelCase<A>, body: (ctx: BenchContext) => Promise<DedupBenchmarkResult>): Promise<void> {
+  let tables = '';
+  await run(argv, async (c) => {
+    const result = await body(c);
+    tables = profileTables(result);
+    return result;
+  });
+  if (tables !== '') process.stdout.write(tables);
 }
 
 function profileTables(result: DedupBenchmarkResult): string {
@@ -118,14 +145,9 @@ const dedupCommand: CommandModule<GlobalArgs, DedupArgs> = {
   command: 'dedup',
   describe: 'dedup throughput: N votes through `worker --roles dedup` per (processes, guarantee), fresh state each, outputs checked',
   builder: (y: Argv<GlobalArgs>) =>
-    common(y)
-      .option('votes', { type: 'number', default: 1_000_000 })
+    stageOptions(y, '1-process exactly_once_v2')
       .option('duplicates', { type: 'number', default: 0.2, describe: 'share of votes that repeat an earlier voter, 0..1' })
-      .option('partitions', { type: 'number', default: DEFAULT_PARTITIONS })
-      .option('processes', { type: 'string', default: '1,2', describe: 'comma-separated process counts' })
-      .option('guarantees', { type: 'string', default: 'exactly_once_v2,at_least_once', describe: `comma-separated: ${PROCESSING_GUARANTEES.join(', ')}` })
-      .option('profile', { type: 'boolean', default: false, describe: 'one more 1-process exactly_once_v2 run under node --cpu-prof, summarized' })
-      .option('worker-args', { type: 'string', default: '', describe: 'extra arguments for our workers, space-separated (e.g. --no-overlap-commits): measure one lever' }) as unknown as Argv<DedupArgs>,
+      .option('guarantees', { type: 'string', default: 'exactly_once_v2,at_least_once', describe: `comma-separated: ${PROCESSING_GUARANTEES.join(', ')}` }) as unknown as Argv<DedupArgs>,
   handler: async (argv) => {
     const processes = list('processes', argv.processes).map((p) => positiveInt('processes', Number(p)));
     const guarantees = list('guarantees', argv.guarantees).map((g) => {
@@ -133,9 +155,8 @@ const dedupCommand: CommandModule<GlobalArgs, DedupArgs> = {
       return g as ProcessingGuarantee;
     });
     if (!(argv.duplicates >= 0 && argv.duplicates < 1)) throw new ConfigError(`--duplicates must be in [0, 1), got ${argv.duplicates}`);
-    let tables = '';
-    await run(argv, async (c) => {
-      const result = await runDedupBenchmark({
+    await runProfiled(argv, (c) =>
+      runDedupBenchmark({
         ...c,
         votes: positiveInt('votes', argv.votes),
         duplicateRatio: argv.duplicates,
@@ -146,11 +167,8 @@ const dedupCommand: CommandModule<GlobalArgs, DedupArgs> = {
         workerArgs: splitArgs(argv.workerArgs),
         profileDir: `${argv.outDir}/profiles`,
         timeoutMs: argv.timeoutS * 1000,
-      });
-      tables = profileTables(result);
-      return result;
-    });
-    if (tables !== '') process.stdout.write(tables);
+      }),
+    );
   },
 };
 
@@ -158,17 +176,11 @@ const countCommand: CommandModule<GlobalArgs, CountArgs> = {
   command: 'count',
   describe: 'count throughput (votes-accepted -> Redis): N accepted votes through `worker --roles count` per process count, fresh prefix each, Redis counts checked exactly',
   builder: (y: Argv<GlobalArgs>) =>
-    common(y)
-      .option('votes', { type: 'number', default: 1_000_000 })
-      .option('partitions', { type: 'number', default: DEFAULT_PARTITIONS })
-      .option('processes', { type: 'string', default: '1,2', describe: 'comma-separated process counts' })
-      .option('profile', { type: 'boolean', default: false, describe: 'one more 1-process run under node --cpu-prof, summarized' })
-      .option('worker-args', { type: 'string', default: '', describe: 'extra arguments for the workers, space-separated (--worker-args=--flag for one starting with --)' }) as unknown as Argv<CountArgs>,
+    stageOptions(y, '1-process') as unknown as Argv<CountArgs>,
   handler: async (argv) => {
     const processes = list('processes', argv.processes).map((p) => positiveInt('processes', Number(p)));
-    let tables = '';
-    await run(argv, async (c) => {
-      const result = await runCountBenchmark({
+    await runProfiled(argv, (c) =>
+      runCountBenchmark({
         ...c,
         votes: positiveInt('votes', argv.votes),
         partitions: positiveInt('partitions', argv.partitions),
@@ -177,11 +189,8 @@ const countCommand: CommandModule<GlobalArgs, CountArgs> = {
         workerArgs: splitArgs(argv.workerArgs),
         profileDir: `${argv.outDir}/profiles`,
         timeoutMs: argv.timeoutS * 1000,
-      });
-      tables = profileTables(result);
-      return result;
-    });
-    if (tables !== '') process.stdout.write(tables);
+      }),
+    );
   },
 };
 

@@ -1,10 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { TransactionError } from '../../../../runtime/kafka/errors.js';
 import { changelogTopicName } from '../../../../statestores/changelogging-store.js';
-import { Serdes } from '../../../../topology/serdes/serdes.js';
-import { StreamsBuilder } from '../../../../topology/streams-builder.js';
-import type { Topology } from '../../../../topology/topology.js';
-import { atNextPoll, createThread, createWorld, Item, itemTopology, produceItems, recordEvents, stopThreads, valuesOf, type Seen } from './thread-harness.js';
+import { atNextPoll, createThread, DEDUP_STORE, dedupTopology, createWorld, itemTopology, produceItems, recordEvents, stopThreads, valuesOf, type Seen } from './thread-harness.js';
 
 /**
  * exactly_once_v2 with the commit overlapped: the thread seals a batch, leaves its transaction
@@ -15,40 +12,37 @@ import { atNextPoll, createThread, createWorld, Item, itemTopology, produceItems
 afterEach(stopThreads);
 
 const tp0 = { topic: 'in', partition: 0 } as const;
-const STORE = 'seen-items';
+const STORE = DEDUP_STORE;
 const CHANGELOG = changelogTopicName('app', STORE);
 
-/** in -> peek -> dedupe by the item (logged store) -> upper case -> out. */
-function dedupTopology(seen: Seen): Topology {
-  const builder = new StreamsBuilder();
-  builder.addStateStore({ name: STORE });
-  const { accepted } = builder
-    .stream('in', { key: Serdes.string(), value: Serdes.json(Item) })
-    .peek((_, v) => void seen.push(v.n))
-    .dedupe({ key: (_, v) => v.n, store: STORE, storeValue: (_, v) => v.n });
-  accepted.mapValues((v) => v.n.toUpperCase()).to('out', { value: Serdes.string() });
-  return builder.build();
-}
 
 const entryKinds = (entries: readonly { kind: string; txn?: { status: string } | null; value?: Buffer | null }[]): string[] =>
   entries.map((e) => `${e.kind}:${e.txn?.status}${e.kind === 'record' ? `:${e.value?.toString() ?? ''}` : ''}`);
 
+/**
+ * x and y processed and sealed, their commit held at its gate (to fail with `failure` once
+ * released, if given); then x again and z arrive and are processed while it is held.
+ */
+async function nextBatchDuringCommit(failure?: Error) {
+  const { cluster: c, clock, driver } = createWorld();
+  c.createTopic(CHANGELOG, 1);
+  const d = driver('A');
+  const seen: Seen = [];
+  const thread = createThread({ driver: d, clock, topology: dedupTopology(seen) });
+  await produceItems(d, 0, ['x', 'y']);
+  const held = c.faults.pauseNext('commit', { driver: 'A' });
+  if (failure !== undefined) c.faults.failNext('commit', failure, { driver: 'A' });
+  clock.advance(1_000);
+  void thread.start();
+  await held.reached;
+  await produceItems(d, 0, ['x', 'z']);
+  await c.until(() => seen.length === 4, { description: 'the next batch to be processed while the commit is held' });
+  return { c, clock, thread, seen, held };
+}
+
 describe('overlapped commits on the fake driver', () => {
   it('processes the next batch while the commit is in flight, reading the sealed writes', async () => {
-    const { cluster: c, clock, driver } = createWorld();
-    c.createTopic(CHANGELOG, 1);
-    const d = driver('A');
-    const seen: Seen = [];
-    const thread = createThread({ driver: d, clock, topology: dedupTopology(seen) });
-    await produceItems(d, 0, ['x', 'y']);
-    const held = c.faults.pauseNext('commit', { driver: 'A' });
-    clock.advance(1_000);
-    void thread.start();
-    await held.reached;
-
-    // x and y are sealed, their transaction held; x again and z arrive now.
-    await produceItems(d, 0, ['x', 'z']);
-    await c.until(() => seen.length === 4, { description: 'the next batch to be processed while the commit is held' });
+    const { c, clock, thread, seen, held } = await nextBatchDuringCommit();
     expect(c.committedOffset(thread.groupId, tp0)).toBeNull();
     expect(c.records('out')).toEqual([]);
     // Only the sealed batch is in the transaction: the next one waits for its own commit.
@@ -73,19 +67,7 @@ describe('overlapped commits on the fake driver', () => {
   });
 
   it('a commit that fails in flight drops the batch processed on top of it too; both are replayed exactly', async () => {
-    const { cluster: c, clock, driver } = createWorld();
-    c.createTopic(CHANGELOG, 1);
-    const d = driver('A');
-    const seen: Seen = [];
-    const thread = createThread({ driver: d, clock, topology: dedupTopology(seen) });
-    await produceItems(d, 0, ['x', 'y']);
-    const held = c.faults.pauseNext('commit', { driver: 'A' });
-    c.faults.failNext('commit', new TransactionError('coordinator moved'), { driver: 'A' });
-    clock.advance(1_000);
-    void thread.start();
-    await held.reached;
-    await produceItems(d, 0, ['x', 'z']);
-    await c.until(() => seen.length === 4, { description: 'the next batch to be processed while the commit is held' });
+    const { c, thread, seen, held } = await nextBatchDuringCommit(new TransactionError('coordinator moved'));
 
     held.release();
     await c.until(() => c.committedOffset(thread.groupId, tp0) === 4n, { description: 'the replayed commit' });

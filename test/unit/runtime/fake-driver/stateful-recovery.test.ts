@@ -1,10 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { KafkaDriverError, TransactionError } from '../../../../runtime/kafka/errors.js';
 import { changelogTopicName } from '../../../../statestores/changelogging-store.js';
-import { Serdes } from '../../../../topology/serdes/serdes.js';
-import { StreamsBuilder } from '../../../../topology/streams-builder.js';
-import type { Topology } from '../../../../topology/topology.js';
-import { atNextPoll, createThread, createWorld, Item, itemTopology, oneWorker, produceItems, stopThreads, valuesOf, type Seen } from './thread-harness.js';
+import { atNextPoll, createThread, DEDUP_STORE, dedupTopology, createWorld, itemTopology, oneWorker, produceItems, stopThreads, valuesOf, type Seen } from './thread-harness.js';
 
 /**
  * Recovery paths that go through more of the driver: a logged store restored by a new owner from
@@ -15,19 +12,8 @@ import { atNextPoll, createThread, createWorld, Item, itemTopology, oneWorker, p
 afterEach(stopThreads);
 
 const tp0 = { topic: 'in', partition: 0 } as const;
-const STORE = 'seen-items';
+const STORE = DEDUP_STORE;
 
-/** in -> peek -> dedupe by the item (logged store) -> upper case -> out. */
-function dedupTopology(seen: Seen): Topology {
-  const builder = new StreamsBuilder();
-  builder.addStateStore({ name: STORE });
-  const { accepted } = builder
-    .stream('in', { key: Serdes.string(), value: Serdes.json(Item) })
-    .peek((_, v) => void seen.push(v.n))
-    .dedupe({ key: (_, v) => v.n, store: STORE, storeValue: (_, v) => v.n });
-  accepted.mapValues((v) => v.n.toUpperCase()).to('out', { value: Serdes.string() });
-  return builder.build();
-}
 
 describe('stateful recovery on the fake driver', () => {
   it('a new owner restores the store from the committed changelog only, and deduplicates exactly', async () => {

@@ -41,6 +41,21 @@ export function itemTopology(seen: Seen, sink?: SinkSupplier<string, string>): T
   return builder.build();
 }
 
+/** The logged store of `dedupTopology`. */
+export const DEDUP_STORE = 'seen-items';
+
+/** in -> peek (records what it sees) -> dedupe by the item (logged store `seen-items`) -> upper case -> out. */
+export function dedupTopology(seen: Seen): Topology {
+  const builder = new StreamsBuilder();
+  builder.addStateStore({ name: DEDUP_STORE });
+  const { accepted } = builder
+    .stream('in', { key: Serdes.string(), value: Serdes.json(Item) })
+    .peek((_, v) => void seen.push(v.n))
+    .dedupe({ key: (_, v) => v.n, store: DEDUP_STORE, storeValue: (_, v) => v.n });
+  accepted.mapValues((v) => v.n.toUpperCase()).to('out', { value: Serdes.string() });
+  return builder.build();
+}
+
 const stateDirs: string[] = [];
 const threads: StreamThread[] = [];
 let current: FakeCluster | undefined;
