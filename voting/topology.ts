@@ -129,7 +129,8 @@ class JudgeVote implements Processor<string | null, Vote, string, Judged> {
     if (record.key !== vote.voterId || vote.ts > record.timestamp + MAX_VOTE_AHEAD_MS) {
       reason = 'malformed';
     } else {
-      if (hasCompleteness(this.#elections)) await this.#elections.waitUntilCompleteUpTo(vote.ts);
+      // Known complete already (the usual case): no wait, and no promise per vote.
+      if (hasCompleteness(this.#elections) && this.#elections.completeUpToMs() < vote.ts) await this.#elections.waitUntilCompleteUpTo(vote.ts);
       reason = decideVote(vote, versionAt(await this.#elections.get(vote.electionId), vote.ts));
     }
     // Keyed by voterId from here on, as every output topic is (DESIGN section 3).

@@ -141,9 +141,34 @@ function isNonNegativeSafeInt(v: unknown): v is number {
  * Returns a fresh Vote, or undefined when zod would reject it.
  */
 export function validateVoteFast(value: unknown): Vote | undefined {
+  return validateFieldsFast(value, false);
+}
+
+/**
+ * Validates `value` against AcceptedVoteSchema without zod: the count and persist stages decode
+ * every accepted vote, and zod cost a quarter of the count stage's CPU.
+ * Returns a fresh AcceptedVote with zod's key order, or undefined when zod would reject it.
+ */
+export function validateAcceptedVoteFast(value: unknown): AcceptedVote | undefined {
+  const vote = validateFieldsFast(value, true);
+  if (vote === undefined) return undefined;
+  const source = (value as { source?: unknown }).source;
+  if (typeof source !== 'object' || source === null || Array.isArray(source)) return undefined;
+  const src = source as Record<string, unknown>;
+  for (const key in src) if (key !== 'partition' && key !== 'offset') return undefined;
+  const { partition, offset } = src;
+  if (!isNonNegativeSafeInt(partition) || !isNonNegativeSafeInt(offset)) return undefined;
+  const { voteId, electionId, voterId, candidateId, region, ts } = vote;
+  return 'region' in vote
+    ? { voteId, electionId, voterId, candidateId, region, ts, source: { partition, offset } }
+    : { voteId, electionId, voterId, candidateId, ts, source: { partition, offset } };
+}
+
+function validateFieldsFast(value: unknown, withSource: boolean): Vote | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
   const o = value as Record<string, unknown>;
   let hasRegion = false;
+  let hasSource = false;
   // for...in (own and inherited enumerable keys), as zod's strict-object check does.
   for (const key in o) {
     switch (key) {
@@ -156,10 +181,15 @@ export function validateVoteFast(value: unknown): Vote | undefined {
       case 'region':
         hasRegion = true;
         break;
+      case 'source':
+        if (!withSource) return undefined;
+        hasSource = true;
+        break;
       default:
         return undefined;
     }
   }
+  if (withSource && !hasSource) return undefined;
   const { voteId, electionId, voterId, candidateId, region, ts } = o;
   if (typeof voteId !== 'string' || !isUuid(voteId)) return undefined;
   if (!isId(electionId, MAX_ELECTION_ID_LENGTH)) return undefined;
@@ -249,10 +279,12 @@ export function decodeVote(bytes: Uint8Array | string | null | undefined): Decod
   return { ok: false, kind: 'malformed', error: formatZodError(result.error, parsed.value), raw: parsed.value };
 }
 
-/** Decodes a `votes-accepted` value (vote + `source`). Never throws. Uses zod only (off the hot path). */
+/** Decodes a `votes-accepted` value (vote + `source`). Never throws; zod only explains what the fast path refused. */
 export function decodeAcceptedVote(bytes: Uint8Array | string | null | undefined): DecodeAcceptedVoteResult {
   const parsed = parseObject(bytes);
   if (!parsed.ok) return parsed;
+  const vote = validateAcceptedVoteFast(parsed.value);
+  if (vote !== undefined) return { ok: true, vote };
   const result = AcceptedVoteSchema.safeParse(parsed.value);
   if (result.success) return { ok: true, vote: result.data };
   return { ok: false, kind: 'malformed', error: formatZodError(result.error, parsed.value), raw: parsed.value };

@@ -8,6 +8,8 @@ import { isUtf8 } from 'node:buffer';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  AcceptedVoteSchema,
+  decodeAcceptedVote,
   decodeVote,
   encodeAcceptedVote,
   encodeJson,
@@ -451,5 +453,59 @@ describe("validateVoteFast's voteId check is UUID_PATTERN", () => {
     // Both answers must be well represented for the agreement to mean anything.
     expect(accepted).toBeGreaterThan(2_000);
     expect(accepted).toBeLessThan(18_000);
+  });
+});
+
+describe('decodeAcceptedVote (fast path) agrees with AcceptedVoteSchema (zod)', () => {
+  /** What zod made of the same JSON: the value with its key order, or the refusal. */
+  const viaZod = (text: string): string => {
+    const r = AcceptedVoteSchema.safeParse(JSON.parse(text));
+    return r.success ? `ok ${JSON.stringify(r.data)}` : 'malformed';
+  };
+  const viaDecoder = (text: string): string => {
+    const r = decodeAcceptedVote(Buffer.from(text));
+    return r.ok ? `ok ${JSON.stringify(r.vote)}` : r.kind;
+  };
+  const acceptedArb = fc.tuple(validVoteArb, partitionArb, offsetArb).map(([vote, partition, offset]) => oldToAcceptedVote(vote, partition, offset));
+
+  it('on valid accepted votes, whatever the order of their fields', () => {
+    fc.assert(
+      fc.property(acceptedArb, fc.boolean(), (accepted, reversed) => {
+        const entries = Object.entries(accepted);
+        const text = JSON.stringify(Object.fromEntries(reversed ? entries.reverse() : entries));
+        expect(viaDecoder(text)).toBe(viaZod(text));
+        expect(viaDecoder(text)).toBe(`ok ${JSON.stringify(accepted)}`);
+      }),
+      RUNS,
+    );
+  });
+
+  it('on accepted votes with a field or the source changed, dropped or added', () => {
+    const sourceArb = fc.oneof(
+      anyFieldArb,
+      fc.record({ partition: anyFieldArb, offset: anyFieldArb }, { requiredKeys: [] }),
+      fc.record({ partition: partitionArb, offset: fc.maxSafeNat(), extra: anyFieldArb }),
+    );
+    const changedArb = fc
+      .tuple(acceptedArb, fc.constantFrom('voteId', 'electionId', 'voterId', 'candidateId', 'region', 'ts', 'source', 'reason', 'extra'), fc.oneof(anyFieldArb, sourceArb), fc.boolean())
+      .map(([accepted, key, value, drop]) => {
+        const o: Record<string, unknown> = { ...accepted };
+        if (drop) delete o[key];
+        else o[key] = value;
+        return o;
+      });
+    fc.assert(
+      fc.property(changedArb, (o) => {
+        let text: string;
+        try {
+          text = JSON.stringify(o);
+        } catch {
+          return; // a bigint field: not JSON, so no record could hold it
+        }
+        if (text === undefined) return;
+        expect(viaDecoder(text)).toBe(viaZod(text));
+      }),
+      RUNS,
+    );
   });
 });
