@@ -14,6 +14,7 @@
  * only the worker adds) make it `malformed`. A vote whose bytes are not a JSON object at all is
  * undecodable and belongs in `votes-dlq`.
  */
+import { scanCanonicalVote } from './canonical-vote-scan.js';
 import { isUtf8 } from 'node:buffer';
 import { z } from 'zod';
 import { VotestreamError } from '../runtime/errors.js';
@@ -267,6 +268,11 @@ function parseObject(bytes: Uint8Array | string | null | undefined): ParsedObjec
  * - `{ ok: false, kind: 'undecodable', error }`: send the original bytes to `votes-dlq` with `error`.
  */
 export function decodeVote(bytes: Uint8Array | string | null | undefined): DecodeVoteResult {
+  if (bytes instanceof Buffer) {
+    const scanned = scanCanonicalVote(bytes, false);
+    const vote = scanned === undefined ? undefined : validateVoteFast(scanned);
+    if (vote !== undefined) return { ok: true, vote };
+  }
   const parsed = parseObject(bytes);
   if (!parsed.ok) return parsed;
   const vote = validateVoteFast(parsed.value);
@@ -281,6 +287,11 @@ export function decodeVote(bytes: Uint8Array | string | null | undefined): Decod
 
 /** Decodes a `votes-accepted` value (vote + `source`). Never throws; zod only explains what the fast path refused. */
 export function decodeAcceptedVote(bytes: Uint8Array | string | null | undefined): DecodeAcceptedVoteResult {
+  if (bytes instanceof Buffer) {
+    const scanned = scanCanonicalVote(bytes, true);
+    const vote = scanned === undefined ? undefined : validateAcceptedVoteFast(scanned);
+    if (vote !== undefined) return { ok: true, vote };
+  }
   const parsed = parseObject(bytes);
   if (!parsed.ok) return parsed;
   const vote = validateAcceptedVoteFast(parsed.value);
