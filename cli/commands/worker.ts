@@ -49,7 +49,7 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
       .option('state-dir', { type: 'string', default: '.state', describe: 'where LevelDB state stores live' })
       .option('processing-guarantee', { choices: PROCESSING_GUARANTEES, default: 'exactly_once_v2' as ProcessingGuarantee })
       .option('commit-interval-ms', { type: 'number', default: 100 })
-      .option('max-batch-records', { type: 'number', default: 5000, describe: 'records per poll and the most between commits' })
+      .option('max-batch-records', { type: 'number', default: 20_000, describe: 'records per poll and the most between commits (20,000: at 100k votes/s the commit interval, not this cap, decides; 5,000 committed the count stage twice as often, 12% slower)' })
       .option('overlap-commits', { type: 'boolean', default: true, describe: 'exactly_once_v2: process the next batch while the last one commits (--no-overlap-commits: wait for each commit)' })
       .option('metrics-port', { type: 'number', default: 9464, describe: 'Prometheus /metrics port (worker i uses port + i; 0 = any free port)' })
       .option('instance-id', { type: 'string', describe: 'stable id of this worker slot (transactional ids derive from it)' })
