@@ -54,6 +54,14 @@ function stringEnd(b: Uint8Array, pos: number): number {
 }
 
 let intEnd = -1;
+let strEnd = -1;
+
+/** The string that follows `lit` at `pos` (sets strEnd to its closing quote), or undefined; -1 in, undefined out. */
+function stringAfter(b: Buffer, pos: number, lit: Uint8Array): string | undefined {
+  const start = literal(b, pos, lit);
+  strEnd = stringEnd(b, start);
+  return strEnd < 0 ? undefined : b.toString('latin1', start, strEnd);
+}
 
 /** A non-negative integer in plain digits (no leading zero) at `pos`, safe; sets intEnd. -1 if there is none. */
 function integer(b: Uint8Array, pos: number): number {
@@ -76,22 +84,13 @@ function integer(b: Uint8Array, pos: number): number {
  * `b` is not exactly in that form.
  */
 export function scanCanonicalVote(b: Buffer, withSource: boolean): ScannedVote | undefined {
-  let p = literal(b, 0, OPEN);
-  let e = stringEnd(b, p);
-  if (e < 0) return undefined;
-  const voteId = b.toString('latin1', p, e);
-  p = literal(b, e, ELECTION);
-  e = stringEnd(b, p);
-  if (e < 0) return undefined;
-  const electionId = b.toString('latin1', p, e);
-  p = literal(b, e, VOTER);
-  e = stringEnd(b, p);
-  if (e < 0) return undefined;
-  const voterId = b.toString('latin1', p, e);
-  p = literal(b, e, CANDIDATE);
-  e = stringEnd(b, p);
-  if (e < 0) return undefined;
-  const candidateId = b.toString('latin1', p, e);
+  const voteId = stringAfter(b, 0, OPEN);
+  const electionId = stringAfter(b, strEnd, ELECTION);
+  const voterId = stringAfter(b, strEnd, VOTER);
+  const candidateId = stringAfter(b, strEnd, CANDIDATE);
+  if (voteId === undefined || electionId === undefined || voterId === undefined || candidateId === undefined) return undefined;
+  let e = strEnd;
+  let p: number;
   let region: string | undefined;
   p = literal(b, e, REGION);
   if (p >= 0) {

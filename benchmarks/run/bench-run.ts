@@ -6,6 +6,7 @@
  * group's lag, the totals in Redis and in the feed. At the end: latencies from each vote's
  * intended send time, the CPU and RSS of every process, the cost model, and a correctness verdict.
  */
+import type { BenchContext } from '../bench-context.js';
 import { randomBytes } from 'node:crypto';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import type * as hdr from 'hdr-histogram-js';
@@ -14,7 +15,6 @@ import { dynamoClient } from '../../infra/dynamo-client.js';
 import { stackStatus, type ServiceName } from '../../infra/stack.js';
 import { stackConfig } from '../../infra/stack-config.js';
 import type { KafkaDriver } from '../../runtime/kafka/driver.js';
-import type { Logger } from '../../runtime/logger.js';
 import type { ProcessingGuarantee } from '../../runtime/streams-config.js';
 import { electionRecord } from '../../voting/election-publisher.js';
 import { provisionVoting } from '../../voting/provision.js';
@@ -37,13 +37,7 @@ import { UsageSampler, type MeasuredProcess } from './usage-sampler.js';
 import { expectedCounts, firstValidDueTimes, planElections, VotePlan, type VotePlanOptions } from './vote-plan.js';
 
 /** What the report's parameters say, plus where the services are and how to finish. */
-export interface BenchRunOptions extends Omit<RunParameters, 'guarantee'> {
-  readonly driver: KafkaDriver;
-  readonly brokers: string;
-  readonly redis: string;
-  readonly dynamodbEndpoint: string;
-  readonly logger: Logger;
-  readonly command: string;
+export interface BenchRunOptions extends Omit<RunParameters, 'guarantee'>, BenchContext {
   readonly guarantee: ProcessingGuarantee;
   /** After the load: how long the count path may take to drain, and the persist path. */
   readonly drainTimeoutMs: number;

@@ -1,3 +1,4 @@
+import type { BenchContext } from '../../benchmarks/bench-context.js';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { writeFileSync } from 'node:fs';
 import { runCountBenchmark } from '../../benchmarks/count-benchmark.js';
@@ -10,9 +11,8 @@ import { resultRows, writeResult, type BenchmarkResult } from '../../benchmarks/
 import { runSinksBenchmark } from '../../benchmarks/sinks-benchmark.js';
 import { ConfigError } from '../../runtime/errors.js';
 import { PlatformaticKafkaDriver } from '../../runtime/kafka/platformatic-driver.js';
-import { createLogger, type Logger } from '../../runtime/logger.js';
+import { createLogger } from '../../runtime/logger.js';
 import { PROCESSING_GUARANTEES, type ProcessingGuarantee } from '../../runtime/streams-config.js';
-import type { KafkaDriver } from '../../runtime/kafka/driver.js';
 import { DEFAULT_PARTITIONS } from '../../voting/topics.js';
 import { commandContext, type GlobalArgs } from '../context.js';
 import { benchRunCommand } from './bench-run.js';
@@ -77,15 +77,6 @@ function list(name: string, value: string): string[] {
   const items = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   if (items.length === 0) throw new ConfigError(`--${name} needs at least one value`);
   return items;
-}
-
-interface BenchContext {
-  readonly driver: KafkaDriver;
-  readonly brokers: string;
-  readonly redis: string;
-  readonly dynamodbEndpoint: string;
-  readonly logger: Logger;
-  readonly command: string;
 }
 
 /** Runs one benchmark with a Kafka driver and a JSON-line logger; writes the result and prints its rows. */
