@@ -1,10 +1,8 @@
 import type { Headers } from '../topology/record.js';
-import type { ProducerRecord, RecordHeaders } from './kafka/driver.js';
+import { NO_HEADERS, type ProducerRecord, type RecordHeaders } from './kafka/driver.js';
 import { maxRecordBytes, RecordTooLargeError, recordBytes } from './produce-limits.js';
 import type { OutgoingRecord, RecordCollector } from './record-collector.js';
 import type { RawRecord } from './raw-record.js';
-
-const NO_HEADERS: RecordHeaders = Object.freeze([]);
 
 /** The headers as the driver takes them; a shared empty list (nobody writes to a record's headers) when there are none. */
 export function headerEntries(headers: Headers): RecordHeaders {

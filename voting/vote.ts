@@ -151,21 +151,21 @@ export function validateVoteFast(value: unknown): Vote | undefined {
  * Returns a fresh AcceptedVote with zod's key order, or undefined when zod would reject it.
  */
 export function validateAcceptedVoteFast(value: unknown): AcceptedVote | undefined {
-  const vote = validateFieldsFast(value, true);
-  if (vote === undefined) return undefined;
-  const source = (value as { source?: unknown }).source;
+  return validateFieldsFast(value, true) as AcceptedVote | undefined;
+}
+
+/** `source` of an accepted vote as SourceSchema takes it (a fresh object), or undefined. */
+function sourceFast(source: unknown): VoteSource | undefined {
   if (typeof source !== 'object' || source === null || Array.isArray(source)) return undefined;
   const src = source as Record<string, unknown>;
   for (const key in src) if (key !== 'partition' && key !== 'offset') return undefined;
   const { partition, offset } = src;
   if (!isNonNegativeSafeInt(partition) || !isNonNegativeSafeInt(offset)) return undefined;
-  const { voteId, electionId, voterId, candidateId, region, ts } = vote;
-  return 'region' in vote
-    ? { voteId, electionId, voterId, candidateId, region, ts, source: { partition, offset } }
-    : { voteId, electionId, voterId, candidateId, ts, source: { partition, offset } };
+  return { partition, offset };
 }
 
-function validateFieldsFast(value: unknown, withSource: boolean): Vote | undefined {
+/** The fields every vote has (and, `withSource`, the accepted vote's `source`), as the schema takes them. */
+function validateFieldsFast(value: unknown, withSource: boolean): Vote | AcceptedVote | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
   const o = value as Record<string, unknown>;
   let hasRegion = false;
@@ -190,7 +190,7 @@ function validateFieldsFast(value: unknown, withSource: boolean): Vote | undefin
         return undefined;
     }
   }
-  if (withSource && !hasSource) return undefined;
+  if (withSource !== hasSource) return undefined;
   const { voteId, electionId, voterId, candidateId, region, ts } = o;
   if (typeof voteId !== 'string' || !isUuid(voteId)) return undefined;
   if (!isId(electionId, MAX_ELECTION_ID_LENGTH)) return undefined;
@@ -198,8 +198,13 @@ function validateFieldsFast(value: unknown, withSource: boolean): Vote | undefin
   if (!isId(candidateId, MAX_CANDIDATE_ID_LENGTH)) return undefined;
   if (region !== undefined && !isId(region, MAX_REGION_LENGTH)) return undefined;
   if (!isNonNegativeSafeInt(ts)) return undefined;
-  if (hasRegion) return { voteId, electionId, voterId, candidateId, region: region as string | undefined, ts };
-  return { voteId, electionId, voterId, candidateId, ts };
+  const vote: Vote = hasRegion ? { voteId, electionId, voterId, candidateId, region: region as string | undefined, ts } : { voteId, electionId, voterId, candidateId, ts };
+  if (!withSource) return vote;
+  const source = sourceFast(o.source);
+  if (source === undefined) return undefined;
+  // Last, as in zod's output.
+  (vote as AcceptedVote).source = source;
+  return vote;
 }
 
 // ---------------------------------------------------------------------------------------------

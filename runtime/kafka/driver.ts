@@ -30,6 +30,9 @@ export interface TopicPartitionOffset extends TopicPartition {
 
 export type RecordHeaders = ReadonlyArray<readonly [string, Buffer]>;
 
+/** The headers of a record without any: one shared, frozen list (records are never written to). */
+export const NO_HEADERS: RecordHeaders = Object.freeze([]);
+
 export interface ConsumedRecord {
   readonly topic: string;
   readonly partition: number;

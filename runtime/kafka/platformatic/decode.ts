@@ -6,12 +6,10 @@
  * (reproduced against Kafka 4.1). This follows the Java consumer instead.
  */
 import { IS_CONTROL, IS_TRANSACTIONAL, type fetchV17 } from '@platformatic/kafka';
-import type { ConsumedRecord } from '../driver.js';
+import { NO_HEADERS, type ConsumedRecord } from '../driver.js';
 
 const TIMESTAMP_LOG_APPEND_TIME = 0x08;
 
-/** Most records carry no header: they share one empty list instead of a new array each. */
-const NO_HEADERS: ConsumedRecord['headers'] = Object.freeze([]);
 
 /** Control record type of an abort marker (1 is a commit). */
 const CONTROL_TYPE_ABORT = 0;
