@@ -24,6 +24,7 @@ export function dynamodbService(config: StackConfig): LocalService {
   const address = `http://${host}:${port}`;
   return {
     name: 'dynamodb',
+    service: 'dynamodb',
     address,
     pidFile: join(dir, 'dynamodb.pid'),
     logFile: join(dir, 'dynamodb.log'),

@@ -21,6 +21,37 @@ export async function kafkaHealthy(brokers: string, timeoutMs = 2000): Promise<b
   }
 }
 
+/** One broker among several is healthy when it answers a metadata request that lists itself (registered and unfenced). */
+export async function kafkaNodeHealthy(address: string, nodeId: number, timeoutMs = 2000): Promise<boolean> {
+  const admin = new Admin({ clientId: 'votestream-health', bootstrapBrokers: [address], timeout: timeoutMs, retries: 0 });
+  try {
+    const md = await admin.metadata({ topics: [] });
+    return md.brokers.has(nodeId);
+  } catch {
+    return false;
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
+}
+
+/** `CLUSTER INFO` of one Redis cluster node as name/value pairs, or undefined when it does not answer. */
+export async function redisClusterInfo(url: string, timeoutMs = 2000): Promise<Map<string, string> | undefined> {
+  const redis = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    const text = (await redis.call('CLUSTER', 'INFO')) as string;
+    return new Map(text.split(/\r?\n/).flatMap((line) => {
+      const at = line.indexOf(':');
+      return at > 0 ? [[line.slice(0, at), line.slice(at + 1).trim()] as const] : [];
+    }));
+  } catch {
+    return undefined;
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /** Redis is healthy when it answers PING with PONG. */
 export async function redisHealthy(url: string, timeoutMs = 2000): Promise<boolean> {
   const redis = new Redis(url, {

@@ -1,6 +1,13 @@
-/** One service of the local stack, as `stack up|down|status` sees it. */
+export type ServiceName = 'kafka' | 'redis' | 'dynamodb';
+
+/**
+ * One process of the local stack, as `stack up|down|status` sees it: a whole service in the
+ * single-node layout, or one node of it ('kafka-2', 'redis-1') in the replicated one.
+ */
 export interface LocalService {
-  readonly name: 'kafka' | 'redis' | 'dynamodb';
+  /** The node's name: the service's name when it has one node, else `<service>-<i>` (1-based). */
+  readonly name: string;
+  readonly service: ServiceName;
   /** host:port for Kafka; a URL for Redis and DynamoDB. */
   readonly address: string;
   readonly pidFile: string;

@@ -82,6 +82,8 @@ export async function stopProcess(pidFile: string, graceMs = 20_000): Promise<bo
     }
   };
   signal('SIGTERM');
+  // A node paused with SIGSTOP (chaos tests) would hold the SIGTERM until the grace period ends.
+  signal('SIGCONT');
   const deadline = Date.now() + graceMs;
   while (isAlive(pid) && Date.now() < deadline) await sleep(100);
   if (isAlive(pid)) {

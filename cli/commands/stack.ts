@@ -1,7 +1,10 @@
 import { createReadStream, existsSync, statSync, watchFile } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { stackConfig } from '../../infra/stack-config.js';
-import { SERVICE_NAMES, stackDown, stackLogFiles, stackStatus, stackUp, tailFile, type ServiceName } from '../../infra/stack.js';
+import { resolveLayout } from '../../infra/stack-layout.js';
+import { stackNodes } from '../../infra/stack-nodes.js';
+import { SERVICE_NAMES, stackDown, stackLogFiles, stackNodeStatus, stackStatus, stackUp, tailFile, type ServiceName } from '../../infra/stack.js';
+import { ConfigError } from '../../runtime/errors.js';
 import { commandContext, type GlobalArgs } from '../context.js';
 
 interface StackArgs extends GlobalArgs {
@@ -12,6 +15,8 @@ interface StackArgs extends GlobalArgs {
   service?: ServiceName;
   lines: number;
   follow: boolean;
+  kafkaBrokers?: number;
+  redisCluster?: boolean;
 }
 
 function print(json: boolean, value: unknown, text: string): void {
@@ -27,14 +32,22 @@ export const stackCommand: CommandModule<GlobalArgs, StackArgs> = {
       .option('data-dir', { type: 'string', describe: 'where data, logs and pid files go', default: '.stack' })
       .option('json', { type: 'boolean', default: false, describe: 'print machine-readable JSON on stdout' })
       .option('persist', { type: 'boolean', default: false, describe: 'up: keep DynamoDB Local data on disk (-dbPath) instead of in memory' })
-      .option('service', { choices: SERVICE_NAMES, describe: 'logs: only this service' })
+      .option('kafka-brokers', { type: 'number', describe: 'up: KRaft nodes (each broker and controller; 3: replication factor 3, min.insync.replicas 2); default: what the data dir holds, else 1' })
+      .option('redis-cluster', { type: 'boolean', describe: 'up: three Redis masters in cluster mode instead of one server; default: what the data dir holds' })
+      .option('service', { choices: SERVICE_NAMES, describe: 'logs: only this service (all its nodes)' })
       .option('lines', { type: 'number', default: 40, describe: 'logs: how many lines of each log' })
       .option('follow', { alias: 'f', type: 'boolean', default: false, describe: 'logs: keep printing new lines' })
       .example('$0 stack up', 'start Kafka, Redis and DynamoDB Local, or reuse what runs')
+      .example('$0 stack up --kafka-brokers 3 --redis-cluster', 'a replicated stack: three brokers, a Redis cluster of three masters')
       .example('$0 stack status --json', 'health of each service as JSON') as Argv<StackArgs>,
   handler: async (argv) => {
     const ctx = commandContext(argv);
-    const config = stackConfig({ dataDir: argv.dataDir, persist: argv.persist });
+    if (argv.action !== 'up' && (argv.kafkaBrokers !== undefined || argv.redisCluster !== undefined)) {
+      throw new ConfigError('--kafka-brokers and --redis-cluster apply to `stack up`; the other actions use the layout the data dir holds');
+    }
+    const dataDir = argv.dataDir ?? '.stack';
+    const layout = resolveLayout(dataDir, { kafkaBrokers: argv.kafkaBrokers, redisCluster: argv.redisCluster });
+    const config = stackConfig({ dataDir, persist: argv.persist, ...layout });
     switch (argv.action) {
       case 'up': {
         const t0 = Date.now();
@@ -56,13 +69,16 @@ export const stackCommand: CommandModule<GlobalArgs, StackArgs> = {
         const lines = Object.entries(status).map(
           ([name, s]) => `${name.padEnd(9)} ${s.address.padEnd(24)} ${s.healthy ? 'healthy' : 'DOWN'}${s.managed ? ` (ours, pid ${s.pid})` : ''}`,
         );
-        print(argv.json, status, lines.join('\n'));
+        const replicated = config.layout.kafkaBrokers > 1 || config.layout.redisCluster;
+        const nodes = replicated ? (await stackNodeStatus(config)).filter((n) => ctx.external[n.service] === undefined) : [];
+        const nodeLines = nodes.map((n) => `  ${n.name.padEnd(9)} ${n.address.padEnd(24)} ${n.healthy ? 'healthy' : 'DOWN'}${n.pid !== undefined ? ` (pid ${n.pid})` : ''}`);
+        print(argv.json, replicated ? { ...status, nodes } : status, [...lines, ...nodeLines].join('\n'));
         if (!Object.values(status).every((s) => s.healthy)) process.exitCode = 1;
         return;
       }
       case 'logs': {
         const files = stackLogFiles(config);
-        const names = argv.service !== undefined ? [argv.service] : SERVICE_NAMES;
+        const names = stackNodes(config).filter((n) => argv.service === undefined || n.service === argv.service).map((n) => n.name);
         for (const name of names) process.stdout.write(`==> ${files[name]} <==\n${tailFile(files[name], argv.lines)}\n`);
         if (argv.follow) await follow(names.map((n) => files[n]));
         return;
