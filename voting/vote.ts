@@ -39,6 +39,14 @@ export const MAX_VOTER_ID_LENGTH = 128;
 export const MAX_CANDIDATE_ID_LENGTH = 64;
 export const MAX_REGION_LENGTH = 64;
 
+/**
+ * How deeply a `votes` value may nest (the object itself is level 1). A vote is flat; a JSON object
+ * nested deeper than this is undecodable (`votes-dlq`) rather than `malformed`: its rejection would
+ * have to be re-encoded, and JSON.stringify recurses (100,000 levels overflow the stack), as do the
+ * parsers of most consumers of `votes-rejected`.
+ */
+export const MAX_VOTE_JSON_DEPTH = 64;
+
 /** zod's RFC 9562 UUID pattern (versions 1-8, plus the nil and max UUIDs); the fast path uses the same. */
 export const UUID_PATTERN =
   /^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}|00000000-0000-0000-0000-000000000000|ffffffff-ffff-ffff-ffff-ffffffffffff)$/;
@@ -85,7 +93,7 @@ export type RejectedVote = Vote & { reason: RejectReason };
 export type MalformedRejection = Record<string, unknown> & { reason: 'malformed' };
 
 export type DecodeFailure =
-  /** Not a JSON object at all (null value, bad UTF-8, bad JSON, array, scalar): goes to `votes-dlq`. */
+  /** Not a JSON object at all (null value, bad UTF-8, bad JSON, array, scalar), or one nested deeper than MAX_VOTE_JSON_DEPTH: goes to `votes-dlq`. */
   | { ok: false; kind: 'undecodable'; error: string }
   /** A JSON object that fails the schema: goes to `votes-rejected` with reason `malformed`. */
   | { ok: false; kind: 'malformed'; error: string; raw: Record<string, unknown> };
@@ -265,6 +273,27 @@ function parseObject(bytes: Uint8Array | string | null | undefined): ParsedObjec
   return { ok: true, value: value as Record<string, unknown> };
 }
 
+/** Whether `value` nests deeper than MAX_VOTE_JSON_DEPTH, found without recursion (the point is not to overflow the stack). */
+function nestsTooDeep(value: Record<string, unknown>): boolean {
+  const stack: [object, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    for (const key of Object.keys(v)) {
+      const child = (v as Record<string, unknown>)[key];
+      if (typeof child !== 'object' || child === null) continue;
+      if (depth === MAX_VOTE_JSON_DEPTH) return true;
+      stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
+/** The failure for a parsed object that fails `schema`: malformed, or undecodable when it nests too deeply to be written back. */
+function schemaFailure(error: z.ZodError, raw: Record<string, unknown>): DecodeFailure {
+  if (nestsTooDeep(raw)) return { ok: false, kind: 'undecodable', error: `JSON nested deeper than ${MAX_VOTE_JSON_DEPTH} levels` };
+  return { ok: false, kind: 'malformed', error: formatZodError(error, raw), raw };
+}
+
 /**
  * Decodes a `votes` record value. Never throws.
  * - `{ ok: true, vote }`: a valid vote (a fresh object with only the schema's fields).
@@ -287,7 +316,7 @@ export function decodeVote(bytes: Uint8Array | string | null | undefined): Decod
     // Unreachable while the fast path agrees with the schema; the schema wins if they ever disagree.
     return { ok: true, vote: result.data };
   }
-  return { ok: false, kind: 'malformed', error: formatZodError(result.error, parsed.value), raw: parsed.value };
+  return schemaFailure(result.error, parsed.value);
 }
 
 /** Decodes a `votes-accepted` value (vote + `source`). Never throws; zod only explains what the fast path refused. */
@@ -303,7 +332,7 @@ export function decodeAcceptedVote(bytes: Uint8Array | string | null | undefined
   if (vote !== undefined) return { ok: true, vote };
   const result = AcceptedVoteSchema.safeParse(parsed.value);
   if (result.success) return { ok: true, vote: result.data };
-  return { ok: false, kind: 'malformed', error: formatZodError(result.error, parsed.value), raw: parsed.value };
+  return schemaFailure(result.error, parsed.value);
 }
 
 // ---------------------------------------------------------------------------------------------
