@@ -9,6 +9,7 @@ import { EXIT, exitCodeOf } from './exit-codes.js';
 import { adminCommand } from './commands/admin.js';
 import { auditCommand } from './commands/audit.js';
 import { benchCommand } from './commands/bench.js';
+import { chaosCommand } from './commands/chaos.js';
 import { describeCommand } from './commands/describe.js';
 import { devCommand } from './commands/dev.js';
 import { feedCommand } from './commands/feed.js';
@@ -54,6 +55,7 @@ await yargs(hideBin(process.argv))
   .command(auditCommand)
   .command(devCommand)
   .command(benchCommand)
+  .command(chaosCommand)
   .demandCommand(1, 'name a command; see --help')
   .strict()
   .recommendCommands()

@@ -147,7 +147,8 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
   }
 }
 
-async function untilReady(url: string, timeoutMs: number): Promise<void> {
+/** Polls `url` until it answers 200 (a server's /readyz). */
+export async function untilReady(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
