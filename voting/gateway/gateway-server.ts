@@ -143,6 +143,8 @@ export class GatewayServer {
     const contentType = req.getHeader('content-type');
     const cors = this.#cors(req.getHeader('origin'));
     const declaredLength = Number(req.getHeader('content-length') || '0');
+    const lengths = new Set<string>();
+    req.forEach((name, value) => name === 'content-length' && lengths.add(value.trim()));
     const peer = normaliseAddress(peerAddress(res));
     const client = clientAddress(peer, req.getHeader('x-forwarded-for'), this.#o.trustedProxies ?? new Set());
     let done = false;
@@ -164,6 +166,9 @@ export class GatewayServer {
       this.#metrics.rateLimited.inc({ by: 'ip' });
       return answer(errorAnswer(rejection('rate-limited', 'too many requests from this address', ip.retryAfterSec), true));
     }
+    // uWS frames the body by the first Content-Length; a proxy in front may have used another one, so
+    // what follows on this connection cannot be trusted (request smuggling, RFC 9112 section 6.3).
+    if (lengths.size > 1) return answer(errorAnswer(rejection('malformed', 'conflicting Content-Length headers'), true));
     if (declaredLength > MAX_BODY_BYTES) return answer(errorAnswer(rejection('too-large', `the body must be at most ${MAX_BODY_BYTES} bytes`), true));
     readBody(
       res,

@@ -98,7 +98,8 @@ function fail(code: Parameters<typeof rejection>[0], message: string): VerifiedV
 function tokenFailure(error: unknown): VerifiedVoter {
   if (error instanceof errors.JWTExpired) return fail('token-expired', 'the token has expired');
   if (error instanceof errors.JWTClaimValidationFailed) {
-    if (error.claim === 'nbf' || error.claim === 'iat') return fail('token-not-yet-valid', 'the token is not valid yet');
+    // Only a well-formed nbf still in the future means "not yet"; a nbf or iat that is not a number is a broken token.
+    if (error.claim === 'nbf' && error.reason === 'check_failed') return fail('token-not-yet-valid', 'the token is not valid yet');
     return fail('token-invalid', `the token's "${error.claim}" claim is missing or wrong`);
   }
   if (error instanceof errors.JOSEAlgNotAllowed) return fail('token-invalid', 'the token is not signed with the algorithm this deployment uses');
