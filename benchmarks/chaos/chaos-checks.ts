@@ -10,6 +10,7 @@ import type { VerifyReport } from '../../voting/audit/audit-report.js';
 import { readTopicToEnd } from '../../voting/audit/read-topic.js';
 import { topicNames } from '../../voting/topics.js';
 import type { AnomalyName, CheckResult } from './chaos-report.js';
+import type { LiveSnapshot, LiveViewer } from './live-viewer.js';
 
 const EXAMPLES = 5;
 
@@ -62,7 +63,7 @@ export async function checkAcknowledged(driver: KafkaDriver, prefix: string, ack
   };
 }
 
-interface RecountJson {
+export interface RecountJson {
   readonly counts: Readonly<Record<string, number>>;
   readonly total: number;
 }
@@ -78,7 +79,7 @@ function parseJson<T>(what: string, out: { code: number | null; stdout: string; 
 const isCheck = (v: unknown): v is CheckResult => typeof v === 'object' && v !== null && 'anomalies' in v && 'detail' in v;
 
 /** The official recount, published; then the independent invariants and the log's verification. */
-export async function auditElection(cli: CliRunner, electionId: string, keyFile: string): Promise<CheckResult[]> {
+export async function auditElection(cli: CliRunner, electionId: string, keyFile: string): Promise<{ checks: CheckResult[]; official?: RecountJson }> {
   const checks: CheckResult[] = [];
   const recountOut = await cli(['audit', 'recount', '--election', electionId, '--publish', '--key-file', keyFile, '--json']);
   const recount = parseJson<RecountJson>(`audit recount ${electionId}`, recountOut);
@@ -133,7 +134,27 @@ export async function auditElection(cli: CliRunner, electionId: string, keyFile:
     });
     if (!isCheck(recount)) checks.push(compareLiveWithOfficial(electionId, ver.redis.counts, recount));
   }
-  return checks;
+  return { checks, ...(isCheck(recount) ? {} : { official: recount }) };
+}
+
+/**
+ * What a voter who watched the live page throughout finally sees, against the official recount.
+ * The feed sends a snapshot after each applied batch (at most every 250 ms), so the last one may
+ * trail Redis by a moment: it is waited for, up to `timeoutMs`.
+ */
+export async function checkLivePage(viewer: LiveViewer, electionId: string, official: RecountJson | undefined, timeoutMs: number): Promise<CheckResult> {
+  const name = `live page = official ${electionId}`;
+  if (official === undefined) return { name, ok: false, detail: 'no official result to compare with', anomalies: { 'recount-mismatch': 1 } };
+  const same = (s: LiveSnapshot): boolean => s.total === official.total && Object.entries(official.counts).every(([c, n]) => (s.counts[c] ?? 0) === n);
+  const seen = await viewer.until(electionId, same, timeoutMs);
+  const ok = seen !== undefined && same(seen);
+  return {
+    name,
+    ok,
+    detail: `last snapshot total ${seen?.total ?? 'none'}, official ${official.total}; ${viewer.connections} SSE streams opened in all (reconnects after feed kills)`,
+    anomalies: ok ? {} : { 'recount-mismatch': 1 },
+    ...(ok ? {} : { examples: [`live ${JSON.stringify(seen?.counts ?? null)}`, `official ${JSON.stringify(official.counts)}`] }),
+  };
 }
 
 /** The live count (Redis, what the feed shows) against the official recount, candidate by candidate. */

@@ -25,11 +25,12 @@ import { produceRecords } from '../bench-input.js';
 import { BenchmarkError } from '../errors.js';
 import { startGenerators } from '../run/generators.js';
 import { electionIds, planElections, VotePlan, type VotePlanOptions } from '../run/vote-plan.js';
-import { auditElection, checkAcknowledged, cliRunner } from './chaos-checks.js';
+import { auditElection, checkAcknowledged, checkLivePage, cliRunner } from './chaos-checks.js';
 import { ChaosPipeline } from './chaos-pipeline.js';
 import { sumAnomalies, type ChaosReport, type CheckResult } from './chaos-report.js';
 import { applicableFaults, faultSchedule, type FaultKind } from './fault-schedule.js';
 import { injectFault, type FaultRecord, type FaultTimings, type StackControl } from './faults.js';
+import { LiveViewer } from './live-viewer.js';
 
 export interface ChaosOptions {
   readonly quick: boolean;
@@ -62,9 +63,9 @@ const RECOVERY_MS: Record<FaultKind, number> = {
   'kafka-outage': 20_000,
   'kill-redis-master': 3000,
   'redis-restart-lose-data': 2000,
-  'restart-dynamodb': 5000,
-  'kill-gateway': 2000,
-  'kill-feed': 2000,
+  'restart-dynamodb': 15_000,
+  'kill-gateway': 3000,
+  'kill-feed': 12_000,
 };
 
 function downtimeMs(kind: FaultKind, t: FaultTimings): number {
@@ -132,12 +133,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       if (Number(line.level ?? 0) >= 50) log.warn({ process: name, line }, 'chaos: a process logged an error');
     },
   });
+  let viewer: LiveViewer | undefined;
   try {
     const kinds = o.kinds ?? applicableFaults({ kafkaBrokers: o.kafkaBrokers, redisCluster: o.redisCluster });
     const schedule = faultSchedule({ seed: o.seed, kinds, repeat: o.repeat, minPauseMs: 3000, maxPauseMs: o.quick ? 6000 : 12_000 });
     const faultsMs = schedule.reduce((sum, f) => sum + f.pauseMs + downtimeMs(f.kind, o.timings) + RECOVERY_MS[f.kind], 0);
     // The load outlasts the faults by a tail, so votes also arrive after the last heal.
-    const durationS = Math.ceil(faultsMs / 1000) + 15;
+    const durationS = Math.ceil(faultsMs / 1000) + 20;
     const planOptions: VotePlanOptions = { runId, rate: o.rate, durationS, warmupS: 0, voters: Math.ceil(o.rate * durationS), dupRatio: 0.1, elections: 2, candidates: 4, regions: 3, seed: o.seed };
     const plan = new VotePlan(planOptions);
     const elections = planElections(planOptions, Date.now());
@@ -154,6 +156,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const keyFile = join(workDir, 'keys', 'signing.key');
 
     await pipeline.start();
+    viewer = new LiveViewer(pipeline.feedUrl, electionIds(planOptions));
     log.info({ prefix, gateway: pipeline.gatewayUrl, feed: pipeline.feedUrl, workers: pipeline.workers, votes: plan.total, durationS, faults: schedule.map((f) => f.kind) }, 'chaos: pipeline ready, load starting');
 
     const startAt = Date.now() + 2000;
@@ -200,7 +203,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       },
       await checkAcknowledged(driver, prefix, acknowledged),
     ];
-    for (const electionId of electionIds(planOptions)) checks.push(...(await auditElection(cli, electionId, keyFile)));
+    for (const electionId of electionIds(planOptions)) {
+      const audit = await auditElection(cli, electionId, keyFile);
+      checks.push(...audit.checks, await checkLivePage(viewer, electionId, audit.official, 30_000));
+    }
+    viewer.stop();
     checks.push({
       name: 'no process crashed',
       ok: pipeline.crashes.length === 0,
@@ -224,6 +231,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       anomalies,
     };
   } finally {
+    viewer?.stop();
     await pipeline.stopAll();
     rmSync(workDir, { recursive: true, force: true });
     if (!o.keepStack) {
