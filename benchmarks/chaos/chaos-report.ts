@@ -56,6 +56,8 @@ export interface ChaosReport {
   readonly faults: readonly FaultRecord[];
   readonly crashes: ReadonlyArray<{ readonly name: string; readonly pid: number; readonly code: number | null; readonly atMs: number }>;
   readonly drainS: number;
+  /** Workers' recoveries as they logged them: fenced (a zombie's or a revoked generation's transaction), and any other failure. */
+  readonly recoveries: { readonly fenced: number; readonly other: number };
   readonly checks: readonly CheckResult[];
   readonly anomalies: Readonly<Record<AnomalyName, number>>;
 }
@@ -85,6 +87,7 @@ export function formatChaosReport(r: ChaosReport): string {
     lines.push('', 'unexpected exits:');
     for (const c of r.crashes) lines.push(`  ${seconds(c.atMs)}  ${c.name} (pid ${c.pid}) exited with code ${c.code}`);
   }
+  lines.push('', `workers recovered ${r.recoveries.fenced} times from a fenced transaction and ${r.recoveries.other} times from other failures`);
   lines.push('', `drained in ${r.drainS.toFixed(1)} s; checks:`);
   const nameWidth = Math.max(...r.checks.map((c) => c.name.length));
   for (const c of r.checks) {

@@ -120,6 +120,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const env = { KAFKA_BROKERS: brokers, REDIS_URL: redis, DYNAMODB_ENDPOINT: dynamodbEndpoint, VOTESTREAM_TOPIC_PREFIX: prefix };
   const cli = cliRunner(cliPath(), env);
   const tokenSecret = randomBytes(32).toString('base64url');
+  const recoveries = { fenced: 0, other: 0 };
   const pipeline = new ChaosPipeline({
     brokers,
     redis,
@@ -130,6 +131,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     workers: o.workers,
     readyTimeoutMs: 180_000,
     onLog: (name, line) => {
+      // The runtime's own account of each recovery: evidence that the faults hit the commit path.
+      if (line.msg === 'transaction fenced; recovering') recoveries.fenced++;
+      else if (line.msg === 'failure; recovering from committed state') recoveries.other++;
       if (Number(line.level ?? 0) >= 50) log.warn({ process: name, line }, 'chaos: a process logged an error');
     },
   });
@@ -227,6 +231,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       faults,
       crashes: pipeline.crashes.map((c) => ({ name: c.name, pid: c.pid, code: c.code, atMs: c.at - startAt })),
       drainS,
+      recoveries,
       checks,
       anomalies,
     };

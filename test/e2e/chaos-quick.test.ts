@@ -35,6 +35,8 @@ describe('votestream chaos --quick', () => {
     expect(report.load.acknowledged).toBeGreaterThan(0);
     expect(report.load.acknowledged + report.load.failed).toBe(report.load.offered);
     expect(report.crashes).toEqual([]);
+    // The zombie, the kill and the outage reach the commit path: the workers say they recovered.
+    expect(report.recoveries.fenced + report.recoveries.other).toBeGreaterThan(0);
   });
 
   it('its acknowledged-votes check names a vote the gateway acknowledged that `votes` does not hold', async () => {

@@ -47,6 +47,7 @@ describe('chaos report', () => {
       faults: [{ kind: 'kill-worker', target: 'worker-1', injectedAtMs: 5000, healedAtMs: 8500, detail: 'kill -9 pid 1; restarted as pid 2 with its state dir' }],
       crashes: [],
       drainS: 12.5,
+      recoveries: { fenced: 3, other: 5 },
       checks,
       anomalies: sumAnomalies(checks),
     };
@@ -58,6 +59,7 @@ describe('chaos report', () => {
     expect(text).toContain('FAIL  acknowledged votes on `votes`  9 of 10');
     expect(text).toContain('          v-10');
     expect(text).toContain('anomalies: lost-write 4, duplicate 2, unexpected 0, miscount 0, broken-chain 0, recount-mismatch 0, inconsistent-offsets 0, crash 0');
+    expect(text).toContain('workers recovered 3 times from a fenced transaction and 5 times from other failures');
     expect(text).toContain('verdict: FAIL');
   });
 });
