@@ -6,7 +6,7 @@ export interface RawResponse {
   readonly status: number | undefined;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string;
-  /** The server closed the connection (after answering, or instead of it). */
+  /** The server closed the connection. Only telling when there was no answer: a close just after one may land after this resolved. */
   readonly closed: boolean;
 }
 
