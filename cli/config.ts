@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from '../runtime/errors.js';
 import { STACK_DEFAULTS } from '../infra/stack-config.js';
+import { isRedisClusterUrl, parseRedisClusterUrl, REDIS_CLUSTER_SCHEME } from '../sinks/redis-client.js';
 
 /**
  * Service addresses and common settings, resolved flags > environment > config file > defaults
@@ -19,6 +20,23 @@ const url = (protocols: readonly string[]) =>
     }
   }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
 
+/**
+ * A single-node URL (`redis:`, `rediss:`), or a Redis Cluster's seed nodes
+ * (`redis+cluster://host:port[,host:port...]`, sinks/redis-client.ts), checked as the client reads them.
+ */
+const redisAddress = z.string().superRefine((s, ctx) => {
+  if (isRedisClusterUrl(s)) {
+    try {
+      parseRedisClusterUrl(s);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    }
+    return;
+  }
+  const single = url(['redis:', 'rediss:']).safeParse(s);
+  if (!single.success) ctx.addIssue({ code: 'custom', message: `must be a URL starting with redis:// or rediss://, or ${REDIS_CLUSTER_SCHEME}//host:port[,host:port...]` });
+});
+
 const hostPortList = z
   .string()
   .regex(/^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/, 'must be host:port[,host:port...]');
@@ -26,7 +44,7 @@ const hostPortList = z
 export const configSchema = z
   .object({
     brokers: hostPortList,
-    redis: url(['redis:', 'rediss:']),
+    redis: redisAddress,
     dynamodbEndpoint: url(['http:', 'https:']),
     logLevel: z.enum(LOG_LEVELS),
     topicPrefix: z.string().regex(/^[A-Za-z0-9._-]*$/, 'may hold only letters, digits, ".", "_" and "-"'),

@@ -5,16 +5,16 @@
  * queued command fails after a few reconnect attempts instead of waiting forever: the sink's own
  * retry loop then owns the wait, so it can count retries, log, and stop when the sink is closed.
  */
-import { Redis, type RedisOptions } from 'ioredis';
 import { InfrastructureError } from '../runtime/errors.js';
+import { createRedisClient, type RedisClient, type RedisClientOptions } from './redis-client.js';
 
 /** Reconnect delay: exponential from 50 ms, capped at 1 s, plus jitter so many tasks do not sync up. */
 export function reconnectDelay(times: number): number {
   return Math.min(50 * 2 ** Math.min(times, 5), 1_000) + Math.floor(Math.random() * 50);
 }
 
-export function createSinkRedisClient(url: string, overrides: RedisOptions = {}): Redis {
-  return new Redis(url, {
+export function createSinkRedisClient(url: string, overrides: RedisClientOptions = {}): RedisClient {
+  return createRedisClient(url, {
     retryStrategy: reconnectDelay,
     maxRetriesPerRequest: 2,
     // Commands sent while connecting wait in the offline queue (bounded by maxRetriesPerRequest).

@@ -2,17 +2,18 @@
  * The live vote counts (DESIGN section 3) as a configuration of the generic fenced Redis counter
  * sink: the group is the election, a vote adds 1 to its candidate in `vs:{E}:counts` and, with a
  * region, 1 to `region:candidate` in `vs:{E}:regions`; `_total` counts the votes; the fence is
- * `vs:{E}:offsets`, the watermark `vs:watermarks`, and each applied batch is announced on
+ * `vs:{E}:offsets`, the watermark `vs:watermarks` (on a Redis Cluster `vs:{E}:watermarks` and
+ * `vs:{partition:P}:counted`), and each applied batch is announced on
  * `vs:{E}:updates` with the candidate deltas.
  */
-import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../runtime/logger.js';
 import type { FieldIncrement } from '../sinks/count-deltas.js';
 import { RedisCountSink, type RedisCountLayout } from '../sinks/redis-count-sink.js';
+import type { RedisClient } from '../sinks/redis-client.js';
 import type { BackoffOptions } from '../sinks/retry.js';
 import type { SinkRecord } from '../sinks/sink.js';
-import { countsKey, offsetsKey, regionField, regionsKey, TOTAL_FIELD, updatesChannel, watermarksKey } from './redis-keys.js';
+import { countProgressKey, countsKey, electionWatermarksKey, offsetsKey, regionField, regionsKey, TOTAL_FIELD, updatesChannel, watermarksKey } from './redis-keys.js';
 import type { AcceptedVote } from './vote.js';
 
 const COUNTS = 'counts';
@@ -35,12 +36,13 @@ export function voteCountLayout(prefix = ''): RedisCountLayout<string, AcceptedV
     watermarkKey: watermarksKey(prefix),
     recordCount: { hash: COUNTS, field: TOTAL_FIELD },
     publish: { channel: (electionId) => updatesChannel(electionId, prefix), groupField: 'electionId', recordsField: 'votes', deltasOf: COUNTS, deltasField: 'counts' },
+    cluster: { groupWatermarkKey: (electionId) => electionWatermarksKey(electionId, prefix), progressKey: (partition) => countProgressKey(partition, prefix) },
   };
 }
 
 export interface VoteCountSinkOptions {
   /** A URL (the sink opens and closes its own connection) or a client the caller owns and closes. */
-  readonly redis: string | Redis;
+  readonly redis: string | RedisClient;
   /** The deployment prefix in front of every key and channel (DESIGN section 3). Default none. */
   readonly prefix?: string;
   readonly registry?: Registry;

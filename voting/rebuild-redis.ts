@@ -10,7 +10,7 @@
  * the MULTI would be overwritten, and re-applied only if its records are replayed.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../sinks/redis-client.js';
 import { InfrastructureError } from '../runtime/errors.js';
 import { forEachBounded } from '../sinks/bounded-parallel.js';
 import { readChain } from './vote-chain.js';
@@ -20,7 +20,7 @@ export { readChain, chainItems, type ChainContents } from './vote-chain.js';
 
 export interface RebuildRedisOptions {
   readonly dynamodb: DynamoDBClient;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** The `votestream-votes` table. */
   readonly tableName: string;
   readonly electionId: string;

@@ -33,12 +33,35 @@ export function updatesChannel(electionId: string, prefix = ''): string {
 }
 
 /**
+ * `vs:{E}:watermarks` hash, Redis Cluster only: `<partition>` -> the highest `votes-accepted` offset
+ * of that partition whose effects on election E the count sink applied (or skipped as already
+ * applied). Moved by the count script atomically with E's counts and fences, in E's slot: the
+ * cluster's stand-in for `vs:watermarks`, which one script could not touch together with several
+ * elections (sinks/redis-count-progress.ts).
+ */
+export function electionWatermarksKey(electionId: string, prefix = ''): string {
+  return `${prefix}vs:{${electionId}}:watermarks`;
+}
+
+/**
+ * `vs:{partition:P}:counted` hash, Redis Cluster only: how far the count sink applied `votes-accepted`
+ * partition P on every election (`through`), and each election's watermark then (`g:<E>`), written
+ * after every batch (sinks/redis-count-progress.ts). One per partition, so the partitions' writes
+ * spread over the cluster; the tag holds a `:`, which no election id does, so it never shares an
+ * election's name.
+ */
+export function countProgressKey(partition: number, prefix = ''): string {
+  return `${prefix}vs:{partition:${partition}}:counted`;
+}
+
+/**
  * `vs:watermarks` hash: `<partition>` -> the highest `votes-accepted` offset of that partition whose
  * effects (on every election) the count sink applied, or skipped as already applied. Moved by the
  * count script in the same atomic call as the counts, only upwards. It is how the count sink knows
  * that Redis lost state (the watermark it last saw is gone or lower) and how far to replay
  * (`SinkProgress.appliedThrough`). Not hash-tagged: the script touches it together with several
- * elections' keys, which a Redis Cluster would refuse (cross-slot); single-node Redis only.
+ * elections' keys, which a Redis Cluster would refuse (cross-slot); single-node Redis only (a cluster
+ * keeps `vs:{E}:watermarks` and `vs:{partition:P}:counted` instead).
  */
 export function watermarksKey(prefix = ''): string {
   return `${prefix}vs:watermarks`;

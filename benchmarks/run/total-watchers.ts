@@ -4,7 +4,7 @@
  * as the live page would hold). Each keeps a trace of the summed total for the latency matcher.
  */
 import { request, type IncomingMessage } from 'node:http';
-import { Redis } from 'ioredis';
+import { createRedisClient, isRedisCluster } from '../../sinks/redis-client.js';
 import { countsKey, TOTAL_FIELD } from '../../voting/redis-keys.js';
 import { onSseData } from '../sse-data.js';
 import { TotalTrace } from './arrival-latency.js';
@@ -15,7 +15,7 @@ export interface TotalWatcher {
 }
 
 export function watchRedisTotals(o: { redisUrl: string; prefix: string; electionIds: readonly string[]; intervalMs?: number }): TotalWatcher {
-  const redis = new Redis(o.redisUrl, { maxRetriesPerRequest: 1 });
+  const redis = createRedisClient(o.redisUrl, { maxRetriesPerRequest: 1 });
   redis.on('error', () => undefined);
   const trace = new TotalTrace();
   const keys = o.electionIds.map((e) => countsKey(e, o.prefix));
@@ -23,11 +23,10 @@ export function watchRedisTotals(o: { redisUrl: string; prefix: string; election
   const loop = (async () => {
     while (!stopped) {
       try {
-        const pipeline = redis.pipeline();
-        for (const k of keys) pipeline.hget(k, TOTAL_FIELD);
-        const replies = (await pipeline.exec()) ?? [];
+        // A cluster refuses a pipeline across slots (each election has its own): one HGET each there.
+        const totals: unknown[] = isRedisCluster(redis) ? await Promise.all(keys.map((k) => redis.hget(k, TOTAL_FIELD))) : ((await keys.reduce((p, k) => p.hget(k, TOTAL_FIELD), redis.pipeline()).exec()) ?? []).map(([, v]) => v);
         const at = Date.now();
-        trace.observe(at, replies.reduce((n, [, v]) => n + Number(v ?? 0), 0));
+        trace.observe(at, totals.reduce<number>((n, v) => n + Number(v ?? 0), 0));
       } catch {
         // Redis down for a moment: the trace has a gap, which the latency shows.
       }

@@ -8,8 +8,8 @@ import { dynamoClient } from '../../infra/dynamo-client.js';
 import { stackConfig } from '../../infra/stack-config.js';
 import { stackUp, stopServices, type ServiceName, type ServiceUpResult } from '../../infra/stack.js';
 import { stackToStop } from '../../infra/stack-to-stop.js';
-import { Redis } from 'ioredis';
 import { PlatformaticKafkaDriver } from '../../runtime/kafka/platformatic-driver.js';
+import { createRedisClient } from '../../sinks/redis-client.js';
 import { provisionVoting } from '../../voting/provision.js';
 import { countsKey, TOTAL_FIELD } from '../../voting/redis-keys.js';
 import { createMetricsRegistry } from '../../runtime/metrics.js';
@@ -284,7 +284,7 @@ async function demoElection(admin: ElectionAdmin): Promise<Election> {
 
 /** Every 5 s, one line of live totals per election from the Redis read model; returns its stop. */
 function printTotals(url: string, elections: readonly string[], prefix: string): () => Promise<void> {
-  const redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 1 });
+  const redis = createRedisClient(url, { lazyConnect: false, maxRetriesPerRequest: 1 });
   redis.on('error', () => undefined);
   const timer = setInterval(() => {
     void Promise.all(elections.map((e) => redis.hgetall(countsKey(e, prefix))))

@@ -1,5 +1,5 @@
 /** What Redis holds for one election (DESIGN section 3 keys), in HGETALL shape. */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../sinks/redis-client.js';
 import { countsKey, offsetsKey, regionsKey } from '../../voting/redis-keys.js';
 
 export interface RedisSnapshot {
@@ -9,7 +9,7 @@ export interface RedisSnapshot {
 }
 
 /** `keyPrefix`: the deployment's prefix in front of every key (DESIGN section 3). */
-export async function redisSnapshot(redis: Redis, electionId: string, keyPrefix = ''): Promise<RedisSnapshot> {
+export async function redisSnapshot(redis: RedisClient, electionId: string, keyPrefix = ''): Promise<RedisSnapshot> {
   const [counts, regions, offsets] = await Promise.all([
     redis.hgetall(keyPrefix + countsKey(electionId)),
     redis.hgetall(keyPrefix + regionsKey(electionId)),

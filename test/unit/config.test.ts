@@ -31,12 +31,32 @@ describe('resolveConfig', () => {
     expect(c.sources).toEqual({ brokers: 'flag', redis: 'env', dynamodbEndpoint: 'default', logLevel: 'file', topicPrefix: 'default' });
   });
 
+  it('takes a Redis Cluster as redis+cluster:// seed nodes, and says what is wrong with a bad one', () => {
+    const url = 'redis+cluster://127.0.0.1:16379,127.0.0.1:16380,127.0.0.1:16381';
+    expect(resolveConfig({ redis: url }, { env: {} }).redis).toBe(url);
+    expect(resolveConfig({}, { env: { REDIS_URL: 'redis+cluster://:secret@redis-a:7000/' } }).redis).toBe('redis+cluster://:secret@redis-a:7000/');
+    for (const [bad, seed] of [
+      ['redis+cluster://', ''],
+      ['redis+cluster://127.0.0.1', '127.0.0.1'],
+      ['redis+cluster://127.0.0.1:16379,', ''],
+      ['redis+cluster://127.0.0.1:16379,h:99999', 'h:99999'],
+      ['redis+cluster://127.0.0.1:16379/0', '127.0.0.1:16379/0'],
+    ]) {
+      expect(() => resolveConfig({ redis: bad }, { env: {} })).toThrow(
+        new ConfigError(
+          'invalid configuration:\n' +
+            `  - --redis: Redis Cluster seed ${JSON.stringify(seed)} is not host:port (expected redis+cluster://host:port[,host:port...]) (got ${JSON.stringify(bad)})`,
+        ),
+      );
+    }
+  });
+
   it('names the offending flag, variable or file key', () => {
     expect(() => resolveConfig({ brokers: 'nope' }, { env: { REDIS_URL: 'http://x' } })).toThrow(
       new ConfigError(
         'invalid configuration:\n' +
           '  - --brokers: must be host:port[,host:port...] (got "nope")\n' +
-          '  - REDIS_URL: must be a URL starting with redis:// or rediss:// (got "http://x")',
+          '  - REDIS_URL: must be a URL starting with redis:// or rediss://, or redis+cluster://host:port[,host:port...] (got "http://x")',
       ),
     );
     const configFile = file({ logLevel: 'loud' });

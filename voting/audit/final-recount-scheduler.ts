@@ -24,7 +24,7 @@
  * vote log that does not verify, ends the work on an election (logged as an error).
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../sinks/redis-client.js';
 import type { Registry } from 'prom-client';
 import type { KafkaDriver } from '../../runtime/kafka/driver.js';
 import type { Logger } from '../../runtime/logger.js';
@@ -45,7 +45,7 @@ export interface FinalRecountOptions {
   readonly dynamodb: DynamoDBClient;
   /** The `votestream-votes` table. */
   readonly table: string;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** Topic and Redis key prefix of the deployment (DESIGN section 3). */
   readonly prefix: string;
   readonly signer: NoteSigner;

@@ -3,10 +3,10 @@
  * its own Kafka driver, DynamoDB client and Redis connection, all closed with it. None of them
  * is needed to start: an outage only delays the scheduler (it retries), never fails the worker.
  */
-import { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { dynamoClient } from '../../infra/dynamo-client.js';
 import { PlatformaticKafkaDriver } from '../../runtime/kafka/platformatic-driver.js';
+import { createRedisClient } from '../../sinks/redis-client.js';
 import type { Logger } from '../../runtime/logger.js';
 import { tableNames } from '../topics.js';
 import { FinalRecountScheduler } from './final-recount-scheduler.js';
@@ -32,7 +32,7 @@ export interface FinalRecountService {
 export function startFinalRecountService(o: FinalRecountServiceOptions): FinalRecountService {
   const driver = new PlatformaticKafkaDriver({ brokers: o.brokers, clientId: 'votestream-audit' });
   const dynamodb = dynamoClient(o.dynamodbEndpoint);
-  const redis = new Redis(o.redis, { maxRetriesPerRequest: 3, retryStrategy: (times) => Math.min(200 * times, 5_000), connectionName: 'votestream-final-recount' });
+  const redis = createRedisClient(o.redis, { maxRetriesPerRequest: 3, retryStrategy: (times) => Math.min(200 * times, 5_000), connectionName: 'votestream-final-recount' });
   let lastRedisError = 0;
   redis.on('error', (err: Error) => {
     if (Date.now() - lastRedisError < 10_000) return;

@@ -8,7 +8,7 @@
  * the stored item; any other result for the election is refused with OfficialConflictError.
  */
 import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../sinks/redis-client.js';
 import { z } from 'zod';
 import { InfrastructureError, VotestreamError } from '../../runtime/errors.js';
 import type { VotingErrorCode } from '../error-codes.js';
@@ -64,7 +64,7 @@ function substance(r: OfficialResult): string {
 export interface PublishOptions {
   readonly dynamodb: DynamoDBClient;
   readonly table: string;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** The deployment's Redis key prefix (DESIGN section 3). */
   readonly prefix: string;
   readonly result: OfficialResult;
@@ -120,7 +120,7 @@ export async function publishOfficial(o: PublishOptions): Promise<Published> {
 }
 
 /** `vs:{E}:official` replaced in one MULTI (candidate -> count, `_total`, `_verifiedAt`, `_root`, `_checkpoint`), then the update message. */
-async function writeOfficialToRedis(redis: Redis, prefix: string, r: OfficialResult): Promise<void> {
+async function writeOfficialToRedis(redis: RedisClient, prefix: string, r: OfficialResult): Promise<void> {
   const key = officialKey(r.electionId, prefix);
   const fields: Record<string, string> = { ...Object.fromEntries(Object.entries(r.counts).map(([c, n]) => [c, String(n)])) };
   fields[TOTAL_FIELD] = String(r.total);

@@ -1,5 +1,5 @@
 /** What Redis holds for one election (DESIGN section 3 keys, with the deployment prefix), as numbers. */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../sinks/redis-client.js';
 import { countsKey, officialKey, regionsKey } from '../redis-keys.js';
 import { readFailure } from './read-failure.js';
 
@@ -16,7 +16,7 @@ function numbers(hash: Record<string, string>): Record<string, number> {
   return Object.fromEntries(Object.entries(hash).map(([k, v]) => [k, Number(v)]));
 }
 
-export async function readRedisCounts(redis: Redis, electionId: string, prefix: string): Promise<RedisCounts> {
+export async function readRedisCounts(redis: RedisClient, electionId: string, prefix: string): Promise<RedisCounts> {
   try {
     const [counts, regions, official] = await Promise.all([
       redis.hgetall(countsKey(electionId, prefix)),

@@ -9,7 +9,7 @@
  * shows up as counts and voteIds that differ, which is what they are at that moment.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../sinks/redis-client.js';
 import type { KafkaDriver } from '../../runtime/kafka/driver.js';
 import { decideVote } from '../decide.js';
 import { versionAt, type ElectionHistory } from '../election.js';
@@ -27,7 +27,7 @@ import { duplicateVoters, missingFrom } from './verify-voters.js';
 export interface AuditSources {
   readonly dynamodb: DynamoDBClient;
   readonly driver: KafkaDriver;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** The deployment prefix of topics, tables and Redis keys (DESIGN section 3). */
   readonly prefix: string;
   /** The partition count of `votes-accepted`: chains 0..partitions-1. */

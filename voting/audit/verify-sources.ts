@@ -6,10 +6,10 @@
  * same way.
  */
 import { DescribeTableCommand, ResourceNotFoundException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { Redis } from 'ioredis';
 import { dynamoClient } from '../../infra/dynamo-client.js';
-import { dynamodbHealthy, kafkaHealthy, redisHealthy } from '../../infra/health.js';
+import { dynamodbHealthy, kafkaHealthy } from '../../infra/health.js';
 import { ConfigError, ServiceUnavailableError } from '../../runtime/errors.js';
+import { createRedisClient, redisAnswers, type RedisClient } from '../../sinks/redis-client.js';
 import type { KafkaDriver } from '../../runtime/kafka/driver.js';
 import { PlatformaticKafkaDriver } from '../../runtime/kafka/platformatic-driver.js';
 import type { Logger } from '../../runtime/logger.js';
@@ -34,7 +34,7 @@ export async function requireServices(services: { readonly brokers?: string; rea
   const { brokers, redis, dynamodbEndpoint } = services;
   const checks: [string | undefined, string, (address: string, timeoutMs: number) => Promise<boolean>][] = [
     [brokers, 'Kafka', kafkaHealthy],
-    [redis, 'Redis', redisHealthy],
+    [redis, 'Redis', redisAnswers],
     [dynamodbEndpoint, 'DynamoDB', dynamodbHealthy],
   ];
   const answers = await Promise.all(checks.map(async ([address, name, healthy]) => (address === undefined || (await healthy(address, HEALTH_TIMEOUT_MS)) ? [] : [`${name} at ${address}`])));
@@ -43,13 +43,13 @@ export async function requireServices(services: { readonly brokers?: string; rea
 }
 
 /** A command's Redis client: bounded retries, so a command fails rather than hang when Redis goes away half-way. */
-export function commandRedis(url: string, connectionName: string, log: Logger): Redis {
-  const redis = new Redis(url, { maxRetriesPerRequest: 3, retryStrategy: (times) => (times > 10 ? null : 200), connectionName });
+export function commandRedis(url: string, connectionName: string, log: Logger): RedisClient {
+  const redis = createRedisClient(url, { maxRetriesPerRequest: 3, retryStrategy: (times) => (times > 10 ? null : 200), connectionName });
   redis.on('error', (err: unknown) => log.debug({ err }, `${connectionName}: Redis connection error`));
   return redis;
 }
 
-export async function closeCommandRedis(redis: Redis): Promise<void> {
+export async function closeCommandRedis(redis: RedisClient): Promise<void> {
   if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
   else redis.disconnect();
 }

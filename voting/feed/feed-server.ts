@@ -1,5 +1,5 @@
 import uWS from 'uWebSockets.js';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../sinks/redis-client.js';
 import type { Registry } from 'prom-client';
 import { ServiceUnavailableError } from '../../runtime/errors.js';
 import type { Logger } from '../../runtime/logger.js';
@@ -33,7 +33,7 @@ export interface FeedServerOptions {
   readonly logger: Logger;
   readonly registry: Registry;
   readonly elections: ElectionSource;
-  readonly reader: Redis;
+  readonly reader: RedisClient;
   readonly updates: UpdatesSubscriber;
   readonly pageFiles: ReadonlyMap<string, PageFile>;
   readonly gatewayUrl: string | undefined;

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { ConfigError, ServiceUnavailableError } from '../../runtime/errors.js';
 import type { KafkaDriver } from '../../runtime/kafka/driver.js';
 import type { Logger } from '../../runtime/logger.js';
+import { createRedisClient } from '../../sinks/redis-client.js';
 import { ElectionView } from '../gateway/election-view.js';
 import type { ElectionSource } from './election-source.js';
 import { FeedServer, type DemoToken } from './feed-server.js';
@@ -112,7 +112,7 @@ export async function startFeed(o: StartFeedOptions): Promise<RunningFeed> {
   const dynamodb = config.dynamodbEndpoint === undefined ? undefined : dynamoClient(config.dynamodbEndpoint);
   const receipts = new FeedReceipts({ dynamodb, table: config.votesTable ?? tableNames(config.prefix).votes, vkey, logger: o.logger });
   const view = o.elections === undefined ? new ElectionView({ driver: o.driver, logger: o.logger, prefix: config.prefix, ...(o.nowMs === undefined ? {} : { nowMs: o.nowMs }) }) : undefined;
-  const reader = new Redis(config.redis, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(100 * times, 2_000) });
+  const reader = createRedisClient(config.redis, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(100 * times, 2_000) });
   let lastReaderError = 0;
   reader.on('error', (error: Error) => {
     if (Date.now() - lastReaderError < 5_000) return;

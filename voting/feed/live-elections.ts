@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../sinks/redis-client.js';
 import { ServiceUnavailableError } from '../../runtime/errors.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { FeedMetrics } from './feed-metrics.js';
@@ -12,7 +12,7 @@ export interface SerializedSnapshot {
 }
 
 export interface LiveElectionsOptions {
-  readonly reader: Redis;
+  readonly reader: RedisClient;
   readonly updates: UpdatesSubscriber;
   readonly prefix: string;
   /** At most one snapshot per election per interval. */

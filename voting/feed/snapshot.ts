@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../sinks/redis-client.js';
 import { CHECKPOINT_FIELD, countsKey, officialKey, regionsKey, ROOT_FIELD, TOTAL_FIELD, VERIFIED_AT_FIELD } from '../redis-keys.js';
 
 /** The audited result as the snapshot carries it; each field only when the official hash has it. */
@@ -36,7 +36,7 @@ export interface ElectionHashes {
  * Reads the three hashes in one MULTI: the count script applies a batch to counts and regions
  * atomically, so reading them apart could show a total that does not add up.
  */
-export async function readElectionHashes(redis: Redis, electionId: string, prefix: string): Promise<ElectionHashes> {
+export async function readElectionHashes(redis: RedisClient, electionId: string, prefix: string): Promise<ElectionHashes> {
   const replies = await redis.multi().hgetall(countsKey(electionId, prefix)).hgetall(regionsKey(electionId, prefix)).hgetall(officialKey(electionId, prefix)).exec();
   const hash = (i: number): Record<string, string> => {
     const [error, value] = replies?.[i] ?? [null, {}];

@@ -1,5 +1,5 @@
-import { Redis } from 'ioredis';
 import type { Logger } from '../../runtime/logger.js';
+import { createRedisClient, type RedisClient } from '../../sinks/redis-client.js';
 import { updatesChannel } from '../redis-keys.js';
 
 export interface UpdatesSubscriberOptions {
@@ -14,10 +14,15 @@ type UpdateHandler = (electionId: string, receivedAt: number) => void;
  * The feed's one subscriber connection (pub/sub mode takes a connection for itself): a channel per
  * election in demand, `vs:{E}:updates`. ioredis reconnects and resubscribes by itself; updates
  * published while it was away are lost, hence `onResubscribed`, after which the feed rereads.
+ *
+ * On a Redis Cluster the same classic SUBSCRIBE works: the count script's PUBLISH is broadcast to
+ * every node, so one subscriber connection, on whichever node ioredis picks, hears every election.
+ * Sharded pub/sub (SSUBSCRIBE, Redis 7) would need one connection per shard and a different
+ * publish in the script; at a handful of masters the broadcast costs less than that.
  */
 export class UpdatesSubscriber {
   readonly #o: UpdatesSubscriberOptions;
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   /** channel -> electionId, for every election subscribed (or being subscribed). */
   readonly #channels = new Map<string, string>();
   #connectedOnce = false;
@@ -29,7 +34,7 @@ export class UpdatesSubscriber {
   constructor(options: UpdatesSubscriberOptions) {
     this.#o = options;
     // No retry limit per command: a SUBSCRIBE sent while Redis is away waits for it to come back.
-    this.#redis = new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: null, retryStrategy: (times) => Math.min(100 * times, 2_000) });
+    this.#redis = createRedisClient(options.url, { lazyConnect: true, maxRetriesPerRequest: null, retryStrategy: (times) => Math.min(100 * times, 2_000) });
     this.#redis.on('message', (channel: string) => {
       const electionId = this.#channels.get(channel);
       if (electionId !== undefined) this.#onUpdate(electionId, performance.now());
