@@ -1,4 +1,5 @@
 import { ServiceUnavailableError } from '../runtime/errors.js';
+import { waitKafkaCoordinators } from './kafka-coordinators.js';
 import type { LocalService, ServiceName } from './local-service.js';
 import { runningPid, stopProcess } from './managed-process.js';
 import { ensureRedisCluster, redisClusterOk } from './redis-cluster.js';
@@ -95,6 +96,7 @@ async function upService(config: StackConfig, service: ServiceName, options: Sta
   if (failures.length > 0) throw new ServiceUnavailableError(failures.join('\n'));
   const ups = settled.map((r) => (r as PromiseFulfilledResult<NodeUp>).value);
   if (service === 'redis' && config.layout.redisCluster) await ensureRedisCluster(config, log);
+  if (service === 'kafka' && nodes.length > 1) await waitKafkaCoordinators(kafkaAddress(config));
   const first = ups[0];
   return {
     action: ups.some((u) => u.action === 'started') ? 'started' : 'reused',

@@ -196,13 +196,14 @@ export class StreamsApp {
         const sub = this.#topology.subTopologies.find((s) => s.internalTopics.some((t) => s.sourceTopics.includes(t) && resolveTopic(appId, t, true) === topic));
         return explicit.get(topic) ?? (sub === undefined ? maxPartitions : partitionsOf.get(sub.id)!);
       };
+      // No replication factor: the cluster's rule (runtime/kafka/replication.ts), as for the application's topics.
       const required: TopicRequirement[] = [
         ...topics.changelogTopics.map(({ topic, store }) => {
           const sub = this.#topology.subTopologies.find((s) => s.stores.some((st) => st.name === store))!;
-          return { name: topic, partitions: partitionsOf.get(sub.id)!, replicationFactor: 1, configs: { 'cleanup.policy': 'compact' } };
+          return { name: topic, partitions: partitionsOf.get(sub.id)!, configs: { 'cleanup.policy': 'compact' } };
         }),
-        ...topics.repartitionTopics.map((name) => ({ name, partitions: readerPartitions(name), replicationFactor: 1, configs: {} })),
-        ...topics.deadLetterTopics.map((name) => ({ name, partitions: maxPartitions, replicationFactor: 1, configs: {} })),
+        ...topics.repartitionTopics.map((name) => ({ name, partitions: readerPartitions(name), configs: {} })),
+        ...topics.deadLetterTopics.map((name) => ({ name, partitions: maxPartitions, configs: {} })),
       ];
       const result = await admin.ensureTopics(required);
       if (result.created.length > 0) this.#log.info({ created: result.created }, 'internal topics created');

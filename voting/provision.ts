@@ -32,7 +32,8 @@ export interface ProvisionResult {
 /** Creates the voting system's topics (DESIGN section 3) and DynamoDB tables; idempotent. */
 export async function provisionVoting(options: ProvisionOptions): Promise<ProvisionResult> {
   const specs = topicSpecs({ prefix: options.prefix, partitions: options.partitions });
-  const ensured = await ensureTopics(options.brokers, specs);
+  // Replication from the cluster (runtime/kafka/replication.ts): three copies and min.insync.replicas=2 on three brokers.
+  const ensured = await ensureTopics(options.brokers, specs.map((s) => ({ name: s.name, partitions: s.partitions, configs: s.configs })));
   const topicsOf = topicNames(options.prefix);
   const migrated: string[] = [];
   // Topics made by an older init: elections was compacted, votes had no bound on future timestamps.

@@ -1,10 +1,15 @@
 import { Admin } from '@platformatic/kafka';
 import { VotestreamError } from '../errors.js';
+import { replicationFor } from './replication.js';
 
 export interface TopicRequirement {
   readonly name: string;
   readonly partitions: number;
-  readonly replicationFactor: number;
+  /**
+   * Omitted: the cluster's rule (replication.ts), from the brokers that answer when the topic is
+   * created, which also sets min.insync.replicas unless `configs` does.
+   */
+  readonly replicationFactor?: number;
   readonly configs: Readonly<Record<string, string>>;
 }
 
@@ -37,13 +42,15 @@ export async function ensureTopics(brokers: string, topics: readonly TopicRequir
         throw new TopicMismatchError(`existing topics do not match:\n  - ${list.join('\n  - ')}`);
       }
     }
+    const rule = missing.some((t) => t.replicationFactor === undefined) ? replicationFor((await admin.metadata({ topics: [], forceUpdate: true })).brokers.size) : undefined;
     for (const t of missing) {
+      const configs = rule !== undefined && t.replicationFactor === undefined ? { 'min.insync.replicas': String(rule.minInsyncReplicas), ...t.configs } : t.configs;
       try {
         await admin.createTopics({
           topics: [t.name],
           partitions: t.partitions,
-          replicas: t.replicationFactor,
-          configs: Object.entries(t.configs).map(([name, value]) => ({ name, value })),
+          replicas: t.replicationFactor ?? rule?.replicationFactor ?? 1,
+          configs: Object.entries(configs).map(([name, value]) => ({ name, value })),
         });
       } catch (err) {
         // Another process may have created it between listTopics and here: that is success.
