@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteTableCommand, GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../sinks/redis-client.js';
 import { expect } from 'vitest';
 import { generateVotes, sampleElections } from '../../voting/vote-generator.js';
 import { dynamoClient } from '../../infra/dynamo-client.js';
@@ -199,7 +200,7 @@ export function redisKeyPrefix(p: Pipeline): string {
  * Polls `_total` until it is exactly `total`. Fails at the deadline, and at once when it passes
  * `total` (that is a vote counted twice).
  */
-export async function waitForTotal(redis: Redis, electionId: string, total: number, timeoutMs = 90_000, keyPrefix = ''): Promise<void> {
+export async function waitForTotal(redis: RedisClient, electionId: string, total: number, timeoutMs = 90_000, keyPrefix = ''): Promise<void> {
   let seen = 0;
   await waitUntil(
     async () => {
@@ -272,7 +273,7 @@ export async function checkChains(p: Pipeline, electionId: string, expected: Exp
 }
 
 /** Redis counts and regions exactly as expected; returns the fences hash. */
-export async function checkRedis(redis: Redis, electionId: string, expected: Expected, keyPrefix = ''): Promise<Record<string, string>> {
+export async function checkRedis(redis: RedisClient, electionId: string, expected: Expected, keyPrefix = ''): Promise<Record<string, string>> {
   const now = await redisSnapshot(redis, electionId, keyPrefix);
   expect(now.counts, `Redis counts of ${electionId}`).toEqual(expected.counts);
   expect(now.regions, `Redis regions of ${electionId}`).toEqual(expected.regions);
@@ -280,7 +281,7 @@ export async function checkRedis(redis: Redis, electionId: string, expected: Exp
 }
 
 /** The full invariant for every election of the pipeline, after the workers have stopped. */
-export async function checkEverything(p: Pipeline, redis: Redis, set: VoteSet): Promise<void> {
+export async function checkEverything(p: Pipeline, redis: RedisClient, set: VoteSet): Promise<void> {
   for (const e of p.elections) {
     const expected = expectedFor(set, e.electionId);
     const redisFences = await checkRedis(redis, e.electionId, expected, redisKeyPrefix(p));

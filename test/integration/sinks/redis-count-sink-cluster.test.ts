@@ -1,0 +1,237 @@
+/**
+ * Issue 15, item 1 (client half): the count sink and the feed's subscriber on a real Redis Cluster
+ * (three masters, no replicas, AOF everysec, as `stack up --redis-cluster` runs it), private to this
+ * file because it wipes nodes. Elections are picked so they live on different masters.
+ */
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SinkStateLostError } from '../../../runtime/errors.js';
+import { createLogger } from '../../../runtime/logger.js';
+import { createRedisClient, type RedisClient } from '../../../sinks/redis-client.js';
+import { VoteCountSink } from '../../../voting/count-sink.js';
+import { UpdatesSubscriber } from '../../../voting/feed/updates-subscriber.js';
+import { countProgressKey, countsKey, electionWatermarksKey } from '../../../voting/redis-keys.js';
+import { waitUntil } from '../../support/poll.js';
+import { redisSnapshot } from '../../support/redis-snapshot.js';
+import { startOwnRedisCluster, type OwnRedisCluster } from '../../support/redis-cluster.js';
+import {
+  checkEverything,
+  expectedFor,
+  makeVotes,
+  produceVotes,
+  redisKeyPrefix,
+  runWorker,
+  setupPipeline,
+  stopWorkerCleanly,
+  waitForChains,
+  waitForTotal,
+  type Pipeline,
+} from '../../support/scenario.js';
+import { countModel, cut, voteStream, type VoteRecord } from './vote-stream.js';
+
+const PORT_OFFSET = 800;
+const PARTITIONS = 4;
+
+describe('RedisCountSink on a Redis Cluster', () => {
+  let cluster: OwnRedisCluster;
+  let redis: RedisClient;
+  /** Two elections per master, in node order: [n0, n0, n1, n1, n2, n2]. */
+  let elections: string[];
+  let nodeOfElection: Map<string, number>;
+
+  beforeAll(async () => {
+    cluster = await startOwnRedisCluster(PORT_OFFSET);
+    redis = createRedisClient(cluster.url);
+    nodeOfElection = new Map();
+    const perNode: string[][] = [[], [], []];
+    for (let i = 0; perNode.some((l) => l.length < 2); i++) {
+      const e = `e${i}`;
+      const node = await cluster.nodeOf(countsKey(e));
+      if (perNode[node].length < 2) {
+        perNode[node].push(e);
+        nodeOfElection.set(e, node);
+      }
+    }
+    elections = perNode.flat();
+  }, 120_000);
+  afterAll(async () => {
+    redis?.disconnect();
+    await cluster?.stop();
+  });
+  beforeEach(async () => {
+    for (const url of cluster.nodes) {
+      const node = createRedisClient(url);
+      await node.flushall();
+      node.disconnect();
+    }
+  });
+
+  const stream = () => voteStream({ elections, partitions: PARTITIONS, perPartition: 200, seed: 15 });
+  const top = (rs: readonly VoteRecord[]) => rs[rs.length - 1].offset;
+  const openSinks = async (registry = new Registry()) => {
+    const sinks = Array.from({ length: PARTITIONS }, () => new VoteCountSink({ redis: cluster.url, registry }));
+    const progress = await Promise.all(sinks.map((s, p) => s.open({ taskId: `count-${p}`, partition: p })));
+    return { sinks, appliedThrough: progress.map((p) => p.appliedThrough) };
+  };
+  const writeAll = async (sinks: VoteCountSink[], batches: VoteRecord[][][]) => {
+    let applied = 0;
+    let fenced = 0;
+    await Promise.all(
+      batches.map(async (list, p) => {
+        for (const batch of list) {
+          const r = await sinks[p].writeBatch(batch);
+          applied += r.applied;
+          fenced += r.fenced;
+        }
+      }),
+    );
+    return { applied, fenced };
+  };
+  const expectExactly = async (records: readonly VoteRecord[]) => {
+    const model = countModel(records);
+    for (const e of elections) expect(await redisSnapshot(redis, e), `election ${e}`).toEqual(model.get(e));
+  };
+
+  it('counts elections on every master exactly once; replays are no-ops; a reopened sink resumes from its progress', async () => {
+    expect(new Set(nodeOfElection.values())).toEqual(new Set([0, 1, 2]));
+    const all = stream();
+    const first = all.map((rs) => rs.slice(0, 120));
+    let { sinks, appliedThrough } = await openSinks();
+    expect(appliedThrough).toEqual([null, null, null, null]);
+
+    const batchesA = first.map((rs) => cut(rs, [25]));
+    expect(await writeAll(sinks, batchesA)).toEqual({ applied: PARTITIONS * 120, fenced: 0 });
+    await expectExactly(first.flat());
+    // Each election's own watermark and each partition's progress, in their own slots.
+    for (let p = 0; p < PARTITIONS; p++) {
+      const progress = await redis.hgetall(countProgressKey(p));
+      expect(progress.through).toBe(String(top(first[p])));
+      for (const e of new Set(first[p].map((r) => r.value.electionId))) {
+        expect(Number(progress[`g:${e}`])).toBeGreaterThanOrEqual(Math.max(...first[p].filter((r) => r.value.electionId === e).map((r) => r.offset)));
+        expect(Number(await redis.hget(electionWatermarksKey(e), String(p)))).toBeGreaterThanOrEqual(Number(progress[`g:${e}`]));
+      }
+    }
+
+    // The same batches again: every record fenced, nothing changes.
+    for (let p = 0; p < PARTITIONS; p++) {
+      for (const batch of batchesA[p]) expect(await sinks[p].writeBatch(batch)).toEqual({ applied: 0, fenced: batch.length, retries: 0 });
+    }
+    await expectExactly(first.flat());
+    await Promise.all(sinks.map((s) => s.close()));
+
+    // A new sink per partition resumes from its progress; the rest, re-cut so the first batch
+    // straddles the fences (it starts 20 records before them), lands exactly once.
+    ({ sinks, appliedThrough } = await openSinks());
+    expect(appliedThrough).toEqual(first.map(top));
+    const rest = all.map((rs) => cut(rs.slice(100), [37]));
+    expect(await writeAll(sinks, rest)).toEqual({ applied: PARTITIONS * 80, fenced: PARTITIONS * 20 });
+    await expectExactly(all.flat());
+    expect((await Promise.all(sinks.map((s, p) => s.open({ taskId: `count-${p}`, partition: p })))).map((r) => r.appliedThrough)).toEqual(all.map(top));
+    await Promise.all(sinks.map((s) => s.close()));
+  });
+
+  it('a master restarted empty while the sinks were down: open reports nothing applied, and the replay restores exact counts', async () => {
+    const all = stream();
+    const first = all.map((rs) => rs.slice(0, 120));
+    let { sinks } = await openSinks();
+    await writeAll(sinks, first.map((rs) => cut(rs, [25])));
+    await Promise.all(sinks.map((s) => s.close()));
+
+    const victim = nodeOfElection.get(elections[2])!;
+    await cluster.restart(victim, { wipe: true });
+    for (const e of elections) {
+      if (nodeOfElection.get(e) === victim) expect(await redis.exists(countsKey(e))).toBe(0);
+    }
+
+    // Every partition has votes of an election on the wiped master at or below its progress, so
+    // none can be trusted beyond its beginning (or the progress itself lived on the wiped master).
+    let appliedThrough: (number | null)[];
+    ({ sinks, appliedThrough } = await openSinks());
+    expect(appliedThrough).toEqual([null, null, null, null]);
+    const replay = all.map((rs) => cut(rs, [25]));
+    const survivors = first.flat().filter((r) => nodeOfElection.get(r.value.electionId) !== victim).length;
+    expect(await writeAll(sinks, replay)).toEqual({ applied: PARTITIONS * 200 - survivors, fenced: survivors });
+    await expectExactly(all.flat());
+    await Promise.all(sinks.map((s) => s.close()));
+  });
+
+  it('a master restarted empty under running sinks: the next write of its elections throws SinkStateLostError, and the reopened replay restores exact counts', async () => {
+    const all = stream();
+    const first = all.map((rs) => rs.slice(0, 120));
+    let { sinks } = await openSinks();
+    await writeAll(sinks, first.map((rs) => cut(rs, [25])));
+
+    const victim = nodeOfElection.get(elections[4])!;
+    await cluster.restart(victim, { wipe: true });
+
+    // The next batch of each partition holds votes of the wiped master's elections.
+    const next = all.map((rs) => rs.slice(120, 145));
+    for (const batch of next) expect(batch.some((r) => nodeOfElection.get(r.value.electionId) === victim)).toBe(true);
+    const errors = await Promise.all(next.map((batch, p) => sinks[p].writeBatch(batch).then(() => undefined, (err: unknown) => err)));
+    for (const err of errors) expect(err).toBeInstanceOf(SinkStateLostError);
+    // Nothing of the wiped master's elections was counted from zero.
+    for (const e of elections) if (nodeOfElection.get(e) === victim) expect(await redis.exists(countsKey(e))).toBe(0);
+    await Promise.all(sinks.map((s) => s.close()));
+
+    // What the runtime does next: reopen, replay from just after what open reports.
+    let appliedThrough: (number | null)[];
+    ({ sinks, appliedThrough } = await openSinks());
+    expect(appliedThrough).toEqual([null, null, null, null]);
+    await writeAll(sinks, all.map((rs) => cut(rs, [25])));
+    await expectExactly(all.flat());
+    await Promise.all(sinks.map((s) => s.close()));
+  });
+
+  it('the feed subscriber hears the updates of elections on every master', async () => {
+    const logger = createLogger({ level: 'silent' });
+    const updates = new UpdatesSubscriber({ url: cluster.url, prefix: '', logger });
+    const heard = new Map<string, number>();
+    updates.onUpdate((electionId) => heard.set(electionId, (heard.get(electionId) ?? 0) + 1));
+    try {
+      await updates.start();
+      for (const e of elections) await updates.add(e);
+      const records = stream()[0].slice(0, 60);
+      const sink = new VoteCountSink({ redis });
+      await sink.open({ taskId: 'count-0', partition: 0 });
+      await sink.writeBatch(records);
+      await sink.close();
+      // One message per election applied by the batch, whichever master it lives on.
+      const inBatch = [...new Set(records.map((r) => r.value.electionId))].sort();
+      expect(new Set(inBatch.map((e) => nodeOfElection.get(e)))).toEqual(new Set([0, 1, 2]));
+      await waitUntil(() => inBatch.every((e) => heard.get(e) === 1), () => `one update per election, heard ${JSON.stringify([...heard])}`, { timeoutMs: 10_000 });
+      expect([...heard.keys()].sort()).toEqual(inBatch);
+    } finally {
+      await updates.close();
+    }
+  });
+});
+
+describe('votestream worker (dedup, count, persist) against a Redis Cluster', () => {
+  let cluster: OwnRedisCluster;
+  let redis: RedisClient;
+  let p: Pipeline;
+  beforeAll(async () => {
+    [cluster, p] = await Promise.all([startOwnRedisCluster(PORT_OFFSET), setupPipeline('rcl', 3)]);
+    redis = createRedisClient(cluster.url);
+  }, 180_000);
+  afterAll(async () => {
+    redis?.disconnect();
+    await cluster?.stop();
+    await p?.cleanup();
+  });
+
+  it('counts every distinct first vote exactly once in the cluster, with the elections on different masters', async () => {
+    const nodes = await Promise.all(p.elections.map((e) => cluster.nodeOf(countsKey(e.electionId, redisKeyPrefix(p)))));
+    expect(new Set(nodes).size).toBeGreaterThan(1);
+    const set = makeVotes(p, 3000, 21);
+    await produceVotes(p, set.votes);
+    const worker = await runWorker(p, { redisUrl: cluster.url });
+    for (const e of p.elections) {
+      const { total } = expectedFor(set, e.electionId);
+      await waitForTotal(redis, e.electionId, total, 90_000, redisKeyPrefix(p));
+      await waitForChains(p, e.electionId, total);
+    }
+    await stopWorkerCleanly(worker);
+    await checkEverything(p, redis, set);
+  });
+});
