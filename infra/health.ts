@@ -3,41 +3,38 @@ import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { Redis } from 'ioredis';
 import { dynamoClient } from './dynamo-client.js';
 
-/** Kafka is healthy when a broker answers a metadata request. */
-export async function kafkaHealthy(brokers: string, timeoutMs = 2000): Promise<boolean> {
-  const admin = new Admin({
-    clientId: 'votestream-health',
-    bootstrapBrokers: brokers.split(','),
-    timeout: timeoutMs,
-    retries: 0,
-  });
+/** The broker ids a metadata request through `brokers` lists, or undefined when none answers. */
+async function kafkaBrokerIds(brokers: string, timeoutMs: number): Promise<Set<number> | undefined> {
+  const admin = new Admin({ clientId: 'votestream-health', bootstrapBrokers: brokers.split(','), timeout: timeoutMs, retries: 0 });
   try {
-    const md = await admin.metadata({ topics: [] });
-    return md.brokers.size > 0;
+    return new Set((await admin.metadata({ topics: [] })).brokers.keys());
   } catch {
-    return false;
+    return undefined;
   } finally {
     await admin.close().catch(() => undefined);
   }
+}
+
+/** Kafka is healthy when a broker answers a metadata request. */
+export async function kafkaHealthy(brokers: string, timeoutMs = 2000): Promise<boolean> {
+  return ((await kafkaBrokerIds(brokers, timeoutMs))?.size ?? 0) > 0;
 }
 
 /** One broker among several is healthy when it answers a metadata request that lists itself (registered and unfenced). */
 export async function kafkaNodeHealthy(address: string, nodeId: number, timeoutMs = 2000): Promise<boolean> {
-  const admin = new Admin({ clientId: 'votestream-health', bootstrapBrokers: [address], timeout: timeoutMs, retries: 0 });
-  try {
-    const md = await admin.metadata({ topics: [] });
-    return md.brokers.has(nodeId);
-  } catch {
-    return false;
-  } finally {
-    await admin.close().catch(() => undefined);
-  }
+  return (await kafkaBrokerIds(address, timeoutMs))?.has(nodeId) ?? false;
+}
+
+/** A one-shot connection that fails at once instead of retrying or queueing: a health probe. */
+function probeClient(url: string, timeoutMs: number): Redis {
+  const redis = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  redis.on('error', () => undefined);
+  return redis;
 }
 
 /** `CLUSTER INFO` of one Redis cluster node as name/value pairs, or undefined when it does not answer. */
 export async function redisClusterInfo(url: string, timeoutMs = 2000): Promise<Map<string, string> | undefined> {
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-  redis.on('error', () => undefined);
+  const redis = probeClient(url, timeoutMs);
   try {
     await redis.connect();
     const text = (await redis.call('CLUSTER', 'INFO')) as string;
@@ -54,14 +51,7 @@ export async function redisClusterInfo(url: string, timeoutMs = 2000): Promise<M
 
 /** Redis is healthy when it answers PING with PONG. */
 export async function redisHealthy(url: string, timeoutMs = 2000): Promise<boolean> {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: timeoutMs,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    enableOfflineQueue: false,
-  });
-  redis.on('error', () => undefined);
+  const redis = probeClient(url, timeoutMs);
   try {
     await redis.connect();
     return (await redis.ping()) === 'PONG';
