@@ -32,8 +32,10 @@
  * was fenced, so the watermark never claims an effect Redis does not hold, and an AOF that loses
  * the tail of its log loses watermark and counts together.
  *
- * One call touches several groups' slots and the watermarks key: a Redis Cluster would refuse it
- * (cross-slot). Single-node Redis (with replicas) is what the sink supports today.
+ * On a single node one call covers every group of a batch and the input's watermarks key. A Redis
+ * Cluster refuses a call touching several slots (CROSSSLOT), so there the sink calls the script once
+ * per group, with that group's own watermarks hash, all keys under the group's hash tag
+ * (redis-count-progress.ts tells how the partition's progress is kept across those calls).
  *
  * Offsets travel as decimal strings and are stored as the same strings: Lua numbers are doubles,
  * exact for every offset up to 2^53 - 1, but Lua formats numbers with 14 significant digits, so a

@@ -51,6 +51,7 @@ export interface RedisCountLayout<K, V> extends DeltaLayout<K, V> {
    * The hash `<partition>` -> highest input offset whose effects (on every group) are applied. It
    * is how the sink notices that Redis lost state and how far to replay (`SinkProgress`). Give each
    * input (and deployment) its own: two writers sharing one would hide each other's losses.
+   * Single node only; a Redis Cluster uses `cluster` instead.
    */
   readonly watermarkKey: string;
   /** A field that grows by the number of applied records (e.g. a total), in one of `hashes`. */

@@ -10,7 +10,6 @@ import type { BenchContext } from '../bench-context.js';
 import { randomBytes } from 'node:crypto';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import type * as hdr from 'hdr-histogram-js';
-import { Redis } from 'ioredis';
 import { dynamoClient } from '../../infra/dynamo-client.js';
 import { stackStatus, type ServiceName } from '../../infra/stack.js';
 import { stackConfig } from '../../infra/stack-config.js';
@@ -18,6 +17,7 @@ import type { KafkaDriver } from '../../runtime/kafka/driver.js';
 import type { ProcessingGuarantee } from '../../runtime/streams-config.js';
 import { electionRecord } from '../../voting/election-publisher.js';
 import { provisionVoting } from '../../voting/provision.js';
+import { createRedisClient, type RedisClient } from '../../sinks/redis-client.js';
 import { countsKey, offsetsKey, regionsKey } from '../../voting/redis-keys.js';
 import { tableNames, topicNames } from '../../voting/topics.js';
 import { deleteBenchTopics, produceRecords } from '../bench-input.js';
@@ -56,7 +56,7 @@ export async function runBenchRun(o: BenchRunOptions): Promise<RunReport> {
   const plan = new VotePlan(planOptions);
   const elections = planElections(planOptions, Date.now());
   const dynamodb = dynamoClient(o.dynamodbEndpoint);
-  const redis = new Redis(o.redis, { maxRetriesPerRequest: 3 });
+  const redis = createRedisClient(o.redis, { maxRetriesPerRequest: 3 });
   redis.on('error', () => undefined);
   const tokenSecret = randomBytes(32).toString('base64url');
   let pipeline: Pipeline | undefined;
@@ -274,11 +274,12 @@ async function stackProcesses(o: Pick<BenchRunOptions, 'brokers' | 'redis' | 'dy
   });
 }
 
-async function cleanUp(driver: KafkaDriver, dynamodb: ReturnType<typeof dynamoClient>, redis: Redis, prefix: string, electionIds: readonly string[]): Promise<void> {
+async function cleanUp(driver: KafkaDriver, dynamodb: ReturnType<typeof dynamoClient>, redis: RedisClient, prefix: string, electionIds: readonly string[]): Promise<void> {
   await deleteBenchTopics(driver, prefix);
   const tables = tableNames(prefix);
   for (const table of [tables.votes, tables.elections]) await dynamodb.send(new DeleteTableCommand({ TableName: table })).catch(() => undefined);
-  await redis.del(...electionIds.flatMap((e) => [countsKey(e, prefix), regionsKey(e, prefix), offsetsKey(e, prefix)])).catch(() => undefined);
+  // One DEL per election: its keys share a slot, the elections' keys do not (a Redis Cluster refuses a cross-slot DEL).
+  await Promise.all(electionIds.map((e) => redis.del(countsKey(e, prefix), regionsKey(e, prefix), offsetsKey(e, prefix)).catch(() => undefined)));
 }
 
 async function sleepUntil(at: number): Promise<void> {

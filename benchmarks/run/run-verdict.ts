@@ -8,7 +8,7 @@
  * - Kafka: `votes-accepted` holds one record per expected vote, `votes-rejected` the rest.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../sinks/redis-client.js';
 import type { KafkaDriver } from '../../runtime/kafka/driver.js';
 import { readHead } from '../../voting/audit/chain-scan.js';
 import { readRedisCounts } from '../../voting/audit/read-redis.js';
@@ -25,7 +25,7 @@ export interface ExpectedElection {
 
 export interface VerdictInput {
   readonly driver: KafkaDriver;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly dynamodb: DynamoDBClient;
   readonly prefix: string;
   readonly partitions: number;
