@@ -47,10 +47,14 @@ function nodeService(config: StackConfig, name: string, options: StartNodeOption
   return svc;
 }
 
+/** How long killNode waits for a node to act on SIGTERM (a broker flushes its logs first). */
+const TERM_WAIT_MS = 60_000;
+
 /**
- * Signals the node's whole process group. After SIGKILL it waits until the process is gone and
- * removes the pid file, as a stop does, so startNode sees a stopped node. Returns false when the
- * node was not running (no live pid file).
+ * Signals the node's whole process group. After SIGKILL, and after SIGTERM once the node has
+ * exited (it waits up to a minute), the pid file is removed, as a stop removes it, so startNode
+ * starts the node again; after SIGSTOP/SIGCONT it stays (the node still runs). A paused node acts
+ * on SIGTERM only after SIGCONT. Returns false when the node was not running (no live pid file).
  */
 export async function killNode(config: StackConfig, name: string, signal: NodeSignal): Promise<boolean> {
   const svc = nodeService(config, name);
@@ -61,9 +65,10 @@ export async function killNode(config: StackConfig, name: string, signal: NodeSi
   } catch {
     process.kill(pid, signal);
   }
-  if (signal === 'SIGKILL') {
-    while (isAlive(pid)) await sleep(20);
-    rmSync(svc.pidFile, { force: true });
+  if (signal === 'SIGKILL' || signal === 'SIGTERM') {
+    const deadline = Date.now() + TERM_WAIT_MS;
+    while (isAlive(pid) && (signal === 'SIGKILL' || Date.now() < deadline)) await sleep(20);
+    if (!isAlive(pid)) rmSync(svc.pidFile, { force: true });
   }
   return true;
 }

@@ -229,3 +229,49 @@ describe('the replicated local stack', () => {
     ]);
   }, 120_000);
 });
+
+/**
+ * The chaos tests' other Redis failure: the single node restarted with its AOF (keys kept) and
+ * restarted wiped (everything lost). A stack of its own at offset 700 where only Redis is ours.
+ */
+describe('a single Redis node of the stack, restarted with and without its data', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'vs-stack-redis-'));
+  const config = stackConfig({ dataDir, portOffset: 700 });
+  const external = { kafka: services().brokers, dynamodb: services().dynamodbEndpoint };
+
+  beforeAll(async () => {
+    await stackUp(config, { external });
+  }, 60_000);
+
+  afterAll(async () => {
+    await stackDown(config);
+    rmSync(dataDir, { recursive: true, force: true });
+  }, 60_000);
+
+  const keysAfterRestart = async (wipe: boolean): Promise<string[]> => {
+    expect(await killNode(config, 'redis', 'SIGKILL')).toBe(true);
+    expect(await nodeHealthy(config, 'redis')).toBe(false);
+    await startNode(config, 'redis', { wipe });
+    const redis = new Redis(redisAddress(config));
+    try {
+      return (await redis.keys('*')).sort();
+    } finally {
+      redis.disconnect();
+    }
+  };
+
+  it('keeps its keys through kill -9 and a restart, and loses them all when started with wipe', async () => {
+    expect(stackNodes(config).map((n) => n.name)).toEqual(['kafka', 'redis', 'dynamodb']);
+    const redis = new Redis(redisAddress(config));
+    try {
+      await redis.mset('a', '1', 'b', '2', 'c', '3');
+      await waitUntil(async () => /aof_buffer_length:0\r?\n/.test(await redis.info('persistence')), 'the AOF buffer to be written');
+    } finally {
+      redis.disconnect();
+    }
+    expect(await keysAfterRestart(false)).toEqual(['a', 'b', 'c']);
+    expect(await keysAfterRestart(true)).toEqual([]);
+    expect(await nodeHealthy(config, 'redis')).toBe(true);
+    await expect(startNode(config, 'kafka', { wipe: true })).rejects.toBeInstanceOf(ConfigError);
+  }, 60_000);
+});
