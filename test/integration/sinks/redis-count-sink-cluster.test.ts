@@ -10,7 +10,7 @@ import { createLogger } from '../../../runtime/logger.js';
 import { createRedisClient, type RedisClient } from '../../../sinks/redis-client.js';
 import { VoteCountSink } from '../../../voting/count-sink.js';
 import { UpdatesSubscriber } from '../../../voting/feed/updates-subscriber.js';
-import { countProgressKey, countsKey, electionWatermarksKey } from '../../../voting/redis-keys.js';
+import { countProgressKey, countsKey, electionWatermarksKey, offsetsKey, regionsKey } from '../../../voting/redis-keys.js';
 import { waitUntil } from '../../support/poll.js';
 import { redisSnapshot } from '../../support/redis-snapshot.js';
 import { startOwnRedisCluster, type OwnRedisCluster } from '../../support/redis-cluster.js';
@@ -202,6 +202,28 @@ describe('RedisCountSink on a Redis Cluster', () => {
     const { sinks, appliedThrough } = await openSinks();
     expect(appliedThrough).toEqual([null, null, null, null]);
     await writeAll(sinks, all.map((rs) => cut(rs, [25])));
+    await expectExactly(all.flat());
+    await Promise.all(sinks.map((s) => s.close()));
+  });
+
+  it('one election rolled back to an older state of its own (as an AOF that lost its tail): open reports the watermark of that state, and the replay from there is exact', async () => {
+    const all = stream();
+    const { sinks: running } = await openSinks();
+    const e = elections[3];
+    const keys = [countsKey(e), regionsKey(e), offsetsKey(e), electionWatermarksKey(e)];
+    await writeAll(running, all.map((rs) => cut(rs.slice(0, 60), [20])));
+    // E's four keys as they were after the first 60 records of each partition: one slot, one moment.
+    const saved = await Promise.all(keys.map((k) => redis.dumpBuffer(k)));
+    const savedWatermarks = await redis.hgetall(electionWatermarksKey(e));
+    await writeAll(running, all.map((rs) => cut(rs.slice(60, 150), [30])));
+    await Promise.all(running.map((s) => s.close()));
+    await Promise.all(keys.map((k, i) => redis.restore(k, 0, saved[i]!, 'REPLACE')));
+
+    const { sinks, appliedThrough } = await openSinks();
+    // Every partition has E's votes after 60: each resumes from E's old watermark, not its progress.
+    expect(appliedThrough).toEqual(all.map((_, p) => Number(savedWatermarks[String(p)])));
+    expect(appliedThrough).toEqual(all.map((rs) => rs[59].offset));
+    await writeAll(sinks, all.map((rs, p) => cut(rs.filter((r) => r.offset > appliedThrough[p]!), [25])));
     await expectExactly(all.flat());
     await Promise.all(sinks.map((s) => s.close()));
   });
