@@ -5,7 +5,6 @@ import type { KafkaDriver } from '../../runtime/kafka/driver.js';
 import { createLogger } from '../../runtime/logger.js';
 import { createMetricsRegistry } from '../../runtime/metrics.js';
 import { VoteCountSink } from '../../voting/count-sink.js';
-import type { Election } from '../../voting/election.js';
 import { electionRecord } from '../../voting/election-publisher.js';
 import { startFeed, type RunningFeed } from '../../voting/feed/feed.js';
 import type { Snapshot } from '../../voting/feed/snapshot.js';
@@ -13,6 +12,7 @@ import { voteStream } from '../integration/sinks/vote-stream.js';
 import { createVotingTopics, produce, testDriver } from '../support/kafka-io.js';
 import { waitUntil } from '../support/poll.js';
 import { rawRequest } from '../support/raw-http.js';
+import { openElection } from '../support/open-election.js';
 import { services, uniquePrefix } from '../support/services.js';
 
 const now = Date.now();
@@ -45,19 +45,7 @@ describe('the feed accepts no writes', () => {
     driver = testDriver(services().brokers);
     redis = new Redis(services().redis);
     await createVotingTopics(driver, prefix, 1);
-    const election: Election = {
-      electionId,
-      version: 1,
-      effectiveAt: now - 60_000,
-      title: 'Read only',
-      candidates: [
-        { id: 'c1', name: 'One' },
-        { id: 'c2', name: 'Two' },
-      ],
-      regions: ['north'],
-      opensAt: now - 60_000,
-      closesAt: now + 3_600_000,
-    };
+    const election = openElection(electionId, now, { regions: ['north'] });
     await produce(driver, [electionRecord(election, prefix)]);
     feed = await startFeed({ driver, logger: createLogger({ level: 'silent' }), registry: createMetricsRegistry(), config: { host: '127.0.0.1', port: 0, prefix, redis: services().redis, intervalMs: 50 } });
     sink = new VoteCountSink({ redis, prefix });

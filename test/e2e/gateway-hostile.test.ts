@@ -13,6 +13,7 @@ import { topicNames } from '../../voting/topics.js';
 import { createVotingTopics, produce, readAll, testDriver } from '../support/kafka-io.js';
 import { waitUntil } from '../support/poll.js';
 import { rawRequest, trickle, type RawResponse } from '../support/raw-http.js';
+import { openElection } from '../support/open-election.js';
 import { services, uniquePrefix } from '../support/services.js';
 
 /**
@@ -31,22 +32,7 @@ const nowSec = Math.floor(now / 1000);
 const ID = /^[A-Za-z0-9][A-Za-z0-9._@+-]*$/;
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$/;
 
-function election(electionId: string, changes: Partial<Election> = {}): Election {
-  return {
-    electionId,
-    version: 1,
-    effectiveAt: now - 60_000,
-    title: `Election ${electionId}`,
-    candidates: [
-      { id: 'c1', name: 'One' },
-      { id: 'c2', name: 'Two' },
-    ],
-    regions: ['north', 'south'],
-    opensAt: now - 60_000,
-    closesAt: now + 3_600_000,
-    ...changes,
-  };
-}
+const election = (electionId: string, changes: Partial<Election> = {}): Election => openElection(electionId, now, changes);
 
 /** What a request must get: a status with its error code, a 202, or a connection dropped unanswered. */
 type Outcome = { readonly status: number; readonly error: string } | { readonly status: 202 } | 'dropped';
@@ -123,6 +109,7 @@ describe('the gateway under hostile input', () => {
     return { voterId, authorization: `Bearer ${await issueToken({ voterId, electionId: election, ttlSec: 900, algorithm: 'HS256', key: SECRET })}` };
   };
   const accepted: Array<{ voteId: string; voterId: string; electionId: string; candidateId: string; region?: string }> = [];
+  let requests = 0;
 
   beforeAll(async () => {
     driver = testDriver(services().brokers);
@@ -155,6 +142,7 @@ describe('the gateway under hostile input', () => {
     const worker = async (): Promise<void> => {
       while (next < cases.length) {
         const c = cases[next++];
+        requests++;
         // A dropped request is left to the server to close (its idle timeout is 10 s); a hang past 30 s is a finding.
         const res = await rawRequest(port, c.parts, { end: c.end, timeoutMs: c.expect === 'dropped' ? 30_000 : 15_000 });
         const problem = check(c, res);
@@ -479,6 +467,7 @@ describe('the gateway under hostile input', () => {
   });
 
   it('is alive and ready at the end, never answered a 5xx, and produced exactly the votes it answered 202', async () => {
+    expect(requests).toBeGreaterThan(2400);
     const ready = await rawRequest(port, ['GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n']);
     expect({ status: ready.status, body: ready.body }).toEqual({ status: 200, body: JSON.stringify({ ready: true }) });
     const metrics = await rawRequest(port, ['GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n']);

@@ -53,36 +53,27 @@ export function rawRequest(port: number, parts: ReadonlyArray<string | Buffer>, 
   });
 }
 
-/** Where the final head ends; interim 1xx answers (100 Continue) are skipped. */
-function headEnd(buf: Buffer): number {
+/** Where the final head starts and ends (end -1: not whole yet); interim 1xx answers (100 Continue) are skipped. */
+function finalHead(buf: Buffer): { readonly start: number; readonly end: number } {
   let start = 0;
   for (;;) {
     const end = buf.indexOf('\r\n\r\n', start);
-    if (end < 0 || !/^HTTP\/1\.[01] 1\d\d/.test(buf.subarray(start, start + 12).toString('latin1'))) return end;
-    start = end + 4;
-  }
-}
-
-function headStart(buf: Buffer): number {
-  let start = 0;
-  for (;;) {
-    const end = buf.indexOf('\r\n\r\n', start);
-    if (end < 0 || !/^HTTP\/1\.[01] 1\d\d/.test(buf.subarray(start, start + 12).toString('latin1'))) return start;
+    if (end < 0 || !/^HTTP\/1\.[01] 1\d\d/.test(buf.subarray(start, start + 12).toString('latin1'))) return { start, end };
     start = end + 4;
   }
 }
 
 function complete(buf: Buffer): boolean {
-  const end = headEnd(buf);
+  const { start, end } = finalHead(buf);
   if (end < 0) return false;
-  const length = /\r\ncontent-length:\s*(\d+)/i.exec(buf.subarray(headStart(buf), end).toString('latin1'));
+  const length = /\r\ncontent-length:\s*(\d+)/i.exec(buf.subarray(start, end).toString('latin1'));
   return buf.length >= end + 4 + (length === null ? 0 : Number(length[1]));
 }
 
 function parseResponse(buf: Buffer): Omit<RawResponse, 'closed'> {
-  const end = headEnd(buf);
+  const { start, end } = finalHead(buf);
   if (end < 0) return { status: undefined, headers: {}, body: '' };
-  const [statusLine, ...lines] = buf.subarray(headStart(buf), end).toString('latin1').split('\r\n');
+  const [statusLine, ...lines] = buf.subarray(start, end).toString('latin1').split('\r\n');
   const status = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine);
   const headers: Record<string, string> = {};
   for (const line of lines) {
