@@ -1,14 +1,11 @@
-import type { Headers } from '../topology/record.js';
-import { NO_HEADERS, type ProducerRecord, type RecordHeaders } from './kafka/driver.js';
+import { headerEntries } from './consumed-record.js';
+import { deadLetterHeaders } from './dead-letter-headers.js';
+import type { ProducerRecord } from './kafka/driver.js';
 import { maxRecordBytes, RecordTooLargeError, recordBytes } from './produce-limits.js';
 import type { OutgoingRecord, RecordCollector } from './record-collector.js';
 import type { RawRecord } from './raw-record.js';
 
-/** The headers as the driver takes them; a shared empty list (nobody writes to a record's headers) when there are none. */
-export function headerEntries(headers: Headers): RecordHeaders {
-  for (const name in headers) if (Object.hasOwn(headers, name)) return Object.entries(headers);
-  return NO_HEADERS;
-}
+export { headerEntries };
 
 /** Records and bytes per topic one task produced since the last commit (metrics count records once committed). */
 export interface ProducedSinceCommit {
@@ -52,6 +49,7 @@ export class KafkaRecordCollector {
         const record: ProducerRecord = {
           topic: out.topic,
           partition: out.partition,
+          sourcePartition: out.sourcePartition,
           key: out.key,
           value: out.value,
           headers: headerEntries(out.headers),
@@ -67,20 +65,21 @@ export class KafkaRecordCollector {
     };
   }
 
-  /** Buffers a failed input for its dead-letter topic, with where it came from and why it failed. */
+  /**
+   * Buffers a failed input for its dead-letter topic: its key, value and headers, then why it failed
+   * and where it came from (the last `error` header is ours), on its own partition number. A
+   * dead letter is never refused for its size: an input near the message limit does not fit again
+   * with four headers more, and a refused record would fail every commit of the task, for ever. So
+   * when it would not fit, its value is left out (header `value-omitted`: its length in bytes); the
+   * input itself stays where `source-topic`, `source-partition` and `source-offset` point.
+   */
   deadLetter(raw: RawRecord, topic: string, message: string, produced: ProducedSinceCommit): void {
+    const headers = deadLetterHeaders(raw, message);
+    let record: ProducerRecord = { topic, key: raw.key, value: raw.value, headers, timestamp: raw.timestamp, sourcePartition: raw.partition };
+    if (recordBytes(record) > maxRecordBytes(this.#maxMessageBytes) && raw.value !== null) {
+      record = { ...record, value: null, headers: [...headers, ['value-omitted', Buffer.from(String(raw.value.length))]] };
+    }
     produced.count++;
-    this.#pending.push({
-      topic,
-      key: raw.key,
-      value: raw.value,
-      headers: [
-        ['error', Buffer.from(message)],
-        ['source-topic', Buffer.from(raw.topic)],
-        ['source-partition', Buffer.from(String(raw.partition))],
-        ['source-offset', Buffer.from(String(raw.offset))],
-      ],
-      timestamp: raw.timestamp,
-    });
+    this.#pending.push(record);
   }
 }

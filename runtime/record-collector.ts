@@ -7,9 +7,11 @@ export interface OutgoingRecord {
   readonly headers: Headers;
   /**
    * Undefined: the collector picks it, with `partitionForKey` (Java-compatible murmur2) for keyed
-   * records; for null keys the choice is the collector's.
+   * records, `sourcePartition` (modulo the topic's count) for null keys when it is given.
    */
   readonly partition?: number;
+  /** The partition of the input this record was made from: where a null-keyed record goes (see ProducerRecord). */
+  readonly sourcePartition?: number;
   readonly timestamp: number;
 }
 

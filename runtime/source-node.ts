@@ -7,6 +7,8 @@ import type { Logger } from './logger.js';
 import type { RawRecord } from './raw-record.js';
 import type { RecordCollector } from './record-collector.js';
 import { recordContext } from './record-context.js';
+import { headersOf } from './consumed-record.js';
+import { deadLetterHeaders } from './dead-letter-headers.js';
 
 /** Deserializes input records and hands them to its children; applies the source's error policy. */
 export class SourceNode {
@@ -67,15 +69,11 @@ export class SourceNode {
           topic: this.#spec.deadLetterTopic ?? `${raw.topic}-dlq`,
           key: raw.key,
           value: raw.value,
-          headers: {
-            ...raw.headers,
-            error: Buffer.from(reason, 'utf8'),
-            'source-topic': Buffer.from(raw.topic, 'utf8'),
-            'source-partition': Buffer.from(String(raw.partition), 'utf8'),
-            'source-offset': Buffer.from(String(raw.offset), 'utf8'),
-          },
+          headers: headersOf(deadLetterHeaders(raw, reason)),
           timestamp: raw.timestamp,
+          sourcePartition: raw.partition,
         });
     }
   }
 }
+

@@ -40,7 +40,9 @@ export class TopicSinkNode implements ChildNode {
       const reason = cause instanceof Error ? cause.message : String(cause);
       throw new SerdeError(`Sink "${this.name}" cannot serialize a record for topic "${topic}": ${reason}`, { cause });
     }
-    return this.#collector.send({ topic, key, value, headers: record.headers, timestamp: record.timestamp });
+    // A null key places nothing: the record follows its input's partition, not the client's round-robin.
+    const sourcePartition = key === null ? this.#metadata()?.partition : undefined;
+    return this.#collector.send({ topic, key, value, headers: record.headers, timestamp: record.timestamp, sourcePartition });
   }
 
   #extract(record: StreamRecord<unknown, unknown>): string {

@@ -172,7 +172,7 @@ export class TopologyTestDriver {
   }
 
   #collect(out: OutgoingRecord): void {
-    const partition = out.partition ?? this.#partitionOf(out.key);
+    const partition = out.partition ?? (out.key === null && out.sourcePartition !== undefined ? out.sourcePartition % this.#partitions : this.#partitionOf(out.key));
     if (!Number.isInteger(partition) || partition < 0 || partition >= this.#partitions) {
       throw new ConfigError(`Partition ${partition} of topic "${out.topic}" does not exist (${this.#partitions} partitions)`);
     }

@@ -49,9 +49,16 @@ export interface ProducerRecord {
   /**
    * Honoured exactly (validated against the topic's partition count). When absent, a record with a key
    * goes to the Java-compatible partition `toPositive(murmur2(key)) % numPartitions`; a record with a
-   * null key goes round-robin.
+   * null key goes to `sourcePartition` when given, else round-robin.
    */
   readonly partition?: number;
+  /**
+   * For a record with a null key and no `partition`: the partition of the input record it was made
+   * from. It goes to that partition modulo the topic's partition count, so where it lands depends on
+   * the input alone (a replay puts it in the same place; with co-partitioned topics, partition p of
+   * one is partition p of the other) instead of on the client's round-robin.
+   */
+  readonly sourcePartition?: number;
   readonly key: Buffer | null;
   readonly value: Buffer | null;
   readonly headers?: RecordHeaders;

@@ -138,6 +138,7 @@ export class FakeCluster {
       return r.partition;
     }
     if (r.key !== null) return partitionForKey(r.key, count);
+    if (r.sourcePartition !== undefined) return r.sourcePartition % count;
     const next = this.#roundRobin.get(r.topic) ?? 0;
     this.#roundRobin.set(r.topic, next + 1);
     return next % count;

@@ -21,7 +21,7 @@ export async function toProduceMessages(client: PltProducer, records: readonly P
   const topics = new Set<string>();
   let last: string | undefined;
   for (const r of records) {
-    if ((r.partition !== undefined || r.key !== null) && r.topic !== last) {
+    if ((r.partition !== undefined || r.key !== null || r.sourcePartition !== undefined) && r.topic !== last) {
       topics.add(r.topic);
       last = r.topic;
     }
@@ -38,7 +38,7 @@ export async function toProduceMessages(client: PltProducer, records: readonly P
   let timestamp: bigint | undefined;
   for (const r of records) {
     let partition = r.partition;
-    if (partition !== undefined || r.key !== null) {
+    if (partition !== undefined || r.key !== null || r.sourcePartition !== undefined) {
       if (r.topic !== countTopic) {
         countTopic = r.topic;
         count = md?.topics.get(r.topic)?.partitionsCount;
@@ -47,9 +47,9 @@ export async function toProduceMessages(client: PltProducer, records: readonly P
         if (!Number.isInteger(partition) || partition < 0 || count === undefined || partition >= count) {
           throw new KafkaDriverError(`partition ${partition} does not exist in topic ${r.topic} (${count ?? 0} partitions)`);
         }
-      } else if (r.key !== null) {
+      } else {
         if (count === undefined) throw new KafkaDriverError(`no metadata for topic ${r.topic}`);
-        partition = partitionForKey(r.key, count);
+        partition = r.key !== null ? partitionForKey(r.key, count) : r.sourcePartition! % count;
       }
     }
     if (r.timestamp !== timestampMs) {
