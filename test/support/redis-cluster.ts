@@ -24,7 +24,11 @@ export interface OwnRedisCluster {
   readonly names: readonly string[];
   /** The node (by index) serving `key`'s slot. */
   nodeOf(key: string): Promise<number>;
-  /** kill -9 the node, then start it again (its AOF wiped with `wipe`); resolves once the cluster is ok. */
+  /** kill -9 the node; resolves once it is gone. */
+  kill(index: number): Promise<void>;
+  /** Starts a killed node again (its AOF wiped with `wipe`); resolves once the cluster is ok. */
+  start(index: number, options?: { wipe?: boolean }): Promise<void>;
+  /** kill, then start. */
   restart(index: number, options?: { wipe?: boolean }): Promise<void>;
   stop(): Promise<void>;
 }
@@ -45,6 +49,12 @@ export async function startOwnRedisCluster(portOffset: number): Promise<OwnRedis
     throw err;
   }
   const nodes = services.map((s) => s.address);
+  const kill = async (index: number): Promise<void> => {
+    await killNode(config, services[index].name, 'SIGKILL');
+  };
+  const start = async (index: number, options: { wipe?: boolean } = {}): Promise<void> => {
+    await startNode(config, services[index].name, { wipe: options.wipe === true });
+  };
   return {
     config,
     url: redisAddress(config),
@@ -63,10 +73,11 @@ export async function startOwnRedisCluster(portOffset: number): Promise<OwnRedis
         probe.disconnect();
       }
     },
+    kill,
+    start,
     async restart(index, options = {}) {
-      const name = services[index].name;
-      await killNode(config, name, 'SIGKILL');
-      await startNode(config, name, { wipe: options.wipe === true });
+      await kill(index);
+      await start(index, options);
     },
     stop,
   };

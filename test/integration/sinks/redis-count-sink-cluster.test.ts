@@ -71,7 +71,7 @@ describe('RedisCountSink on a Redis Cluster', () => {
   const openSinks = async (registry = new Registry()) => {
     const sinks = Array.from({ length: PARTITIONS }, () => new VoteCountSink({ redis: cluster.url, registry }));
     const progress = await Promise.all(sinks.map((s, p) => s.open({ taskId: `count-${p}`, partition: p })));
-    return { sinks, appliedThrough: progress.map((p) => p.appliedThrough) };
+    return { sinks, registry, appliedThrough: progress.map((p) => p.appliedThrough) };
   };
   const writeAll = async (sinks: VoteCountSink[], batches: VoteRecord[][][]) => {
     let applied = 0;
@@ -134,9 +134,9 @@ describe('RedisCountSink on a Redis Cluster', () => {
   const countFirst = async () => {
     const all = stream();
     const first = all.map((rs) => rs.slice(0, 120));
-    const { sinks } = await openSinks();
+    const { sinks, registry } = await openSinks();
     await writeAll(sinks, first.map((rs) => cut(rs, [25])));
-    return { all, first, sinks };
+    return { all, first, sinks, registry };
   };
 
   /**
@@ -235,6 +235,21 @@ describe('RedisCountSink on a Redis Cluster', () => {
     // Whether the master lost its last second or not, the sinks notice what it lacks and replay it.
     await runLikeTheRuntime(all);
     await expectExactly(all.flat());
+  });
+
+  it('a master down under running sinks: writes of its elections wait for it (CLUSTERDOWN, closed connections are retried), then every vote counts once', async () => {
+    const { all, sinks, registry } = await countFirst();
+    const retries = async () => (await registry.getSingleMetric('votestream_sink_retries_total')!.get()).values.reduce((n, v) => n + v.value, 0);
+    const victim = nodeOfElection.get(elections[1])!;
+    await cluster.kill(victim);
+    const rest = all.map((rs) => cut(rs.slice(120), [20]));
+    const writing = writeAll(sinks, rest);
+    // Some write is retrying against the dead master before it comes back.
+    await waitUntil(async () => (await retries()) > 0, 'a retried write', { timeoutMs: 30_000 });
+    await cluster.start(victim);
+    expect(await writing).toEqual({ applied: PARTITIONS * 80, fenced: 0 });
+    await expectExactly(all.flat());
+    await Promise.all(sinks.map((s) => s.close()));
   });
 
   it('the feed subscriber hears the updates of elections on every master', async () => {
