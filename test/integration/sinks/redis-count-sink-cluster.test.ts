@@ -9,6 +9,7 @@ import { SinkStateLostError } from '../../../runtime/errors.js';
 import { createLogger } from '../../../runtime/logger.js';
 import { createRedisClient, type RedisClient } from '../../../sinks/redis-client.js';
 import { VoteCountSink } from '../../../voting/count-sink.js';
+import { readElectionHashes } from '../../../voting/feed/snapshot.js';
 import { UpdatesSubscriber } from '../../../voting/feed/updates-subscriber.js';
 import { countProgressKey, countsKey, electionWatermarksKey, offsetsKey, regionsKey } from '../../../voting/redis-keys.js';
 import { waitUntil } from '../../support/poll.js';
@@ -252,7 +253,7 @@ describe('RedisCountSink on a Redis Cluster', () => {
     await Promise.all(sinks.map((s) => s.close()));
   });
 
-  it('the feed subscriber hears the updates of elections on every master', async () => {
+  it('the feed subscriber hears the updates of elections on every master, and its snapshot read works on each', async () => {
     const logger = createLogger({ level: 'silent' });
     const updates = new UpdatesSubscriber({ url: cluster.url, prefix: '', logger });
     const heard = new Map<string, number>();
@@ -270,6 +271,9 @@ describe('RedisCountSink on a Redis Cluster', () => {
       expect(new Set(inBatch.map((e) => nodeOfElection.get(e)))).toEqual(new Set([0, 1, 2]));
       await waitUntil(() => inBatch.every((e) => heard.get(e) === 1), () => `one update per election, heard ${JSON.stringify([...heard])}`, { timeoutMs: 10_000 });
       expect([...heard.keys()].sort()).toEqual(inBatch);
+      // The feed's snapshot read (one MULTI over an election's hashes, one slot) on every master.
+      const model = countModel(records);
+      for (const e of inBatch) expect(await readElectionHashes(redis, e, '')).toEqual({ counts: model.get(e)?.counts, regions: model.get(e)?.regions, official: {} });
     } finally {
       await updates.close();
     }
