@@ -53,9 +53,9 @@ export function rawRequest(port: number, parts: ReadonlyArray<string | Buffer>, 
   });
 }
 
-/** Where the final head starts and ends (end -1: not whole yet); interim 1xx answers (100 Continue) are skipped. */
-function finalHead(buf: Buffer): { readonly start: number; readonly end: number } {
-  let start = 0;
+/** Where the final head from `from` starts and ends (end -1: not whole yet); interim 1xx answers (100 Continue) are skipped. */
+function finalHead(buf: Buffer, from = 0): { readonly start: number; readonly end: number } {
+  let start = from;
   for (;;) {
     const end = buf.indexOf('\r\n\r\n', start);
     if (end < 0 || !/^HTTP\/1\.[01] 1\d\d/.test(buf.subarray(start, start + 12).toString('latin1'))) return { start, end };
@@ -63,16 +63,12 @@ function finalHead(buf: Buffer): { readonly start: number; readonly end: number 
   }
 }
 
-function complete(buf: Buffer): boolean {
-  const { start, end } = finalHead(buf);
-  if (end < 0) return false;
-  const length = /\r\ncontent-length:\s*(\d+)/i.exec(buf.subarray(start, end).toString('latin1'));
-  return buf.length >= end + 4 + (length === null ? 0 : Number(length[1]));
-}
+type Parsed = Omit<RawResponse, 'closed'> & { readonly next: number };
 
-function parseResponse(buf: Buffer): Omit<RawResponse, 'closed'> {
-  const { start, end } = finalHead(buf);
-  if (end < 0) return { status: undefined, headers: {}, body: '' };
+/** The response at `from`, and where the next one starts; undefined while it is not whole. */
+function parseAt(buf: Buffer, from: number): Parsed | undefined {
+  const { start, end } = finalHead(buf, from);
+  if (end < 0) return undefined;
   const [statusLine, ...lines] = buf.subarray(start, end).toString('latin1').split('\r\n');
   const status = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine);
   const headers: Record<string, string> = {};
@@ -80,8 +76,47 @@ function parseResponse(buf: Buffer): Omit<RawResponse, 'closed'> {
     const colon = line.indexOf(':');
     if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
   }
-  const length = Number(headers['content-length'] ?? '0');
-  return { status: status === null ? undefined : Number(status[1]), headers, body: buf.subarray(end + 4, end + 4 + length).toString('utf8') };
+  const next = end + 4 + Number(headers['content-length'] ?? '0');
+  if (buf.length < next) return undefined;
+  return { status: status === null ? undefined : Number(status[1]), headers, body: buf.subarray(end + 4, next).toString('utf8'), next };
+}
+
+function complete(buf: Buffer): boolean {
+  return parseAt(buf, 0) !== undefined;
+}
+
+function parseResponse(buf: Buffer): Omit<RawResponse, 'closed'> {
+  const parsed = parseAt(buf, 0);
+  return parsed === undefined ? { status: undefined, headers: {}, body: '' } : { status: parsed.status, headers: parsed.headers, body: parsed.body };
+}
+
+/**
+ * Sends bytes as given and reads every response until the server closes the connection (or
+ * `timeoutMs` passes): for pipelined requests, where what matters is each answer the server gave.
+ */
+export function rawExchange(port: number, parts: ReadonlyArray<string | Buffer>, timeoutMs = 30_000): Promise<{ readonly responses: ReadonlyArray<Omit<RawResponse, 'closed'>>; readonly closed: boolean }> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    let received = Buffer.alloc(0);
+    let settled = false;
+    const finish = (closed: boolean): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      const responses: Array<Omit<RawResponse, 'closed'>> = [];
+      for (let at = 0, r = parseAt(received, 0); r !== undefined; at = r.next, r = parseAt(received, at)) responses.push({ status: r.status, headers: r.headers, body: r.body });
+      resolve({ responses, closed });
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    socket.on('connect', () => {
+      for (const part of parts) socket.write(part);
+    });
+    socket.on('data', (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
+    socket.on('end', () => finish(true));
+    socket.on('error', () => finish(true));
+    socket.on('close', () => finish(true));
+  });
 }
 
 /** A client that opens a connection and trickles `bytes` one at a time, `everyMs` apart, until the server closes it. */

@@ -167,8 +167,14 @@ export class GatewayServer {
       return answer(errorAnswer(rejection('rate-limited', 'too many requests from this address', ip.retryAfterSec), true));
     }
     // uWS frames the body by the first Content-Length; a proxy in front may have used another one, so
-    // what follows on this connection cannot be trusted (request smuggling, RFC 9112 section 6.3).
-    if (lengths.size > 1) return answer(errorAnswer(rejection('malformed', 'conflicting Content-Length headers'), true));
+    // nothing more on this connection can be trusted (request smuggling, RFC 9112 section 6.3). An
+    // answer would not do: uWS 20.30 goes on to the next request even after `Connection: close`.
+    // Closing at once is the one way to make it stop (onAborted then settles this request).
+    if (lengths.size > 1) {
+      this.#metrics.requests.inc({ route: VOTE_ROUTE, status: 'dropped' });
+      res.close();
+      return;
+    }
     if (declaredLength > MAX_BODY_BYTES) return answer(errorAnswer(rejection('too-large', `the body must be at most ${MAX_BODY_BYTES} bytes`), true));
     readBody(
       res,
