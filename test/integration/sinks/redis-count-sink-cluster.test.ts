@@ -12,6 +12,7 @@ import { VoteCountSink } from '../../../voting/count-sink.js';
 import { readElectionHashes } from '../../../voting/feed/snapshot.js';
 import { UpdatesSubscriber } from '../../../voting/feed/updates-subscriber.js';
 import { countProgressKey, countsKey, electionWatermarksKey, offsetsKey, regionsKey } from '../../../voting/redis-keys.js';
+import { cliEnv, runCliAsync } from '../../support/cli.js';
 import { waitUntil } from '../../support/poll.js';
 import { redisSnapshot } from '../../support/redis-snapshot.js';
 import { startOwnRedisCluster, type OwnRedisCluster } from '../../support/redis-cluster.js';
@@ -294,7 +295,7 @@ describe('votestream worker (dedup, count, persist) against a Redis Cluster', ()
     await p?.cleanup();
   });
 
-  it('counts every distinct first vote exactly once in the cluster, with the elections on different masters', async () => {
+  it('counts every distinct first vote exactly once in the cluster, with the elections on different masters; audit verify and rebuild redis work on it', async () => {
     const nodes = await Promise.all(p.elections.map((e) => cluster.nodeOf(countsKey(e.electionId, redisKeyPrefix(p)))));
     expect(new Set(nodes).size).toBeGreaterThan(1);
     const set = makeVotes(p, 3000, 21);
@@ -306,6 +307,18 @@ describe('votestream worker (dedup, count, persist) against a Redis Cluster', ()
       await waitForChains(p, e.electionId, total);
     }
     await stopWorkerCleanly(worker);
+    await checkEverything(p, redis, set);
+
+    // The commands read and write the cluster too: `audit verify` finds Redis equal to the chains,
+    // and `rebuild redis --all` puts back the counts of elections whose keys are gone.
+    const env = cliEnv({ brokers: p.brokers, redis: cluster.url, dynamodbEndpoint: p.dynamodbEndpoint, prefix: p.prefix });
+    for (const e of p.elections) {
+      const verify = await runCliAsync(['audit', 'verify', '--election', e.electionId], env);
+      expect(verify.status, verify.stderr).toBe(0);
+    }
+    for (const e of p.elections) await redis.del(...[countsKey, regionsKey, offsetsKey].map((key) => key(e.electionId, redisKeyPrefix(p))));
+    const rebuild = await runCliAsync(['rebuild', 'redis', '--all'], env);
+    expect(rebuild.status, rebuild.stderr).toBe(0);
     await checkEverything(p, redis, set);
   });
 });
