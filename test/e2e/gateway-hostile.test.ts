@@ -1,6 +1,9 @@
 import { createHmac } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
-import { generateKeyPair, SignJWT, UnsecuredJWT, type JWTPayload } from 'jose';
+import { exportSPKI, generateKeyPair, SignJWT, UnsecuredJWT, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KafkaDriver } from '../../runtime/kafka/driver.js';
 import { createLogger } from '../../runtime/logger.js';
@@ -136,7 +139,7 @@ describe('the gateway under hostile input', () => {
   });
 
   /** Sends every case (a few connections at a time), checks each answer against its outcome, records the 202s. */
-  async function run(cases: readonly Case[], concurrency = 8): Promise<string[]> {
+  async function run(cases: readonly Case[], concurrency = 8, target = port): Promise<string[]> {
     const mismatches: string[] = [];
       let next = 0;
     const worker = async (): Promise<void> => {
@@ -144,7 +147,7 @@ describe('the gateway under hostile input', () => {
         const c = cases[next++];
         requests++;
         // A dropped request is left to the server to close (its idle timeout is 10 s); a hang past 30 s is a finding.
-        const res = await rawRequest(port, c.parts, { end: c.end, timeoutMs: c.expect === 'dropped' ? 30_000 : 15_000 });
+        const res = await rawRequest(target, c.parts, { end: c.end, timeoutMs: c.expect === 'dropped' ? 30_000 : 15_000 });
         const problem = check(c, res);
         if (problem !== undefined) mismatches.push(`${c.name}: ${problem}`);
       }
@@ -462,6 +465,38 @@ describe('the gateway under hostile input', () => {
     }
     // And the final check (the topic holds exactly the 202s) proves no other vote of these bytes was produced.
     expect(wrong).toEqual([]);
+  });
+
+  it('a gateway pinned to EdDSA refuses HS256 keyed with its public key (key confusion), none and other curves', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vs-gwh-'));
+    const ed = await generateKeyPair('EdDSA', { extractable: true });
+    const publicPem = await exportSPKI(ed.publicKey);
+    writeFileSync(join(dir, 'token.pub'), publicPem);
+    const edGateway = await startGateway({
+      driver,
+      logger: createLogger({ level: 'silent' }),
+      registry: createMetricsRegistry(),
+      config: { host: '127.0.0.1', port: 0, prefix, tokenAlgorithm: 'EdDSA', tokenPublicKeyFile: join(dir, 'token.pub'), ipBurst: 1e6, voterBurst: 1e6 },
+    });
+    try {
+      const claims = { sub: 'ed-voter', exp: nowSec + 600 };
+      const other = await generateKeyPair('EdDSA');
+      const ec = await generateKeyPair('ES256');
+      const body = '{"candidateId":"c1"}';
+      const cases: Case[] = [
+        ['HS256 keyed with the public key PEM', await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(publicPem))],
+        ['HS256 keyed with the deployment secret of the other gateway', await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(SECRET))],
+        ['alg none', new UnsecuredJWT(claims).encode()],
+        ['EdDSA with another key', await new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA' }).sign(other.privateKey)],
+        ['ES256', await new SignJWT(claims).setProtectedHeader({ alg: 'ES256' }).sign(ec.privateKey)],
+      ].map(([name, jwt]) => ({ name, parts: [post(body, { authorization: `Bearer ${jwt}` })], expect: refused(401, 'token-invalid') }));
+      const good = await new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA' }).sign(ed.privateKey);
+      cases.push({ name: 'EdDSA with the deployment key', parts: [post(body, { authorization: `Bearer ${good}` })], expect: ACCEPTED, vote: { voterId: 'ed-voter', electionId: 'open', candidateId: 'c1' } });
+      expect(await run(cases, 8, edGateway.port)).toEqual([]);
+    } finally {
+      await edGateway.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('replays are taken as sent (202 each; the workers reject the second as a duplicate, DESIGN section 3)', async () => {
