@@ -7,8 +7,10 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SinkStateLostError } from '../../../runtime/errors.js';
 import { createLogger } from '../../../runtime/logger.js';
+import { createMetricsRegistry } from '../../../runtime/metrics.js';
 import { createRedisClient, type RedisClient } from '../../../sinks/redis-client.js';
 import { VoteCountSink } from '../../../voting/count-sink.js';
+import { startFeed } from '../../../voting/feed/feed.js';
 import { readElectionHashes } from '../../../voting/feed/snapshot.js';
 import { UpdatesSubscriber } from '../../../voting/feed/updates-subscriber.js';
 import { countProgressKey, countsKey, electionWatermarksKey, offsetsKey, regionsKey } from '../../../voting/redis-keys.js';
@@ -295,7 +297,7 @@ describe('votestream worker (dedup, count, persist) against a Redis Cluster', ()
     await p?.cleanup();
   });
 
-  it('counts every distinct first vote exactly once in the cluster, with the elections on different masters; audit verify and rebuild redis work on it', async () => {
+  it('counts every distinct first vote exactly once in the cluster, with the elections on different masters; the feed, audit verify and rebuild redis work on it', async () => {
     const nodes = await Promise.all(p.elections.map((e) => cluster.nodeOf(countsKey(e.electionId, redisKeyPrefix(p)))));
     expect(new Set(nodes).size).toBeGreaterThan(1);
     const set = makeVotes(p, 3000, 21);
@@ -308,6 +310,29 @@ describe('votestream worker (dedup, count, persist) against a Redis Cluster', ()
     }
     await stopWorkerCleanly(worker);
     await checkEverything(p, redis, set);
+
+    // The feed on the cluster: its results are the counts, for elections on any master.
+    const feed = await startFeed({
+      driver: p.driver,
+      logger: createLogger({ level: 'silent' }),
+      registry: createMetricsRegistry(),
+      config: { host: '127.0.0.1', port: 0, prefix: p.prefix, redis: cluster.url },
+    });
+    try {
+      for (const e of p.elections) {
+        const { total, counts } = expectedFor(set, e.electionId);
+        let got: { total?: number; counts?: Record<string, number> } = {};
+        await waitUntil(async () => {
+          const res = await fetch(`http://127.0.0.1:${feed.port}/v1/elections/${e.electionId}/results`);
+          got = (await res.json()) as typeof got;
+          return res.status === 200;
+        }, () => `the feed's results of ${e.electionId} (last ${JSON.stringify(got)})`, { timeoutMs: 30_000 });
+        expect(got.total).toBe(total);
+        expect(got.counts).toEqual(Object.fromEntries(Object.entries(counts).filter(([k]) => k !== '_total').map(([k, v]) => [k, Number(v)])));
+      }
+    } finally {
+      await feed.close();
+    }
 
     // The commands read and write the cluster too: `audit verify` finds Redis equal to the chains,
     // and `rebuild redis --all` puts back the counts of elections whose keys are gone.
