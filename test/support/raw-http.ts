@@ -23,7 +23,17 @@ export interface RawRequestOptions {
  * response: the head, then a Content-Length body. Resolves once that response is complete or the
  * server closed the connection.
  */
-export function rawRequest(port: number, parts: ReadonlyArray<string | Buffer>, options: RawRequestOptions = {}): Promise<RawResponse> {
+export async function rawRequest(port: number, parts: ReadonlyArray<string | Buffer>, options: RawRequestOptions = {}): Promise<RawResponse> {
+  const { received, closed } = await converse(port, parts, options, (buf) => parseAt(buf, 0) !== undefined);
+  const first = parseAt(received, 0);
+  return { ...(first === undefined ? { status: undefined, headers: {}, body: '' } : { status: first.status, headers: first.headers, body: first.body }), closed };
+}
+
+/**
+ * One connection: writes `parts`, collects what comes back until `enough` says so, the server
+ * closes, or the timeout passes (closed false).
+ */
+function converse(port: number, parts: ReadonlyArray<string | Buffer>, options: RawRequestOptions, enough: (received: Buffer) => boolean): Promise<{ received: Buffer; closed: boolean }> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
     let received = Buffer.alloc(0);
@@ -33,7 +43,7 @@ export function rawRequest(port: number, parts: ReadonlyArray<string | Buffer>, 
       settled = true;
       clearTimeout(timer);
       socket.destroy();
-      resolve({ ...parseResponse(received), closed });
+      resolve({ received, closed });
     };
     const timer = setTimeout(() => finish(false), options.timeoutMs ?? 15_000);
     socket.on('connect', () => {
@@ -42,10 +52,8 @@ export function rawRequest(port: number, parts: ReadonlyArray<string | Buffer>, 
     });
     socket.on('data', (chunk: Buffer) => {
       received = Buffer.concat([received, chunk]);
-      if (complete(received)) {
-        // A server that closes after answering does so right away; give the FIN a moment to land.
-        setImmediate(() => finish(socket.readableEnded || socket.destroyed));
-      }
+      // A server that closes after answering does so right away; give the FIN a moment to land.
+      if (enough(received)) setImmediate(() => finish(socket.readableEnded || socket.destroyed));
     });
     socket.on('end', () => finish(true));
     socket.on('error', () => finish(true));
@@ -81,42 +89,15 @@ function parseAt(buf: Buffer, from: number): Parsed | undefined {
   return { status: status === null ? undefined : Number(status[1]), headers, body: buf.subarray(end + 4, next).toString('utf8'), next };
 }
 
-function complete(buf: Buffer): boolean {
-  return parseAt(buf, 0) !== undefined;
-}
-
-function parseResponse(buf: Buffer): Omit<RawResponse, 'closed'> {
-  const parsed = parseAt(buf, 0);
-  return parsed === undefined ? { status: undefined, headers: {}, body: '' } : { status: parsed.status, headers: parsed.headers, body: parsed.body };
-}
-
 /**
  * Sends bytes as given and reads every response until the server closes the connection (or
  * `timeoutMs` passes): for pipelined requests, where what matters is each answer the server gave.
  */
-export function rawExchange(port: number, parts: ReadonlyArray<string | Buffer>, timeoutMs = 30_000): Promise<{ readonly responses: ReadonlyArray<Omit<RawResponse, 'closed'>>; readonly closed: boolean }> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    let received = Buffer.alloc(0);
-    let settled = false;
-    const finish = (closed: boolean): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      const responses: Array<Omit<RawResponse, 'closed'>> = [];
-      for (let at = 0, r = parseAt(received, 0); r !== undefined; at = r.next, r = parseAt(received, at)) responses.push({ status: r.status, headers: r.headers, body: r.body });
-      resolve({ responses, closed });
-    };
-    const timer = setTimeout(() => finish(false), timeoutMs);
-    socket.on('connect', () => {
-      for (const part of parts) socket.write(part);
-    });
-    socket.on('data', (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
-    socket.on('end', () => finish(true));
-    socket.on('error', () => finish(true));
-    socket.on('close', () => finish(true));
-  });
+export async function rawExchange(port: number, parts: ReadonlyArray<string | Buffer>, timeoutMs = 30_000): Promise<{ readonly responses: ReadonlyArray<Omit<RawResponse, 'closed'>>; readonly closed: boolean }> {
+  const { received, closed } = await converse(port, parts, { timeoutMs }, () => false);
+  const responses: Array<Omit<RawResponse, 'closed'>> = [];
+  for (let r = parseAt(received, 0); r !== undefined; r = parseAt(received, r.next)) responses.push({ status: r.status, headers: r.headers, body: r.body });
+  return { responses, closed };
 }
 
 /** A client that opens a connection and trickles `bytes` one at a time, `everyMs` apart, until the server closes it. */
