@@ -4,7 +4,7 @@
  * clients look for it). Every process can be killed, paused, resumed and restarted by name; one
  * that exits while nobody asked it to is recorded as a crash, which the verdict counts.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { BenchmarkError } from '../errors.js';
@@ -20,6 +20,8 @@ export interface ChaosPipelineOptions {
   readonly tokenSecret: string;
   readonly workers: number;
   readonly readyTimeoutMs: number;
+  /** Every process's log lines go to `<logDir>/<name>.log` (kept after a failed run). */
+  readonly logDir: string;
   readonly onLog?: (name: string, line: LogLine) => void;
 }
 
@@ -155,7 +157,12 @@ export class ChaosPipeline {
 
   #launch(name: string): void {
     const kind: Kind = name.startsWith('worker-') ? 'worker' : (name as Kind);
-    const onLog = (line: LogLine): void => this.#o.onLog?.(name, line);
+    mkdirSync(this.#o.logDir, { recursive: true });
+    const logFile = join(this.#o.logDir, `${name}.log`);
+    const onLog = (line: LogLine): void => {
+      appendFileSync(logFile, `${JSON.stringify(line)}\n`);
+      this.#o.onLog?.(name, line);
+    };
     let child: BenchWorker;
     if (kind === 'worker') {
       const stateDir = join(this.#o.stateDir, name);

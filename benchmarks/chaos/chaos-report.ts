@@ -20,6 +20,8 @@ export const ANOMALY_NAMES = [
   'recount-mismatch',
   /** A group that did not reach the end of its input after the drain, or a fence ahead of the log. */
   'inconsistent-offsets',
+  /** A process or node not ready again after its fault healed (the gateway's or feed's /readyz, a node's health). */
+  'unavailable',
   /** A process that exited while nobody asked it to. */
   'crash',
 ] as const;
@@ -39,6 +41,8 @@ export interface CheckResult {
 
 export interface ChaosReport {
   readonly ok: boolean;
+  /** Each process's JSON log lines (kept when the run fails). */
+  readonly logDir: string;
   readonly seed: number;
   readonly quick: boolean;
   readonly startedAt: string;
@@ -95,6 +99,6 @@ export function formatChaosReport(r: ChaosReport): string {
     for (const e of c.examples ?? []) lines.push(`          ${e}`);
   }
   lines.push('', `anomalies: ${ANOMALY_NAMES.map((n) => `${n} ${r.anomalies[n]}`).join(', ')}`);
-  lines.push(`verdict: ${r.ok ? 'PASS' : 'FAIL'} (${r.elapsedS.toFixed(0)} s)`);
+  lines.push(`verdict: ${r.ok ? 'PASS' : 'FAIL'} (${r.elapsedS.toFixed(0)} s)${r.ok ? '' : `; the processes' logs are in ${r.logDir}`}`);
   return `${lines.join('\n')}\n`;
 }

@@ -130,6 +130,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     tokenSecret,
     workers: o.workers,
     readyTimeoutMs: 180_000,
+    logDir: join(config.dataDir, 'pipeline-logs'),
     onLog: (name, line) => {
       // The runtime's own account of each recovery: evidence that the faults hit the commit path.
       if (line.msg === 'transaction fenced; recovering') recoveries.fenced++;
@@ -138,6 +139,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     },
   });
   let viewer: LiveViewer | undefined;
+  let ok = false;
   try {
     const kinds = o.kinds ?? applicableFaults({ kafkaBrokers: o.kafkaBrokers, redisCluster: o.redisCluster });
     const schedule = faultSchedule({ seed: o.seed, kinds, repeat: o.repeat, minPauseMs: 3000, maxPauseMs: o.quick ? 6000 : 12_000 });
@@ -173,15 +175,25 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const progress = createProgress('chaos load', durationS, { unit: 's' });
     const ticker = setInterval(() => progress.update(Math.max(0, Math.min(durationS, Math.round(sinceLoad() / 1000)))), 1000);
     const faults: FaultRecord[] = [];
+    const unhealed: FaultRecord[] = [];
     let load;
     try {
       await sleep(Math.max(0, startAt - Date.now()));
       for (const fault of schedule) {
         await sleep(fault.pauseMs);
         log.info({ fault: fault.kind, atMs: sinceLoad() }, 'chaos: injecting');
-        const record = await injectFault(fault, { pipeline, stack, timings: o.timings, now: sinceLoad });
-        faults.push(record);
-        log.info({ ...record }, 'chaos: healed');
+        const injectedAtMs = sinceLoad();
+        try {
+          const record = await injectFault(fault, { pipeline, stack, timings: o.timings, now: sinceLoad });
+          faults.push(record);
+          log.info({ ...record }, 'chaos: healed');
+        } catch (err) {
+          // A fault that does not heal is a finding (the run goes on and is judged), not a harness error.
+          const record: FaultRecord = { kind: fault.kind, target: '?', injectedAtMs, healedAtMs: sinceLoad(), detail: `did not heal: ${(err as Error).message}` };
+          faults.push(record);
+          unhealed.push(record);
+          log.error({ ...record }, 'chaos: a fault did not heal');
+        }
       }
       load = await generators.done;
     } finally {
@@ -213,6 +225,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     }
     viewer.stop();
     checks.push({
+      name: 'every fault healed',
+      ok: unhealed.length === 0,
+      detail: `${faults.length - unhealed.length} of ${faults.length} faults healed: every process and node ready again`,
+      anomalies: unhealed.length === 0 ? {} : { unavailable: unhealed.length },
+      ...(unhealed.length > 0 ? { examples: unhealed.map((f) => `${f.kind} at ${f.injectedAtMs} ms: ${f.detail}`.slice(0, 400)) } : {}),
+    });
+    checks.push({
       name: 'no process crashed',
       ok: pipeline.crashes.length === 0,
       detail: `${pipeline.crashes.length} unexpected exit(s)`,
@@ -220,8 +239,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       ...(pipeline.crashes.length > 0 ? { examples: pipeline.crashes.map((c) => `${c.name} pid ${c.pid} code ${c.code}: ${JSON.stringify(c.lastLines.at(-1) ?? {}).slice(0, 300)}`) } : {}),
     });
     const anomalies = sumAnomalies(checks);
+    ok = checks.every((c) => c.ok) && Object.values(anomalies).every((n) => n === 0);
     return {
-      ok: checks.every((c) => c.ok) && Object.values(anomalies).every((n) => n === 0),
+      ok,
+      logDir: join(config.dataDir, 'pipeline-logs'),
       seed: o.seed,
       quick: o.quick,
       startedAt: new Date(started).toISOString(),
@@ -241,7 +262,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     rmSync(workDir, { recursive: true, force: true });
     if (!o.keepStack) {
       await stackDown(config);
-      rmSync(config.dataDir, { recursive: true, force: true });
+      // A failed run keeps its data and the processes' logs for whoever investigates.
+      if (ok) rmSync(config.dataDir, { recursive: true, force: true });
     }
   }
 }

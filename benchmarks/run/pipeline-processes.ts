@@ -150,15 +150,17 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
 /** Polls `url` until it answers 200 (a server's /readyz). */
 export async function untilReady(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
   for (;;) {
     try {
       const res = await fetch(url);
-      await res.arrayBuffer();
+      const body = await res.text();
       if (res.status === 200) return;
-    } catch {
-      // not listening yet
+      last = `${res.status} ${body.slice(0, 300)}`;
+    } catch (error) {
+      last = `not listening (${(error as Error).message})`;
     }
-    if (Date.now() > deadline) throw new BenchmarkError('BENCHMARK_TIMEOUT', `${url} did not answer 200 within ${timeoutMs} ms`);
+    if (Date.now() > deadline) throw new BenchmarkError('BENCHMARK_TIMEOUT', `${url} did not answer 200 within ${timeoutMs} ms; last: ${last}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }

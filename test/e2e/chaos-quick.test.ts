@@ -31,7 +31,7 @@ describe('votestream chaos --quick', () => {
 
     const [e1, e2] = report.load.elections;
     const perElection = (e: string): string[] => [`audit recount ${e}`, `audit invariants ${e}`, `group offsets ${e}`, `audit verify ${e}`, `live count = official ${e}`, `live page = official ${e}`];
-    expect(report.checks.map((c) => c.name)).toEqual(['drained', 'acknowledged votes on `votes`', ...perElection(e1), ...perElection(e2), 'no process crashed']);
+    expect(report.checks.map((c) => c.name)).toEqual(['drained', 'acknowledged votes on `votes`', ...perElection(e1), ...perElection(e2), 'every fault healed', 'no process crashed']);
     expect(report.load.acknowledged).toBeGreaterThan(0);
     expect(report.load.acknowledged + report.load.failed).toBe(report.load.offered);
     expect(report.crashes).toEqual([]);

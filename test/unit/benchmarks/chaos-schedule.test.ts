@@ -38,6 +38,7 @@ describe('chaos report', () => {
   it('prints the faults with their times, every check and the verdict', () => {
     const report: ChaosReport = {
       ok: false,
+      logDir: '/tmp/chaos/pipeline-logs',
       seed: 42,
       quick: true,
       startedAt: '2026-12-03T10:00:00.000Z',
@@ -58,8 +59,8 @@ describe('chaos report', () => {
     expect(text).toContain('15000 offered, 14000 acknowledged (202), 1000 refused or failed (202: 14000, 503: 1000)');
     expect(text).toContain('FAIL  acknowledged votes on `votes`  9 of 10');
     expect(text).toContain('          v-10');
-    expect(text).toContain('anomalies: lost-write 4, duplicate 2, unexpected 0, miscount 0, broken-chain 0, recount-mismatch 0, inconsistent-offsets 0, crash 0');
+    expect(text).toContain('anomalies: lost-write 4, duplicate 2, unexpected 0, miscount 0, broken-chain 0, recount-mismatch 0, inconsistent-offsets 0, unavailable 0, crash 0');
     expect(text).toContain('workers recovered 3 times from a fenced transaction and 5 times from other failures');
-    expect(text).toContain('verdict: FAIL');
+    expect(text).toContain("verdict: FAIL (200 s); the processes' logs are in /tmp/chaos/pipeline-logs");
   });
 });
