@@ -11,6 +11,27 @@ export interface LoggerOptions {
   readonly destination?: NodeJS.WritableStream;
 }
 
+/**
+ * Fields that hold credentials wherever they appear one level deep (a request's headers, an
+ * options object): censored even if a future log call passes them by mistake. Secrets are never
+ * logged on purpose (test/e2e/secrets-hygiene.test.ts); this is the second line.
+ */
+export const REDACTED_PATHS = [
+  'authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+  'token',
+  '*.token',
+  'secret',
+  '*.secret',
+  'password',
+  '*.password',
+  'adminToken',
+  '*.adminToken',
+  'tokenSecret',
+  '*.tokenSecret',
+];
+
 /** JSON lines through pino. stderr by default: a CLI's stdout belongs to its result. */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const dest = options.destination ?? pino.destination({ fd: 2, sync: true });
@@ -20,6 +41,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       name: options.name ?? 'votestream',
       base: { pid: process.pid, ...(options.bindings ?? {}) },
       timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     },
     dest,
   );
