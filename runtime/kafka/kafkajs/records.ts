@@ -1,0 +1,39 @@
+/** Conversion between kafkajs messages and the driver's record representation (driver.ts). */
+import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
+import { NO_HEADERS, type ConsumedRecord, type RecordHeaders } from '../driver.js';
+
+/**
+ * kafkajs 2.2.4 keeps headers in an object: duplicates of a name become an array, in order, but the
+ * order across different names is the object's key order (insertion order, except that integer-like
+ * names come first). Records with interleaved names (a, b, a) are read back as (a, a, b).
+ */
+export function fromKafkajsHeaders(headers: IHeaders | undefined): RecordHeaders {
+  if (!headers) return NO_HEADERS;
+  const out: Array<readonly [string, Buffer]> = [];
+  for (const [name, value] of Object.entries(headers)) {
+    const values = Array.isArray(value) ? value : [value];
+    for (const v of values) out.push([name, v === undefined ? Buffer.alloc(0) : Buffer.isBuffer(v) ? v : Buffer.from(v, 'utf8')]);
+  }
+  return out.length === 0 ? NO_HEADERS : out;
+}
+
+export function toKafkajsHeaders(headers: RecordHeaders | undefined): IHeaders | undefined {
+  if (!headers || headers.length === 0) return undefined;
+  const out: Record<string, Buffer[]> = {};
+  for (const [name, value] of headers) (out[name] ??= []).push(value);
+  return out;
+}
+
+export function fromKafkajsMessage(topic: string, partition: number, m: KafkaMessage): ConsumedRecord {
+  return {
+    topic,
+    partition,
+    offset: BigInt(m.offset),
+    timestamp: Number(m.timestamp),
+    key: m.key ?? null,
+    value: m.value ?? null,
+    headers: fromKafkajsHeaders(m.headers),
+  };
+}
+
+export type { Message };
