@@ -99,16 +99,8 @@ final class DedupProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     return history;
   }
 
-  /**
-   * The original key and bytes, with the input's headers and then error and where the record was
-   * read, as the worker's `{...headers, error, ...}` builds them (a name already there keeps its place).
-   */
+  /** The original key and bytes, with the input's headers and then why and where it was read. */
   private void deadLetter(Record<byte[], byte[]> record, RecordMetadata meta, String error) {
-    Map<String, byte[]> headers = NodeHeaders.collapse(record.headers());
-    headers.put("error", JsJsonWriter.utf8(error));
-    headers.put("source-topic", meta.topic().getBytes(StandardCharsets.UTF_8));
-    headers.put("source-partition", Integer.toString(meta.partition()).getBytes(StandardCharsets.UTF_8));
-    headers.put("source-offset", Long.toString(meta.offset()).getBytes(StandardCharsets.UTF_8));
-    context.forward(new Record<>(record.key(), record.value(), record.timestamp(), NodeHeaders.toHeaders(headers)), PeerTopology.DLQ_SINK);
+    context.forward(new Record<>(record.key(), record.value(), record.timestamp(), NodeHeaders.deadLetter(record.headers(), error, meta.topic(), meta.partition(), meta.offset())), PeerTopology.DLQ_SINK);
   }
 }

@@ -48,7 +48,29 @@ final class VoteDecoder {
     Map<String, Object> raw = (Map<String, Object>) parsed;
     Vote vote = Vote.fromObject(raw);
     if (vote != null) return new Decoded(Kind.VALID, vote, null, null);
+    // voting/vote.ts: an object nested deeper than its rejection could be written back is undecodable.
+    if (nestsTooDeep(raw)) return new Decoded(Kind.UNDECODABLE, null, null, "JSON nested deeper than " + MAX_JSON_DEPTH + " levels");
     return new Decoded(Kind.MALFORMED, null, raw, null);
+  }
+
+  /** voting/vote.ts MAX_VOTE_JSON_DEPTH. */
+  static final int MAX_JSON_DEPTH = 64;
+
+  /** As vote.ts nestsTooDeep: the root is level 1; a container found inside one at the last level is too deep. */
+  private static boolean nestsTooDeep(Map<String, Object> root) {
+    java.util.ArrayDeque<Object[]> stack = new java.util.ArrayDeque<>();
+    stack.push(new Object[] {root, 1});
+    while (!stack.isEmpty()) {
+      Object[] top = stack.pop();
+      int depth = (Integer) top[1];
+      Iterable<?> children = top[0] instanceof Map<?, ?> m ? m.values() : (List<?>) top[0];
+      for (Object child : children) {
+        if (!(child instanceof Map<?, ?>) && !(child instanceof List<?>)) continue;
+        if (depth == MAX_JSON_DEPTH) return true;
+        stack.push(new Object[] {child, depth + 1});
+      }
+    }
+    return false;
   }
 
   /** The raw object with `reason: "malformed"` last (a `reason` it carried is dropped), as malformedRejection. */
