@@ -17,7 +17,7 @@
 import { Kafka, logLevel, type Admin, type Consumer, type ConsumerGroupJoinEvent, type LogEntry } from 'kafkajs';
 import type { ConsumedRecord, GroupConsumer, GroupConsumerOptions, GroupMetadata, PollOptions, TopicPartition, TopicPartitionOffset } from '../driver.js';
 import { KafkaDriverError, NoOffsetError } from '../errors.js';
-import { sortTps, tpKey } from '../platformatic/helpers.js';
+import { sleep, sortTps, tpKey } from '../platformatic/helpers.js';
 import { BatchPump } from './batch-pump.js';
 import { describeKafkajs, mapKafkajsCommitError } from './error-mapping.js';
 import { OffsetLister, committedOffsetsOf } from './offsets.js';
@@ -116,11 +116,35 @@ export class KafkajsGroupConsumer implements GroupConsumer {
     const reset = this.#o.autoOffsetReset ?? 'earliest';
     try {
       await this.#admin.connect();
+      await this.#waitForLeaders();
       await this.#consumer.connect();
       await this.#consumer.subscribe({ topics: [...this.#topics], fromBeginning: reset !== 'latest' });
       await this.#consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 64, eachBatch: this.#pump.eachBatch });
     } catch (error) {
       throw new KafkaDriverError(`joining group ${this.groupId} failed: ${describeKafkajs(error)}`, { cause: error });
+    }
+  }
+
+  /**
+   * kafkajs 2.2.4 answers a stale-metadata error in a fetch (NOT_LEADER_OR_FOLLOWER, LEADER_NOT_AVAILABLE,
+   * UNKNOWN_TOPIC_OR_PARTITION, ...) by refreshing its metadata AND rejoining the group
+   * (`ConsumerGroup#recoverFromFetch`): a rebalance of every member and a new generation, where the Java
+   * consumer only refreshes its metadata. A topic created moments ago triggers it on the first fetches
+   * (seen in the driver contract test), so joining waits until every partition of the subscribed topics
+   * answers ListOffsets. Leader moves later on (a broker restart) still cost a rebalance on this driver.
+   */
+  async #waitForLeaders(): Promise<void> {
+    const partitions: TopicPartition[] = [];
+    const metadata = await this.#admin.fetchTopicMetadata({ topics: [...this.#topics] });
+    for (const t of metadata.topics) for (const p of t.partitions) partitions.push({ topic: t.name, partition: p.partitionId });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.#offsets.list(partitions, 'latest', 'read_uncommitted');
+        return;
+      } catch (error) {
+        if (attempt >= 50) throw error;
+        await sleep(100);
+      }
     }
   }
 
