@@ -3,9 +3,10 @@ import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
 import { NO_HEADERS, type ConsumedRecord, type RecordHeaders } from '../driver.js';
 
 /**
- * kafkajs 2.2.4 keeps headers in an object: duplicates of a name become an array, in order, but the
- * order across different names is the object's key order (insertion order, except that integer-like
- * names come first). Records with interleaved names (a, b, a) are read back as (a, a, b).
+ * kafkajs 2.2.4 keeps headers in an object, both ways: duplicates of a name become an array, in order,
+ * but the order across different names is the object's key order (insertion order, except that
+ * integer-like names come first). Headers with interleaved names (a, b, a) are written as (a, a, b) by
+ * this driver and read back as (a, a, b) from any record; the platformatic driver keeps (a, b, a).
  */
 export function fromKafkajsHeaders(headers: IHeaders | undefined): RecordHeaders {
   if (!headers) return NO_HEADERS;
