@@ -6,6 +6,7 @@ import { KafkaDriverError } from '../errors.js';
 import { Fetcher } from './fetcher.js';
 import { EARLIEST, LATEST, sortTps, tpKey } from './helpers.js';
 import { listOffsetsFor } from './offsets.js';
+import { readToEnd } from '../read-to-end.js';
 
 export class PlatformaticReader implements Reader {
   readonly #client: Consumer;
@@ -65,24 +66,17 @@ export class PlatformaticReader implements Reader {
     return this.#fetcher.take(partitions, maxRecords, limits);
   }
 
-  async readToEnd(onBatch: (records: ConsumedRecord[]) => Promise<void> | void, options: { readonly timeoutMs?: number } = {}): Promise<ReadToEndResult> {
-    const end = await this.endOffsets();
-    const limits = new Map(end.map((e) => [tpKey(e), e.offset]));
-    const deadline = options.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.timeoutMs;
-    let count = 0;
-    for (;;) {
-      const pending = this.#partitions.filter((tp) => (this.#fetcher.position(tp) as bigint) < (limits.get(tpKey(tp)) as bigint));
-      if (pending.length === 0) return { records: count, end };
-      if (Date.now() > deadline) {
-        const where = pending.map((tp) => `${tpKey(tp)} at ${this.#fetcher.position(tp)} of ${limits.get(tpKey(tp))}`).join(', ');
-        throw new KafkaDriverError(`readToEnd timed out: ${where}`);
-      }
-      const records = await this.#pollWithin(pending, 200, Number.POSITIVE_INFINITY, limits);
-      if (records.length > 0) {
-        count += records.length;
-        await onBatch(records);
-      }
-    }
+  readToEnd(onBatch: (records: ConsumedRecord[]) => Promise<void> | void, options: { readonly timeoutMs?: number } = {}): Promise<ReadToEndResult> {
+    return readToEnd(
+      {
+        partitions: this.#partitions,
+        position: (tp) => this.#fetcher.position(tp),
+        endOffsets: () => this.endOffsets(),
+        pollWithin: (partitions, maxWaitMs, limits) => this.#pollWithin(partitions, maxWaitMs, Number.POSITIVE_INFINITY, limits),
+      },
+      onBatch,
+      options,
+    );
   }
 
   async close(): Promise<void> {
