@@ -63,7 +63,9 @@ async function waitUntilServing(dev: Dev): Promise<{ pageUrl: string; ms: number
       return pageUrl !== '';
     },
     () => `the page's URL as dev's first line; stdout:\n${dev.stdout()}\nstderr:\n${dev.stderr().slice(-4000)}`,
-    { timeoutMs: 90_000, intervalMs: 200 },
+    // A bound, not a measurement: a fresh stack now also waits for its group and transaction
+    // coordinators, and a loaded 2-core CI machine took over 90 s once.
+    { timeoutMs: 180_000, intervalMs: 200 },
   );
   let page = '';
   await waitUntil(
@@ -153,7 +155,7 @@ describe('npm start (votestream dev)', () => {
       dev.signal('SIGKILL');
       await stackDown(config);
     }
-  }, 240_000);
+  }, 300_000);
 
   it('a second Ctrl-C, while the stack it launched is still coming up, kills that stack and exits 130 at once', async () => {
     const dataDir = tempDir();
