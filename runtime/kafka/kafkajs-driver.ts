@@ -24,6 +24,7 @@ import type {
   TransactionalProducer,
   TransactionalProducerOptions,
 } from './driver.js';
+import { ClientIds, parseBrokers } from './client-naming.js';
 import { KafkaDriverError } from './errors.js';
 import { KafkajsAdmin } from './kafkajs/admin.js';
 import { describeKafkajs } from './kafkajs/error-mapping.js';
@@ -41,20 +42,15 @@ export interface KafkajsDriverOptions {
 
 export class KafkajsDriver implements KafkaDriver {
   readonly #brokers: string[];
-  readonly #clientId: string;
-  #seq = 0;
+  readonly #ids: ClientIds;
 
   constructor(options: KafkajsDriverOptions) {
-    this.#brokers = options.brokers
-      .split(',')
-      .map((b) => b.trim())
-      .filter((b) => b.length > 0);
-    if (this.#brokers.length === 0) throw new KafkaDriverError('no brokers given');
-    this.#clientId = options.clientId ?? 'votestream';
+    this.#brokers = parseBrokers(options.brokers);
+    this.#ids = new ClientIds(options.clientId);
   }
 
   #config(kind: string, given: string | undefined): { brokers: string[]; clientId: string } {
-    return { brokers: this.#brokers, clientId: given ?? `${this.#clientId}-${kind}-${++this.#seq}` };
+    return { brokers: this.#brokers, clientId: this.#ids.next(kind, given) };
   }
 
   createAdmin(options: { readonly clientId?: string } = {}): KafkaAdmin {

@@ -24,6 +24,7 @@ import type {
   TransactionalProducer,
   TransactionalProducerOptions,
 } from './driver.js';
+import { ClientIds, parseBrokers } from './client-naming.js';
 import { KafkaDriverError } from './errors.js';
 import { PlatformaticAdmin } from './platformatic/admin.js';
 import { describe } from './platformatic/error-mapping.js';
@@ -45,20 +46,15 @@ export interface PlatformaticDriverOptions {
 
 export class PlatformaticKafkaDriver implements KafkaDriver {
   readonly #brokers: string[];
-  readonly #clientId: string;
-  #seq = 0;
+  readonly #ids: ClientIds;
 
   constructor(options: PlatformaticDriverOptions) {
-    this.#brokers = options.brokers
-      .split(',')
-      .map((b) => b.trim())
-      .filter((b) => b.length > 0);
-    if (this.#brokers.length === 0) throw new KafkaDriverError('no brokers given');
-    this.#clientId = options.clientId ?? 'votestream';
+    this.#brokers = parseBrokers(options.brokers);
+    this.#ids = new ClientIds(options.clientId);
   }
 
   #id(kind: string, given: string | undefined): string {
-    return given ?? `${this.#clientId}-${kind}-${++this.#seq}`;
+    return this.#ids.next(kind, given);
   }
 
   createAdmin(options: { readonly clientId?: string } = {}): KafkaAdmin {
