@@ -2,17 +2,28 @@ import { spawn } from 'node:child_process';
 
 export interface CommandResult {
   readonly status: number | null;
+  /** stdout and stderr interleaved as they came. */
   readonly output: string;
+  readonly stdout: string;
+  readonly stderr: string;
 }
 
-/** Runs a command to completion without blocking the event loop; stdout and stderr are combined. */
-export function runCommand(command: string, args: readonly string[], options: { cwd?: string } = {}): Promise<CommandResult> {
+/** Runs a command to completion without blocking the event loop; never throws on a non-zero exit. */
+export function runCommand(command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, [...args], { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, [...args], { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      output += d.toString();
+      stderr += d.toString();
+    });
     child.once('error', reject);
-    child.once('close', (status) => resolve({ status, output }));
+    child.once('close', (status) => resolve({ status, output, stdout, stderr }));
   });
 }

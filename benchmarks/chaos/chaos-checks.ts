@@ -3,7 +3,7 @@
  * (the CLI: `audit recount --publish`, `audit invariants`, `audit verify`), plus the one thing they
  * cannot know: that every vote the gateway acknowledged reached `votes`.
  */
-import { spawn } from 'node:child_process';
+import { runCommand, type CommandResult } from '../../infra/run-command.js';
 import type { KafkaDriver } from '../../runtime/kafka/driver.js';
 import type { InvariantsReport } from '../../voting/audit/invariants-report.js';
 import type { VerifyReport } from '../../voting/audit/audit-report.js';
@@ -16,20 +16,11 @@ const EXAMPLES = 5;
 
 export interface CliRunner {
   /** Runs `votestream <args>` with the deployment's environment; never throws on a non-zero exit. */
-  (args: readonly string[]): Promise<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }>;
+  (args: readonly string[]): Promise<CommandResult>;
 }
 
 export function cliRunner(cliPath: string, env: NodeJS.ProcessEnv): CliRunner {
-  return (args) =>
-    new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [cliPath, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.once('error', reject);
-      child.once('close', (code) => resolve({ code, stdout, stderr }));
-    });
+  return (args) => runCommand(process.execPath, [cliPath, ...args], { env: { ...process.env, ...env } });
 }
 
 /** Every voteId the gateway answered 202 for is on `votes` (the gateway acknowledges only after Kafka did). */
@@ -68,11 +59,11 @@ export interface RecountJson {
   readonly total: number;
 }
 
-function parseJson<T>(what: string, out: { code: number | null; stdout: string; stderr: string }): T | CheckResult {
+function parseJson<T>(what: string, out: CommandResult): T | CheckResult {
   try {
     return JSON.parse(out.stdout) as T;
   } catch {
-    return { name: what, ok: false, detail: `exit ${out.code}, no JSON report: ${out.stderr.trim().split('\n').slice(-3).join(' | ')}`, anomalies: {} };
+    return { name: what, ok: false, detail: `exit ${out.status}, no JSON report: ${out.stderr.trim().split('\n').slice(-3).join(' | ')}`, anomalies: {} };
   }
 }
 
@@ -84,7 +75,7 @@ export async function auditElection(cli: CliRunner, electionId: string, keyFile:
   const recountOut = await cli(['audit', 'recount', '--election', electionId, '--publish', '--key-file', keyFile, '--json']);
   const recount = parseJson<RecountJson>(`audit recount ${electionId}`, recountOut);
   if (isCheck(recount)) checks.push(recount);
-  else checks.push({ name: `audit recount ${electionId}`, ok: recountOut.code === 0, detail: `exit ${recountOut.code}; official total ${recount.total}`, anomalies: recountOut.code === 0 ? {} : { 'broken-chain': 1 } });
+  else checks.push({ name: `audit recount ${electionId}`, ok: recountOut.status === 0, detail: `exit ${recountOut.status}; official total ${recount.total}`, anomalies: recountOut.status === 0 ? {} : { 'broken-chain': 1 } });
 
   const invOut = await cli(['audit', 'invariants', '--election', electionId, '--json']);
   const inv = parseJson<InvariantsReport>(`audit invariants ${electionId}`, invOut);
@@ -98,8 +89,8 @@ export async function auditElection(cli: CliRunner, electionId: string, keyFile:
     }
     checks.push({
       name: `audit invariants ${electionId}`,
-      ok: inv.ok && invOut.code === 0,
-      detail: `exit ${invOut.code}; expected ${inv.expected.counts._total ?? 0} from ${inv.votesRead} votes read; held: votes-accepted ${inv.held['votes-accepted']}, dynamodb ${inv.held.dynamodb}, redis ${inv.held.redis}, official ${inv.held.official}; ${inv.anomalies.length} anomalies`,
+      ok: inv.ok && invOut.status === 0,
+      detail: `exit ${invOut.status}; expected ${inv.expected.counts._total ?? 0} from ${inv.votesRead} votes read; held: votes-accepted ${inv.held['votes-accepted']}, dynamodb ${inv.held.dynamodb}, redis ${inv.held.redis}, official ${inv.held.official}; ${inv.anomalies.length} anomalies`,
       anomalies,
       ...(inv.anomalies.length > 0 ? { examples: inv.anomalies.slice(0, EXAMPLES).map((a) => JSON.stringify(a).slice(0, 300)) } : {}),
     });
@@ -127,8 +118,8 @@ export async function auditElection(cli: CliRunner, electionId: string, keyFile:
     }
     checks.push({
       name: `audit verify ${electionId}`,
-      ok: ver.ok && verOut.code === 0,
-      detail: `exit ${verOut.code}; ${ver.votes} votes in ${ver.chains.length} chains, ${ver.votesAccepted} on votes-accepted; ${ver.findings.length} findings`,
+      ok: ver.ok && verOut.status === 0,
+      detail: `exit ${verOut.status}; ${ver.votes} votes in ${ver.chains.length} chains, ${ver.votesAccepted} on votes-accepted; ${ver.findings.length} findings`,
       anomalies,
       ...(ver.findings.length > 0 ? { examples: ver.findings.slice(0, EXAMPLES).map((f) => JSON.stringify(f).slice(0, 300)) } : {}),
     });

@@ -158,7 +158,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     }
     await produceRecords(driver, elections.map((e) => electionRecord(e, prefix)));
     const keys = await cli(['audit', 'keys', '--out', join(workDir, 'keys')]);
-    if (keys.code !== 0) throw new BenchmarkError('BENCHMARK_OUTPUT', `audit keys failed: ${keys.stderr}`);
+    if (keys.status !== 0) throw new BenchmarkError('BENCHMARK_OUTPUT', `audit keys failed: ${keys.stderr}`);
     const keyFile = join(workDir, 'keys', 'signing.key');
 
     await pipeline.start();
