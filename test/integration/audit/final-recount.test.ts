@@ -183,7 +183,13 @@ describe('final recount scheduler', () => {
     const counting = await runWorker(p, { roles: ['dedup', 'count'] });
     await waitForDedupCaughtUp(p);
     await waitForTotal(redis, e, expected.total, 90_000, redisKeyPrefix(p));
-    await waitUntil(() => s.scheduler.status(e)?.state === 'waiting for persist', () => `the scheduler to wait for persist (${s.scheduler.status(e)?.state})`, { timeoutMs: 60_000, intervalMs: 200 });
+    // The state changes before its detail does (first the end offsets, then each partition's
+    // progress): wait for the detail that shows the persist group has covered nothing yet.
+    await waitUntil(
+      () => s.scheduler.status(e)?.state === 'waiting for persist' && /p\d+ none\/\d+/.test(s.scheduler.status(e)?.detail ?? ''),
+      () => `the scheduler to wait for persist (${s.scheduler.status(e)?.state}: ${s.scheduler.status(e)?.detail})`,
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
     // The dedup has caught up and counted everything live, yet nothing is official.
     expect(s.scheduler.status(e)!.detail).toMatch(/p\d+ none\/\d+/);
     expect(await readOfficial(p.dynamodb, p.table, e)).toBeUndefined();
