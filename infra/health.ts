@@ -49,6 +49,29 @@ export async function redisClusterInfo(url: string, timeoutMs = 2000): Promise<M
   }
 }
 
+/**
+ * Whether one cluster node sees `expected` nodes, each reachable over the cluster bus: no link
+ * down, no `fail`/`pfail`/`handshake`/`noaddr` flag. `cluster_state:ok` comes back before a
+ * restarted node's bus links do, and until they are up a PUBLISH on that node reaches no
+ * subscriber on the others.
+ */
+export async function redisClusterLinksUp(url: string, expected: number, timeoutMs = 2000): Promise<boolean> {
+  const redis = probeClient(url, timeoutMs);
+  try {
+    await redis.connect();
+    const lines = ((await redis.call('CLUSTER', 'NODES')) as string).split(/\r?\n/).filter((line) => line.trim() !== '');
+    return lines.length === expected && lines.every((line) => {
+      const fields = line.split(' ');
+      const flags = (fields[2] ?? '').split(',');
+      return fields[7] === 'connected' && !flags.some((f) => f === 'fail' || f === 'fail?' || f === 'handshake' || f === 'noaddr');
+    });
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /** Redis is healthy when it answers PING with PONG. */
 export async function redisHealthy(url: string, timeoutMs = 2000): Promise<boolean> {
   const redis = probeClient(url, timeoutMs);

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ServiceUnavailableError } from '../runtime/errors.js';
-import { redisClusterInfo } from './health.js';
+import { redisClusterInfo, redisClusterLinksUp } from './health.js';
 import { runCommand } from './run-command.js';
 import type { StackConfig } from './stack-config.js';
 
@@ -10,10 +10,12 @@ function nodeUrls(config: StackConfig): string[] {
   return config.redis.ports.map((p) => `redis://${config.redis.host}:${p}`);
 }
 
-/** Every node answers and reports `cluster_state:ok` with all 16384 slots assigned. */
+/** Every node answers, reports `cluster_state:ok` with all 16384 slots assigned, and reaches every other node over the cluster bus. */
 export async function redisClusterOk(config: StackConfig): Promise<boolean> {
-  const infos = await Promise.all(nodeUrls(config).map((url) => redisClusterInfo(url)));
-  return infos.every((info) => info?.get('cluster_state') === 'ok' && info.get('cluster_slots_assigned') === '16384');
+  const urls = nodeUrls(config);
+  const infos = await Promise.all(urls.map((url) => redisClusterInfo(url)));
+  if (!infos.every((info) => info?.get('cluster_state') === 'ok' && info.get('cluster_slots_assigned') === '16384')) return false;
+  return (await Promise.all(urls.map((url) => redisClusterLinksUp(url, urls.length)))).every(Boolean);
 }
 
 /**
