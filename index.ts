@@ -87,5 +87,7 @@ export {
 } from './runtime/streams-config.js';
 export type { KafkaDriver } from './runtime/kafka/driver.js';
 export { PlatformaticKafkaDriver } from './runtime/kafka/platformatic-driver.js';
+export { KafkajsDriver } from './runtime/kafka/kafkajs-driver.js';
+export { createKafkaDriver, KAFKA_DRIVERS, type KafkaDriverName } from './runtime/kafka/create-driver.js';
 export { FencedError, TransactionError, KafkaDriverError } from './runtime/kafka/errors.js';
 export { rebuildStore, type PartitionRebuild, type RebuildStoreOptions } from './runtime/rebuild-store.js';

@@ -69,7 +69,7 @@ export async function createActiveTask(
         resume = resume === undefined || next < resume ? next : resume;
       }
     }
-    const produced = { count: 0, bytes: new Map<string, number>() };
+    const produced = { partition, count: 0, bytes: new Map<string, number>() };
     const task = new StreamTask({
       applicationId: config.applicationId,
       subTopology: sub,

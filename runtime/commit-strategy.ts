@@ -7,7 +7,9 @@ import type { Logger } from './logger.js';
 /**
  * How a sub-topology commits:
  * - `transactional`: exactly_once_v2 with Kafka outputs or logged stores: outputs, changelog
- *   records and consumed offsets in one transaction (DESIGN section 4).
+ *   records and consumed offsets in one transaction (DESIGN section 4). On a client with KIP-447
+ *   one transaction per commit, of the thread's one producer; on one without (kafkajs), one
+ *   transaction per task partition, each of the partition's own producer.
  * - `at-least-once`: outputs acknowledged, then offsets committed.
  * - `sink-fenced`: the sub-topology writes only to external sinks, which are exactly-once by their
  *   own fences; consumed offsets are committed after the sinks flushed, with no transaction.
@@ -18,6 +20,8 @@ export type CommitMode = 'transactional' | 'at-least-once' | 'sink-fenced';
 export interface PreparedCommit {
   /** Outputs, dead letters and changelog records. */
   readonly records: readonly ProducerRecord[];
+  /** The task partition each record came from, index for index. */
+  readonly recordTasks: readonly number[];
   /** Next offset to consume per topic-partition processed since the last commit. */
   readonly offsets: readonly TopicPartitionOffset[];
   readonly changelogTopics: ReadonlySet<string>;
@@ -42,6 +46,21 @@ export interface CommitStrategy {
   abort(): Promise<void>;
   /** Drops the producer: after a producer fence, a transaction that cannot be aborted, or on shutdown. */
   close(): Promise<void>;
+  /**
+   * Before the tasks of these partitions open and read their committed offsets: a strategy with a
+   * producer per partition creates theirs here, which fences the previous owner's and ends its
+   * open transaction, so the offsets read next are final.
+   */
+  openPartitions(partitions: readonly number[]): Promise<void>;
+  /** The tasks of these partitions were closed and the partitions revoked: their producers go. */
+  closePartitions(partitions: readonly number[]): Promise<void>;
+  /**
+   * Whether a producer fence means that a partition moved to another member without this one
+   * hearing of it (no group fence exists to say so): then the member rejoins the group, as Kafka
+   * Streams did before KIP-447 (TaskMigratedException), instead of reopening partitions it may no
+   * longer own, whose producers would fence the new owner's.
+   */
+  readonly rejoinOnProducerFence: boolean;
 }
 
 export interface CommitStrategyOptions {
@@ -59,7 +78,7 @@ export function commitMode(config: StreamsConfig, writesKafka: boolean): CommitM
 export function createCommitStrategy(mode: CommitMode, options: CommitStrategyOptions): CommitStrategy {
   switch (mode) {
     case 'transactional':
-      return new TransactionalCommit(options);
+      return options.driver.fencesOffsetsByGeneration ? new TransactionalCommit(options) : new PerPartitionTransactionalCommit(options);
     case 'at-least-once':
       return new AtLeastOnceCommit(options);
     case 'sink-fenced':
@@ -70,6 +89,7 @@ export function createCommitStrategy(mode: CommitMode, options: CommitStrategyOp
 /** exactly_once_v2: outputs, changelog records and offsets in one transaction. */
 class TransactionalCommit implements CommitStrategy {
   readonly mode = 'transactional';
+  readonly rejoinOnProducerFence = false;
   readonly #o: CommitStrategyOptions;
   #producer: TransactionalProducer | undefined;
 
@@ -119,11 +139,111 @@ class TransactionalCommit implements CommitStrategy {
     await this.#producer?.close().catch((err: unknown) => this.#o.logger.warn({ err }, 'producer close failed'));
     this.#producer = undefined;
   }
+
+  async openPartitions(): Promise<void> {}
+
+  async closePartitions(): Promise<void> {}
+}
+
+/**
+ * exactly_once_v2 on a client without KIP-447 (kafkajs): what Kafka Streams did before it
+ * (exactly_once, "alpha"). Each task partition has its own transactional producer,
+ * `<applicationId>-<thread name>-<partition>`, created when the partition's tasks open; its
+ * InitProducerId fences the producer of whoever owned the partition before, since a stale group
+ * generation fences nothing here. A commit runs one transaction per partition with work, side
+ * by side: the partition's outputs, dead letters, changelog records and offsets.
+ *
+ * The transactions are not atomic with each other, and need not be: each holds everything of
+ * its partition, and a partition's outputs, store and offsets move together. When some commit and
+ * another fails, the thread recovers as from any failed commit: every task reopens from committed
+ * state, and the committed partitions' stores catch up from their changelogs.
+ */
+class PerPartitionTransactionalCommit implements CommitStrategy {
+  readonly mode = 'transactional';
+  readonly rejoinOnProducerFence = true;
+  readonly #o: CommitStrategyOptions;
+  readonly #producers = new Map<number, TransactionalProducer>();
+
+  constructor(options: CommitStrategyOptions) {
+    this.#o = options;
+  }
+
+  /** Producers come with their partitions (openPartitions). */
+  async connect(): Promise<void> {}
+
+  async openPartitions(partitions: readonly number[]): Promise<void> {
+    // Always a new producer, even for a partition this thread held all along: it may have been
+    // through another member since, whose transaction the InitProducerId ends.
+    await this.closePartitions(partitions);
+    const { config, driver, name } = this.#o;
+    const created = await Promise.allSettled(partitions.map(async (partition) => {
+      const producer = await driver.createTransactionalProducer({
+        transactionalId: `${config.applicationId}-${name}-${partition}`,
+        clientId: `${config.applicationId}-${name}-${partition}`,
+      });
+      this.#producers.set(partition, producer);
+    }));
+    const failed = created.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+  }
+
+  async closePartitions(partitions: readonly number[]): Promise<void> {
+    await Promise.all(partitions.map(async (partition) => {
+      const producer = this.#producers.get(partition);
+      this.#producers.delete(partition);
+      await producer?.close().catch((err: unknown) => this.#o.logger.warn({ err, partition }, 'producer close failed'));
+    }));
+  }
+
+  async commit(batch: PreparedCommit, consumer: GroupConsumer): Promise<Map<number, bigint>> {
+    const work = new Map<number, { records: ProducerRecord[]; offsets: TopicPartitionOffset[]; changelog: number | undefined }>();
+    const of = (partition: number) => {
+      let w = work.get(partition);
+      if (w === undefined) work.set(partition, (w = { records: [], offsets: [], changelog: batch.changelogCounts.get(partition) }));
+      return w;
+    };
+    batch.records.forEach((record, i) => of(batch.recordTasks[i]!).records.push(record));
+    for (const offset of batch.offsets) of(offset.partition).offsets.push(offset);
+    const changelogNext = new Map<number, bigint>();
+    const results = await Promise.allSettled([...work].map(async ([partition, w]) => {
+      const producer = this.#producers.get(partition);
+      if (producer === undefined) throw new TransactionError(`no producer for partition ${partition} of ${this.#o.name}: its tasks are not open`);
+      await producer.begin();
+      const produced = await sendInChunks(w.records, this.#o.config.maxMessageBytes, (chunk) => producer.send(chunk));
+      if (w.offsets.length > 0) await producer.sendOffsets(consumer, w.offsets);
+      await producer.commit();
+      const counts = w.changelog === undefined ? new Map<number, number>() : new Map([[partition, w.changelog]]);
+      for (const [p, next] of nextChangelogOffsets(produced, batch.changelogTopics, counts, 1n)) changelogNext.set(p, next);
+    }));
+    const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    if (errors.length === 0) return changelogNext;
+    // A producer fence first: it decides how the thread recovers (rejoinOnProducerFence).
+    const err = errors.find((e) => e instanceof FencedError) ?? errors[0];
+    throw err instanceof FencedError || err instanceof TransactionError ? err : new TransactionError(`commit failed: ${(err as Error).message}`, { cause: err });
+  }
+
+  async abort(): Promise<void> {
+    await Promise.all([...this.#producers].map(async ([partition, producer]) => {
+      if (!producer.inTransaction) return;
+      try {
+        await producer.abort();
+      } catch (err) {
+        // As in TransactionalCommit: a new producer's InitProducerId ends the transaction now.
+        this.#o.logger.warn({ err: (err as Error).message, partition }, 'abort failed; replacing the producer');
+        await this.openPartitions([partition]).catch((e: unknown) => this.#o.logger.warn({ err: (e as Error).message, partition }, 'creating a new producer failed'));
+      }
+    }));
+  }
+
+  async close(): Promise<void> {
+    await this.closePartitions([...this.#producers.keys()]);
+  }
 }
 
 /** Outputs acknowledged first, then the offsets committed by the group. */
 class AtLeastOnceCommit implements CommitStrategy {
   readonly mode: CommitMode = 'at-least-once';
+  readonly rejoinOnProducerFence = false;
   readonly #o: CommitStrategyOptions;
   #producer: Producer | undefined;
 
@@ -150,6 +270,10 @@ class AtLeastOnceCommit implements CommitStrategy {
   async abort(): Promise<void> {
     // No transaction: what was sent stays sent, and is sent again on replay (at least once).
   }
+
+  async openPartitions(): Promise<void> {}
+
+  async closePartitions(): Promise<void> {}
 
   async close(): Promise<void> {
     await this.#producer?.close().catch((err: unknown) => this.#o.logger.warn({ err }, 'producer close failed'));

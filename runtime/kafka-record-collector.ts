@@ -9,6 +9,8 @@ export { headerEntries };
 
 /** Records and bytes per topic one task produced since the last commit (metrics count records once committed). */
 export interface ProducedSinceCommit {
+  /** The task's partition: its records belong to that partition's transaction where there is one per partition. */
+  readonly partition: number;
   count: number;
   readonly bytes: Map<string, number>;
 }
@@ -20,6 +22,8 @@ export interface ProducedSinceCommit {
 export class KafkaRecordCollector {
   readonly #maxMessageBytes: number;
   #pending: ProducerRecord[] = [];
+  /** The task partition of each pending record, index for index. */
+  #pendingTasks: number[] = [];
 
   constructor(maxMessageBytes: number) {
     this.#maxMessageBytes = maxMessageBytes;
@@ -34,8 +38,14 @@ export class KafkaRecordCollector {
     return this.#pending;
   }
 
+  /** The task partition each pending record came from, index for index. */
+  get pendingTasks(): readonly number[] {
+    return this.#pendingTasks;
+  }
+
   clear(): void {
     this.#pending = [];
+    this.#pendingTasks = [];
   }
 
   /** The collector one task writes through, counting what it produced into `produced`. */
@@ -61,6 +71,7 @@ export class KafkaRecordCollector {
         produced.count++;
         produced.bytes.set(out.topic, (produced.bytes.get(out.topic) ?? 0) + bytes);
         this.#pending.push(record);
+        this.#pendingTasks.push(produced.partition);
       },
     };
   }
@@ -81,5 +92,6 @@ export class KafkaRecordCollector {
     }
     produced.count++;
     this.#pending.push(record);
+    this.#pendingTasks.push(produced.partition);
   }
 }

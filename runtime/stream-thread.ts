@@ -107,6 +107,8 @@ export class StreamThread {
       collector: this.#collector,
       consumer: () => this.#consumer,
       dropUncommitted: (reason) => this.#abortAndDrop(reason),
+      openPartitions: (partitions) => this.#commits.openPartitions(partitions),
+      closePartitions: (partitions) => this.#commits.closePartitions(partitions),
     });
   }
 
@@ -222,7 +224,7 @@ export class StreamThread {
         this.#o.metrics.aborts.inc({ subtopology: String(this.#o.sub.id), reason: kind === 'group' || kind === 'producer' ? `fenced-${kind}` : kind });
         await this.#abortAndDrop(kind).catch(() => undefined);
         if (kind === 'producer' || (err instanceof TransactionError && !err.abortable)) await this.#commits.close();
-        if (kind === 'kafka') await this.#disconnect();
+        if (kind === 'kafka' || (kind === 'producer' && this.#commits.rejoinOnProducerFence)) await this.#disconnect();
         else await this.#tasks.closeForRecovery(kind);
         // A group fence needs no wait: the rebalance that caused it is already under way.
         if (kind !== 'group') await this.#sleep(retryDelay(attempt, this.#o.config.maxRetryBackoffMs));
@@ -354,6 +356,7 @@ export class StreamThread {
     const offsets = [...this.#offsets.values()];
     const batch: PreparedCommit = {
       records: [...this.#collector.pending, ...sealed.changelogRecords],
+      recordTasks: [...this.#collector.pendingTasks, ...sealed.changelogRecords.map((r) => r.partition!)],
       offsets,
       changelogTopics: sealed.changelogTopics,
       changelogCounts: sealed.changelogCounts,

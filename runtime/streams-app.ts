@@ -4,7 +4,7 @@ import { resolveTopic } from '../topology/topology-spec.js';
 import { ConfigError, VotestreamError } from './errors.js';
 import { GlobalStoreThread } from './global-store-thread.js';
 import type { KafkaDriver, TopicRequirement } from './kafka/driver.js';
-import { PlatformaticKafkaDriver } from './kafka/platformatic-driver.js';
+import { createKafkaDriver } from './kafka/create-driver.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetricsRegistry, startMetricsServer, type MetricsServer, type Readiness } from './metrics.js';
 import { RuntimeMetrics } from './runtime-metrics.js';
@@ -47,7 +47,7 @@ export class StreamsApp {
   constructor(topology: Topology, config: StreamsConfigInput, options: StreamsAppOptions = {}) {
     this.config = parseStreamsConfig(config);
     this.#topology = topology;
-    this.#driver = options.driver ?? new PlatformaticKafkaDriver({ brokers: this.config.brokers, clientId: this.config.applicationId });
+    this.#driver = options.driver ?? createKafkaDriver(this.config.driver, { brokers: this.config.brokers, clientId: this.config.applicationId });
     this.#log = (options.logger ?? createLogger({ name: 'votestream-streams' })).child({ app: this.config.applicationId });
     this.registry = options.registry ?? createMetricsRegistry({ app: this.config.applicationId });
     this.#metrics = new RuntimeMetrics(this.registry);

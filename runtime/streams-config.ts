@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { KAFKA_DRIVERS } from './kafka/create-driver.js';
 
 export const PROCESSING_GUARANTEES = ['exactly_once_v2', 'at_least_once'] as const;
 export type ProcessingGuarantee = (typeof PROCESSING_GUARANTEES)[number];
@@ -12,6 +13,12 @@ const schema = z
   .object({
     applicationId: z.string().regex(/^[A-Za-z0-9._-]+$/, 'may hold only letters, digits, ".", "_" and "-"'),
     brokers: z.string().min(1),
+    /**
+     * The Kafka client (runtime/kafka/create-driver.ts), unless StreamsApp is given a driver. On
+     * kafkajs, which has no KIP-447, exactly_once_v2 runs one transactional producer per input
+     * partition (runtime/commit-strategy.ts).
+     */
+    driver: z.enum(KAFKA_DRIVERS).default('platformatic'),
     processingGuarantee: z.enum(PROCESSING_GUARANTEES).default('exactly_once_v2'),
     commitIntervalMs: z.number().int().min(1).default(100),
     stateDir: z.string().min(1).default('.state'),

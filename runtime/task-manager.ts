@@ -41,6 +41,10 @@ export interface TaskManagerOptions {
   readonly consumer: () => GroupConsumer | undefined;
   /** Drops every uncommitted effect of the thread (transaction, buffers, offsets, store write buffers). */
   readonly dropUncommitted: (reason: string) => Promise<void>;
+  /** Before these partitions' tasks open: the commit strategy's producers for them (CommitStrategy.openPartitions). */
+  readonly openPartitions: (partitions: readonly number[]) => Promise<void>;
+  /** These partitions were revoked and their tasks closed. */
+  readonly closePartitions: (partitions: readonly number[]) => Promise<void>;
 }
 
 /** What the tasks sealed for one commit: changelog records and where they go, and which tasks took part. */
@@ -205,6 +209,7 @@ export class TaskManager {
       await this.#o.dropUncommitted('revocation');
       const kept = [...this.#tasks.keys()].filter((p) => !revoked.has(p));
       await this.closeAll('revoked');
+      await this.#o.closePartitions([...revoked]);
       if (kept.length > 0) await this.#openTasks(kept);
     });
   }
@@ -288,13 +293,14 @@ export class TaskManager {
   /**
    * Opens tasks in the order DESIGN section 4 demands: first wait until no transaction holds
    * offsets of these partitions (require_stable: a previous owner's last commit has landed or
-   * aborted), only then restore the stores from their changelogs, then set the positions. Restoring
+   * aborted; without KIP-447 the partitions' own producers, created first, end that transaction), only then restore the stores from their changelogs, then set the positions. Restoring
    * before the wait could miss the previous owner's last changelog records while the offsets read
    * afterwards already skip the inputs that made them.
    */
   async #openTasks(partitions: readonly number[]): Promise<void> {
     const consumer = this.#o.consumer()!;
     const tps = partitions.flatMap((partition) => this.#o.sourceTopics.map((topic) => ({ topic, partition })));
+    await this.#o.openPartitions(partitions);
     const committed = new Map((await consumer.committed(tps)).map((c) => [pkey(c.topic, c.partition), c.offset]));
     const sinkResume = new Map<number, bigint | undefined>();
     for (const partition of partitions) {

@@ -1,8 +1,9 @@
 /**
- * The small Kafka driver the streams runtime talks to (issue 4). Interfaces only: one implementation
- * exists (`platformatic-driver.ts`, over @platformatic/kafka); a second client can be added behind the
- * same interfaces. Errors: `FencedError`, `TransactionError`, `KafkaDriverError`, `NoOffsetError` in
+ * The small Kafka driver the streams runtime talks to (issue 4). Interfaces only. Errors: `FencedError`, `TransactionError`, `KafkaDriverError`, `NoOffsetError` in
  * `./errors.js`.
+ *
+ * Two implementations: `platformatic-driver.ts` (@platformatic/kafka, KIP-447 fencing) and
+ * `kafkajs-driver.ts` (kafkajs 2.2.4, none); `create-driver.ts` picks one by name.
  *
  * Record representation (one, everywhere):
  * - `offset` is a bigint (Kafka int64); offsets given to `seek`, `sendOffsets` and returned by
@@ -261,6 +262,13 @@ export interface KafkaAdmin {
 }
 
 export interface KafkaDriver {
+  /**
+   * Whether `TransactionalProducer.sendOffsets` carries the group generation (KIP-447), so that the
+   * broker refuses the offsets of a member whose partitions moved on. Without it, exactly-once
+   * needs one transactional producer per input partition, whose InitProducerId fences the
+   * partition's previous owner (runtime/commit-strategy.ts).
+   */
+  readonly fencesOffsetsByGeneration: boolean;
   createAdmin(options?: { readonly clientId?: string }): KafkaAdmin;
   /** Joins the group before resolving; the first assignment is delivered by the first poll(). */
   createGroupConsumer(options: GroupConsumerOptions): Promise<GroupConsumer>;

@@ -41,6 +41,8 @@ export interface KafkajsDriverOptions {
 }
 
 export class KafkajsDriver implements KafkaDriver {
+  /** kafkajs 2.2.4 sends TxnOffsetCommit v0..v2, without the generation (kafkajs/transactional-producer.ts). */
+  readonly fencesOffsetsByGeneration = false;
   readonly #brokers: string[];
   readonly #ids: ClientIds;
 

@@ -45,6 +45,7 @@ export interface PlatformaticDriverOptions {
 }
 
 export class PlatformaticKafkaDriver implements KafkaDriver {
+  readonly fencesOffsetsByGeneration = true;
   readonly #brokers: string[];
   readonly #ids: ClientIds;
 

@@ -55,6 +55,10 @@ export class DriverDouble implements KafkaDriver {
     this.#hooks = hooks;
   }
 
+  get fencesOffsetsByGeneration(): boolean {
+    return this.#real.fencesOffsetsByGeneration;
+  }
+
   createAdmin(options?: { readonly clientId?: string }): KafkaAdmin {
     return this.#real.createAdmin(options);
   }
@@ -112,9 +116,9 @@ export class DriverDouble implements KafkaDriver {
         await hooks.send?.(records);
         return real.send(records);
       },
-      async sendOffsets(consumer, offsets) {
+      async sendOffsets(consumer, offsets, metadata) {
         await hooks.sendOffsets?.(offsets);
-        return real.sendOffsets(consumers.get(consumer) ?? consumer, offsets);
+        return real.sendOffsets(consumers.get(consumer) ?? consumer, offsets, metadata);
       },
       commit: () => real.commit(),
       abort: () => real.abort(),

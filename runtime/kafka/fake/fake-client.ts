@@ -7,6 +7,8 @@ import type { FaultOp } from './fake-faults.js';
 export interface FakeClientContext {
   readonly cluster: FakeCluster;
   readonly driver: string;
+  /** False plays a client without KIP-447 (FakeKafkaDriverOptions). Default true. */
+  readonly fencesOffsetsByGeneration?: boolean;
 }
 
 export abstract class FakeClient {

@@ -28,6 +28,8 @@ export interface FakeKafkaDriverOptions {
   readonly cluster?: FakeCluster;
   /** The simulated process's name, for fault scopes and client ids. Default `fake-<n>`. */
   readonly name?: string;
+  /** Default true. False plays a client without KIP-447 (kafkajs): sendOffsets is not checked against the generation. */
+  readonly fencesOffsetsByGeneration?: boolean;
 }
 
 let drivers = 0;
@@ -35,13 +37,15 @@ let drivers = 0;
 export class FakeKafkaDriver implements KafkaDriver {
   readonly cluster: FakeCluster;
   readonly name: string;
+  readonly fencesOffsetsByGeneration: boolean;
   readonly #ctx: FakeClientContext;
   #seq = 0;
 
   constructor(options: FakeKafkaDriverOptions = {}) {
     this.cluster = options.cluster ?? new FakeCluster();
     this.name = options.name ?? `fake-${++drivers}`;
-    this.#ctx = { cluster: this.cluster, driver: this.name };
+    this.fencesOffsetsByGeneration = options.fencesOffsetsByGeneration ?? true;
+    this.#ctx = { cluster: this.cluster, driver: this.name, fencesOffsetsByGeneration: this.fencesOffsetsByGeneration };
   }
 
   #id(kind: string, given: string | undefined): string {

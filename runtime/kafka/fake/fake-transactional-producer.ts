@@ -21,6 +21,7 @@ export class FakeTransactionalProducer implements TransactionalProducer {
   readonly #cluster: FakeCluster;
   readonly #driver: string;
   readonly #timeoutMs: number;
+  readonly #fencesByGeneration: boolean;
   /** Our epoch: a newer one on the coordinator means we are a zombie. */
   readonly #epoch: number;
   #txn: FakeTransaction | null = null;
@@ -36,6 +37,7 @@ export class FakeTransactionalProducer implements TransactionalProducer {
     this.clientId = clientId;
     this.transactionalId = options.transactionalId;
     this.#timeoutMs = options.transactionTimeoutMs ?? 10_000;
+    this.#fencesByGeneration = ctx.fencesOffsetsByGeneration !== false;
     this.#epoch = ctx.cluster.initProducer(options.transactionalId);
   }
 
@@ -105,7 +107,7 @@ export class FakeTransactionalProducer implements TransactionalProducer {
       }
       if (offsets.length === 0) return;
       const meta = metadata ?? consumer.groupMetadata();
-      this.#cluster.checkGeneration(meta);
+      if (this.#fencesByGeneration) this.#cluster.checkGeneration(meta);
       let pending = txn.offsets.get(meta.groupId);
       if (pending === undefined) txn.offsets.set(meta.groupId, (pending = new Map()));
       for (const { topic, partition, offset } of offsets) pending.set(tpKey({ topic, partition }), { topic, partition, offset });
