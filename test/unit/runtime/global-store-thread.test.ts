@@ -68,6 +68,7 @@ class FakeTopic {
       deleteGroups: unused,
     };
     return {
+      fencesOffsetsByGeneration: true,
       createAdmin: () => admin,
       createReader: async () => reader,
       createGroupConsumer: unused,

@@ -3,7 +3,7 @@ import { headerEntries, KafkaRecordCollector, type ProducedSinceCommit } from '.
 import { recordBytes, RecordTooLargeError } from '../../../runtime/produce-limits.js';
 
 const buf = (s: string): Buffer => Buffer.from(s);
-const produced = (): ProducedSinceCommit => ({ count: 0, bytes: new Map() });
+const produced = (): ProducedSinceCommit => ({ partition: 0, count: 0, bytes: new Map() });
 
 describe('KafkaRecordCollector', () => {
   it('buffers outputs as producer records: partition only when given, headers as entries', () => {

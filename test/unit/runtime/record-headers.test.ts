@@ -34,7 +34,7 @@ describe('record headers', () => {
   it('are written to outputs exactly as consumed: order, repeated names, __proto__', () => {
     expect(text(headerEntries(consumed(WIRE).headers))).toEqual(text(WIRE));
     const collector = new KafkaRecordCollector(1_000_000);
-    const produced = { count: 0, bytes: new Map<string, number>() };
+    const produced = { partition: 0, count: 0, bytes: new Map<string, number>() };
     const raw = consumed(WIRE);
     collector.forTask(produced).send({ topic: 'out', key: null, value: b('x'), headers: raw.headers, timestamp: 1 });
     expect(text(collector.pending[0].headers)).toEqual(text(WIRE));
@@ -42,7 +42,7 @@ describe('record headers', () => {
 
   it('are kept in dead letters, followed by why and where from, on the partition the input came from', () => {
     const collector = new KafkaRecordCollector(1_000_000);
-    collector.deadLetter(consumed(WIRE), 'votes-dlq', 'boom', { count: 0, bytes: new Map() });
+    collector.deadLetter(consumed(WIRE), 'votes-dlq', 'boom', { partition: 0, count: 0, bytes: new Map() });
     const [dead] = collector.pending;
     expect(text(dead.headers)).toEqual([...text(WIRE), ['error', 'boom'], ['source-topic', 'votes'], ['source-partition', '4'], ['source-offset', '9']]);
     expect(dead.sourcePartition).toBe(4);
@@ -51,7 +51,7 @@ describe('record headers', () => {
   it('leave out a dead letter value that would not fit the message limit, saying so', () => {
     const collector = new KafkaRecordCollector(20_000);
     const big = toRawRecord({ topic: 'votes', partition: 1, offset: 2n, timestamp: 1, key: b('k'), value: Buffer.alloc(19_900, 0x61), headers: [] });
-    collector.deadLetter(big, 'votes-dlq', 'too large', { count: 0, bytes: new Map() });
+    collector.deadLetter(big, 'votes-dlq', 'too large', { partition: 0, count: 0, bytes: new Map() });
     const [dead] = collector.pending;
     expect(dead.value).toBe(null);
     expect(text(dead.headers)).toEqual([['error', 'too large'], ['source-topic', 'votes'], ['source-partition', '1'], ['source-offset', '2'], ['value-omitted', '19900']]);
