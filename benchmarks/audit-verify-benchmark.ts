@@ -7,6 +7,8 @@
  * and Redis). Medians are printed as JSON. Everything it made (topics, tables, Redis keys) is deleted.
  *
  *   npm run build && node dist/benchmarks/audit-verify-benchmark.js --votes 24000 --rounds 3
+ *
+ * The Kafka client is env KAFKA_DRIVER's (platformatic by default), for this process and its worker.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,7 +18,8 @@ import { pathToFileURL } from 'node:url';
 import { DeleteTableCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Redis } from 'ioredis';
 import { dynamoClient } from '../infra/dynamo-client.js';
-import { PlatformaticKafkaDriver } from '../runtime/kafka/platformatic-driver.js';
+import { ConfigError } from '../runtime/errors.js';
+import { createKafkaDriver, KAFKA_DRIVERS, type KafkaDriverName } from '../runtime/kafka/create-driver.js';
 import { forEachBounded } from '../sinks/bounded-parallel.js';
 import { readHead, scanChains } from '../voting/audit/chain-scan.js';
 import { readAcceptedVotes } from '../voting/audit/read-accepted.js';
@@ -36,6 +39,8 @@ export interface AuditVerifyBenchmarkOptions {
   readonly votes: number;
   readonly rounds: number;
   readonly brokers: string;
+  /** The Kafka client of the benchmark and of its worker; platformatic unless given. */
+  readonly driver?: KafkaDriverName;
   readonly redis: string;
   readonly dynamodbEndpoint: string;
 }
@@ -76,7 +81,8 @@ const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.flo
 
 export async function runAuditVerifyBenchmark(o: AuditVerifyBenchmarkOptions) {
   const prefix = benchPrefix('audit');
-  const driver = new PlatformaticKafkaDriver({ brokers: o.brokers, clientId: 'votestream-bench-audit' });
+  const driverName = o.driver ?? 'platformatic';
+  const driver = createKafkaDriver(driverName, { brokers: o.brokers, clientId: 'votestream-bench-audit' });
   const dynamodb = dynamoClient(o.dynamodbEndpoint);
   const redis = new Redis(o.redis);
   const stateDir = mkdtempSync(join(tmpdir(), 'vs-bench-audit-'));
@@ -89,7 +95,7 @@ export async function runAuditVerifyBenchmark(o: AuditVerifyBenchmarkOptions) {
     const { votes } = generateVotes({ count: o.votes, duplicateRatio: 0, elections: [election], seed: 7 });
     await produceRecords(driver, voteRecords(topicNames(prefix).votes, votes));
     const worker = spawn(process.execPath, ['dist/cli/main.js', 'worker', '--state-dir', stateDir, '--metrics-port', '0', '--instance-id', 'bench-audit'], {
-      env: { ...process.env, KAFKA_BROKERS: o.brokers, REDIS_URL: o.redis, DYNAMODB_ENDPOINT: o.dynamodbEndpoint, VOTESTREAM_TOPIC_PREFIX: prefix, LOG_LEVEL: 'warn' },
+      env: { ...process.env, KAFKA_BROKERS: o.brokers, KAFKA_DRIVER: driverName, REDIS_URL: o.redis, DYNAMODB_ENDPOINT: o.dynamodbEndpoint, VOTESTREAM_TOPIC_PREFIX: prefix, LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
@@ -157,10 +163,14 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     const i = process.argv.indexOf(`--${name}`);
     return i === -1 ? fallback : Number(process.argv[i + 1]);
   };
+  const driver = process.env.KAFKA_DRIVER || 'platformatic';
+  const isDriver = (name: string): name is KafkaDriverName => (KAFKA_DRIVERS as readonly string[]).includes(name);
+  if (!isDriver(driver)) throw new ConfigError(`KAFKA_DRIVER must be one of ${KAFKA_DRIVERS.join(', ')}, got ${JSON.stringify(driver)}`);
   const result = await runAuditVerifyBenchmark({
     votes: arg('votes', 24_000),
     rounds: arg('rounds', 3),
     brokers: process.env.KAFKA_BROKERS ?? '127.0.0.1:19092',
+    driver,
     redis: process.env.REDIS_URL ?? 'redis://127.0.0.1:16379',
     dynamodbEndpoint: process.env.DYNAMODB_ENDPOINT ?? 'http://127.0.0.1:18000',
   });

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from '../runtime/errors.js';
+import { KAFKA_DRIVERS } from '../runtime/kafka/create-driver.js';
 import { STACK_DEFAULTS } from '../infra/stack-config.js';
 import { isRedisClusterUrl, parseRedisClusterUrl, REDIS_CLUSTER_SCHEME } from '../sinks/redis-client.js';
 
@@ -44,6 +45,7 @@ const hostPortList = z
 export const configSchema = z
   .object({
     brokers: hostPortList,
+    driver: z.enum(KAFKA_DRIVERS),
     redis: redisAddress,
     dynamodbEndpoint: url(['http:', 'https:']),
     logLevel: z.enum(LOG_LEVELS),
@@ -59,6 +61,7 @@ export interface ResolvedConfig extends VotestreamConfig {
 
 export const CONFIG_DEFAULTS: VotestreamConfig = {
   brokers: `127.0.0.1:${STACK_DEFAULTS.kafkaPort}`,
+  driver: 'platformatic',
   redis: `redis://127.0.0.1:${STACK_DEFAULTS.redisPort}`,
   dynamodbEndpoint: `http://127.0.0.1:${STACK_DEFAULTS.dynamodbPort}`,
   logLevel: 'info',
@@ -67,6 +70,7 @@ export const CONFIG_DEFAULTS: VotestreamConfig = {
 
 export const CONFIG_ENV: Record<keyof VotestreamConfig, string> = {
   brokers: 'KAFKA_BROKERS',
+  driver: 'KAFKA_DRIVER',
   redis: 'REDIS_URL',
   dynamodbEndpoint: 'DYNAMODB_ENDPOINT',
   logLevel: 'LOG_LEVEL',

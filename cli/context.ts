@@ -1,10 +1,11 @@
 import type { ArgumentsCamelCase } from 'yargs';
 import { createLogger, type Logger } from '../runtime/logger.js';
-import { resolveConfig, type ResolvedConfig } from './config.js';
+import { CONFIG_ENV, resolveConfig, type ResolvedConfig } from './config.js';
 
 /** Options every command accepts (yargs globals). */
 export interface GlobalArgs {
   brokers?: string;
+  driver?: string;
   redis?: string;
   dynamodbEndpoint?: string;
   logLevel?: string;
@@ -21,7 +22,7 @@ export interface CommandContext {
 
 export function commandContext(argv: ArgumentsCamelCase<GlobalArgs>): CommandContext {
   const config = resolveConfig(
-    { brokers: argv.brokers, redis: argv.redis, dynamodbEndpoint: argv.dynamodbEndpoint, logLevel: argv.logLevel, topicPrefix: argv.topicPrefix },
+    { brokers: argv.brokers, driver: argv.driver, redis: argv.redis, dynamodbEndpoint: argv.dynamodbEndpoint, logLevel: argv.logLevel, topicPrefix: argv.topicPrefix },
     { configFile: argv.config },
   );
   const log = createLogger({ level: config.logLevel });
@@ -30,4 +31,13 @@ export function commandContext(argv: ArgumentsCamelCase<GlobalArgs>): CommandCon
   if (config.sources.redis !== 'default') external.redis = config.redis;
   if (config.sources.dynamodbEndpoint !== 'default') external.dynamodb = config.dynamodbEndpoint;
   return { config, log, external };
+}
+
+/**
+ * For commands that start processes of their own (benchmarks, chaos): the resolved driver becomes
+ * this process's KAFKA_DRIVER, which every child (worker, gateway, feed, generator, audit CLI)
+ * inherits, so the whole run is on one Kafka client without each spawn site naming it.
+ */
+export function passDriverToChildren(config: ResolvedConfig): void {
+  process.env[CONFIG_ENV.driver] = config.driver;
 }

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { VotestreamError } from '../runtime/errors.js';
+import { KAFKA_DRIVERS } from '../runtime/kafka/create-driver.js';
 import { LOG_LEVELS } from './config.js';
 import type { GlobalArgs } from './context.js';
 import { EXIT, exitCodeOf } from './exit-codes.js';
@@ -37,6 +38,7 @@ await yargs(hideBin(process.argv))
   .scriptName('votestream')
   .usage('$0 <command> [options]\n\nA stream processor with a Kafka Streams-style DSL, and the real-time voting system built on it.')
   .option('brokers', { type: 'string', describe: 'Kafka bootstrap brokers host:port[,...] (env KAFKA_BROKERS)', global: true })
+  .option('driver', { choices: KAFKA_DRIVERS, describe: 'Kafka client the commands run on (env KAFKA_DRIVER)', global: true })
   .option('redis', { type: 'string', describe: 'Redis URL (env REDIS_URL)', global: true })
   .option('dynamodb-endpoint', { type: 'string', describe: 'DynamoDB endpoint URL (env DYNAMODB_ENDPOINT)', global: true })
   .option('log-level', { choices: LOG_LEVELS, describe: 'JSON log level on stderr (env LOG_LEVEL)', global: true })

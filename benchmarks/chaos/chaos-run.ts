@@ -15,7 +15,8 @@ import { dynamoClient } from '../../infra/dynamo-client.js';
 import { stackConfig, type StackConfig } from '../../infra/stack-config.js';
 import { killNode, stackNodes, startNode } from '../../infra/stack-nodes.js';
 import { stackDown, stackUp } from '../../infra/stack.js';
-import { PlatformaticKafkaDriver } from '../../runtime/kafka/platformatic-driver.js';
+import { createKafkaDriver, type KafkaDriverName } from '../../runtime/kafka/create-driver.js';
+import type { KafkaDriver } from '../../runtime/kafka/driver.js';
 import type { Logger } from '../../runtime/logger.js';
 import { createProgress } from '../../runtime/progress.js';
 import { readPipelineLag } from '../../voting/audit/read-lag.js';
@@ -51,6 +52,8 @@ export interface ChaosOptions {
   readonly drainTimeoutS: number;
   /** Leave the stack running (and its data) for a look afterwards. */
   readonly keepStack: boolean;
+  /** The Kafka client of this process and of every process it starts (env KAFKA_DRIVER); platformatic unless given. */
+  readonly driver?: KafkaDriverName;
   readonly logger: Logger;
 }
 
@@ -113,11 +116,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const redis = up.redis.address;
   const dynamodbEndpoint = up.dynamodb.address;
   const stack = stackControl(config);
-  const driver = new PlatformaticKafkaDriver({ brokers, clientId: 'votestream-chaos' });
+  const driverName = o.driver ?? 'platformatic';
+  const driver = createKafkaDriver(driverName, { brokers, clientId: 'votestream-chaos' });
   const workDir = mkdtempSync(join(tmpdir(), 'votestream-chaos-'));
   const runId = `c${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
   const prefix = `chaos-${runId}-`;
-  const env = { KAFKA_BROKERS: brokers, REDIS_URL: redis, DYNAMODB_ENDPOINT: dynamodbEndpoint, VOTESTREAM_TOPIC_PREFIX: prefix };
+  const env = { KAFKA_BROKERS: brokers, KAFKA_DRIVER: driverName, REDIS_URL: redis, DYNAMODB_ENDPOINT: dynamodbEndpoint, VOTESTREAM_TOPIC_PREFIX: prefix };
   const cli = cliRunner(cliPath(), env);
   const tokenSecret = randomBytes(32).toString('base64url');
   const recoveries = { fenced: 0, other: 0 };
@@ -274,7 +278,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
  * from the last fault: a failed read is retried until the timeout. Not drained is a finding, not
  * an error: the checks still run and say what is missing.
  */
-async function drain(driver: PlatformaticKafkaDriver, prefix: string, timeoutMs: number): Promise<{ ok: boolean; last: string }> {
+async function drain(driver: KafkaDriver, prefix: string, timeoutMs: number): Promise<{ ok: boolean; last: string }> {
   const deadline = Date.now() + timeoutMs;
   let clean = 0;
   let last = 'not read yet';

@@ -8,7 +8,8 @@
  * whatever happened to the earlier ones: latency runs from the intended send time, so a system that
  * falls behind is charged for the queue it built (no coordinated omission). Reports JSON lines on
  * stdout (`tick` every second, `done` at the end); logs go to stderr. The HS256 token secret comes
- * from env VOTESTREAM_TOKEN_SECRET, never from argv (argv is visible in `ps`).
+ * from env VOTESTREAM_TOKEN_SECRET, never from argv (argv is visible in `ps`). The Kafka client is
+ * `kafka.driver`, else env KAFKA_DRIVER (which the CLI sets for the processes it starts), else platformatic.
  */
 import { createHmac } from 'node:crypto';
 import { Agent, request } from 'node:http';
@@ -16,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import * as hdr from 'hdr-histogram-js';
 import { z } from 'zod';
 import { ConfigError } from '../../runtime/errors.js';
-import { PlatformaticKafkaDriver } from '../../runtime/kafka/platformatic-driver.js';
+import { createKafkaDriver, KAFKA_DRIVERS, type KafkaDriverName } from '../../runtime/kafka/create-driver.js';
 import { createLogger, type Logger } from '../../runtime/logger.js';
 import { voteRecords } from '../bench-input.js';
 import { VotePlan, type PlannedVote } from './vote-plan.js';
@@ -44,6 +45,8 @@ export const GeneratorSharedConfigSchema = z.strictObject({
     .strictObject({
       brokers: z.string().min(1),
       topic: z.string().min(1),
+      /** The Kafka client; default env KAFKA_DRIVER, else platformatic. */
+      driver: z.enum(KAFKA_DRIVERS).optional(),
       /** Produce requests outstanding at most; default MAX_IN_FLIGHT. */
       maxInFlight: z.int().min(1).optional(),
     })
@@ -180,10 +183,18 @@ interface Transport {
   close(): Promise<void>;
 }
 
+/** Env KAFKA_DRIVER as the CLI resolves it (unset or empty: platformatic); ConfigError naming it when it is no driver. */
+function driverFromEnv(): KafkaDriverName {
+  const value = process.env.KAFKA_DRIVER || 'platformatic';
+  const parsed = z.enum(KAFKA_DRIVERS).safeParse(value);
+  if (!parsed.success) throw new ConfigError(`KAFKA_DRIVER must be one of ${KAFKA_DRIVERS.join(', ')}, got ${JSON.stringify(value)}`);
+  return parsed.data;
+}
+
 async function kafkaTransport(config: GeneratorProcessConfig, tally: Tally, logger: Logger): Promise<Transport> {
   const { brokers, topic } = config.kafka!;
   const maxInFlight = config.kafka!.maxInFlight ?? MAX_IN_FLIGHT;
-  const driver = new PlatformaticKafkaDriver({ brokers, clientId: `votestream-bench-gen${config.generator}` });
+  const driver = createKafkaDriver(config.kafka!.driver ?? driverFromEnv(), { brokers, clientId: `votestream-bench-gen${config.generator}` });
   // One idempotent producer: its sends go out in call order, so a voter's votes keep their order.
   const producer = await driver.createProducer({ clientId: `votestream-bench-gen${config.generator}` });
   let inFlight = 0;

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Argv, CommandModule } from 'yargs';
 import { dynamoClient } from '../../infra/dynamo-client.js';
 import { ConfigError, ServiceUnavailableError } from '../../runtime/errors.js';
-import { PlatformaticKafkaDriver } from '../../runtime/kafka/platformatic-driver.js';
+import { createKafkaDriver } from '../../runtime/kafka/create-driver.js';
 import { createLogger } from '../../runtime/logger.js';
 import { createMetricsRegistry } from '../../runtime/metrics.js';
 import { loadAdminToken } from '../../voting/admin/admin-token.js';
@@ -161,7 +161,7 @@ const serve: CommandModule<GlobalArgs, ServeArgs> = {
     const ctx = commandContext(argv);
     const logger = createLogger({ level: ctx.config.logLevel, name: 'votestream-admin' });
     const running = await startAdmin({
-      driver: new PlatformaticKafkaDriver({ brokers: ctx.config.brokers, clientId: 'votestream-admin' }),
+      driver: createKafkaDriver(ctx.config.driver, { brokers: ctx.config.brokers, clientId: 'votestream-admin' }),
       dynamodb: dynamoClient(ctx.config.dynamodbEndpoint),
       logger,
       registry: createMetricsRegistry({ role: 'admin' }),

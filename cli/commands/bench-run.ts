@@ -4,10 +4,10 @@ import { writeRunOutput } from '../../benchmarks/run/run-output.js';
 import { runSummaryMarkdown } from '../../benchmarks/run/run-summary-markdown.js';
 import { BenchmarkError } from '../../benchmarks/errors.js';
 import { ConfigError } from '../../runtime/errors.js';
-import { PlatformaticKafkaDriver } from '../../runtime/kafka/platformatic-driver.js';
+import { createKafkaDriver } from '../../runtime/kafka/create-driver.js';
 import { PROCESSING_GUARANTEES, type ProcessingGuarantee } from '../../runtime/streams-config.js';
 import { DEFAULT_PARTITIONS } from '../../voting/topics.js';
-import { commandContext, type GlobalArgs } from '../context.js';
+import { commandContext, passDriverToChildren, type GlobalArgs } from '../context.js';
 
 interface RunArgs extends GlobalArgs {
   rate: number;
@@ -62,7 +62,8 @@ export const benchRunCommand: CommandModule<GlobalArgs, RunArgs> = {
     const warmupS = int('warmup', argv.warmup, 0);
     const total = Math.round(argv.rate * (durationS + warmupS));
     const ctx = commandContext(argv);
-    const driver = new PlatformaticKafkaDriver({ brokers: ctx.config.brokers, clientId: 'votestream-bench-run' });
+    passDriverToChildren(ctx.config);
+    const driver = createKafkaDriver(ctx.config.driver, { brokers: ctx.config.brokers, clientId: 'votestream-bench-run' });
     const report = await runBenchRun({
       driver,
       brokers: ctx.config.brokers,

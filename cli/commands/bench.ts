@@ -10,11 +10,11 @@ import { runRestoreBenchmark } from '../../benchmarks/restore-benchmark.js';
 import { resultRows, writeResult, type BenchmarkResult } from '../../benchmarks/result.js';
 import { runSinksBenchmark } from '../../benchmarks/sinks-benchmark.js';
 import { ConfigError } from '../../runtime/errors.js';
-import { PlatformaticKafkaDriver } from '../../runtime/kafka/platformatic-driver.js';
+import { createKafkaDriver } from '../../runtime/kafka/create-driver.js';
 import { createLogger } from '../../runtime/logger.js';
 import { PROCESSING_GUARANTEES, type ProcessingGuarantee } from '../../runtime/streams-config.js';
 import { DEFAULT_PARTITIONS } from '../../voting/topics.js';
-import { commandContext, type GlobalArgs } from '../context.js';
+import { commandContext, passDriverToChildren, type GlobalArgs } from '../context.js';
 import { benchRunCommand } from './bench-run.js';
 import { CONTENDERS, peersTable, runPeersBenchmark, type Contender } from '../../benchmarks/peers/peers-benchmark.js';
 
@@ -85,8 +85,9 @@ async function run<A extends CommonArgs>(
   body: (ctx: BenchContext) => Promise<BenchmarkResult<Record<string, number | string>>>,
 ): Promise<void> {
   const ctx = commandContext(argv);
+  passDriverToChildren(ctx.config);
   const logger = createLogger({ level: ctx.config.logLevel, name: 'votestream-bench' });
-  const driver = new PlatformaticKafkaDriver({ brokers: ctx.config.brokers, clientId: 'votestream-bench' });
+  const driver = createKafkaDriver(ctx.config.driver, { brokers: ctx.config.brokers, clientId: 'votestream-bench' });
   const result = await body({ driver, brokers: ctx.config.brokers, redis: ctx.config.redis, dynamodbEndpoint: ctx.config.dynamodbEndpoint, logger, command: typed() });
   const path = writeResult(result, argv.outDir);
   logger.info({ path, figures: result.figures }, 'result written');

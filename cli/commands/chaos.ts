@@ -6,7 +6,7 @@ import { FAULT_KINDS, type FaultKind } from '../../benchmarks/chaos/fault-schedu
 import { BenchmarkError } from '../../benchmarks/errors.js';
 import { ConfigError } from '../../runtime/errors.js';
 import { DEFAULT_PARTITIONS } from '../../voting/topics.js';
-import { commandContext, type GlobalArgs } from '../context.js';
+import { commandContext, passDriverToChildren, type GlobalArgs } from '../context.js';
 
 interface ChaosArgs extends GlobalArgs {
   quick: boolean;
@@ -61,6 +61,7 @@ export const chaosCommand: CommandModule<GlobalArgs, ChaosArgs> = {
       .example('$0 chaos --quick --seed 42', 'the quick run, replayable') as unknown as Argv<ChaosArgs>,
   handler: async (argv) => {
     const ctx = commandContext(argv);
+    passDriverToChildren(ctx.config);
     const p = argv.quick ? PROFILES.quick : PROFILES.full;
     const positiveInt = (name: string, n: number): number => {
       if (!Number.isInteger(n) || n < 1) throw new ConfigError(`--${name} must be a positive integer, got ${n}`);
@@ -88,6 +89,7 @@ export const chaosCommand: CommandModule<GlobalArgs, ChaosArgs> = {
       partitions: positiveInt('partitions', argv.partitions),
       drainTimeoutS: positiveInt('drain-timeout', argv.drainTimeout),
       keepStack: argv.keepStack,
+      driver: ctx.config.driver,
       logger: ctx.log,
     });
     if (argv.report !== undefined) writeFileSync(argv.report, `${JSON.stringify(report, null, 2)}\n`);

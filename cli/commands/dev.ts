@@ -8,7 +8,7 @@ import { dynamoClient } from '../../infra/dynamo-client.js';
 import { stackConfig } from '../../infra/stack-config.js';
 import { stackUp, stopServices, type ServiceName, type ServiceUpResult } from '../../infra/stack.js';
 import { stackToStop } from '../../infra/stack-to-stop.js';
-import { PlatformaticKafkaDriver } from '../../runtime/kafka/platformatic-driver.js';
+import { createKafkaDriver } from '../../runtime/kafka/create-driver.js';
 import { createRedisClient } from '../../sinks/redis-client.js';
 import { provisionVoting } from '../../voting/provision.js';
 import { countsKey, TOTAL_FIELD } from '../../voting/redis-keys.js';
@@ -105,7 +105,7 @@ async function startAll(argv: DevArgs, ctx: CommandContext, shutdown: DevShutdow
   const keys = devSigningKeys(join(argv.dataDir, 'keys'), prefix);
   // The worker only needs the topics: it joins its group while the services below start.
   startWorker(argv, ctx, services, keys.privateKeyFile, shutdown);
-  const driver = new PlatformaticKafkaDriver({ brokers: services.brokers, clientId: 'votestream-dev' });
+  const driver = createKafkaDriver(ctx.config.driver, { brokers: services.brokers, clientId: 'votestream-dev' });
   const admin = await startAdmin({
     driver,
     dynamodb,
@@ -209,7 +209,7 @@ function startWorker(argv: DevArgs, ctx: CommandContext, services: { brokers: st
     'worker',
     ...['--processes', '1', '--state-dir', join(argv.dataDir, 'state'), '--metrics-port', String(argv.workerMetricsPort)],
     ...['--roles', 'dedup', 'count', 'persist', 'audit', '--key-file', keyFile],
-    ...['--brokers', services.brokers, '--redis', services.redis, '--dynamodb-endpoint', services.dynamodbEndpoint],
+    ...['--brokers', services.brokers, '--driver', ctx.config.driver, '--redis', services.redis, '--dynamodb-endpoint', services.dynamodbEndpoint],
     ...['--topic-prefix', ctx.config.topicPrefix, '--log-level', ctx.config.logLevel],
   ];
   const child = spawn(process.execPath, [process.argv[1], ...args], { detached: true, stdio: ['ignore', 'inherit', 'inherit'] });

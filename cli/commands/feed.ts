@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
-import { PlatformaticKafkaDriver } from '../../runtime/kafka/platformatic-driver.js';
+import { createKafkaDriver } from '../../runtime/kafka/create-driver.js';
 import { createLogger } from '../../runtime/logger.js';
 import { createMetricsRegistry } from '../../runtime/metrics.js';
 import { startFeed } from '../../voting/feed/feed.js';
@@ -32,7 +32,7 @@ export const feedCommand: CommandModule<GlobalArgs, FeedArgs> = {
     if (await superviseCopies({ processes: argv.processes, indexOption: 'feed-index', logger: ctx.log.child({ role: 'feed-supervisor' }) })) return;
     const logger = createLogger({ level: ctx.config.logLevel, name: 'votestream-feed', bindings: argv.feedIndex !== undefined ? { feed: argv.feedIndex } : {} });
     const registry = createMetricsRegistry({ role: 'feed', instance: `${hostname()}-${argv.feedIndex ?? 0}` });
-    const driver = new PlatformaticKafkaDriver({ brokers: ctx.config.brokers, clientId: 'votestream-feed' });
+    const driver = createKafkaDriver(ctx.config.driver, { brokers: ctx.config.brokers, clientId: 'votestream-feed' });
     const feed = await startFeed({
       driver,
       logger,

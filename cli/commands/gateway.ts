@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
-import { PlatformaticKafkaDriver } from '../../runtime/kafka/platformatic-driver.js';
+import { createKafkaDriver } from '../../runtime/kafka/create-driver.js';
 import { createLogger } from '../../runtime/logger.js';
 import { createMetricsRegistry } from '../../runtime/metrics.js';
 import { startGateway } from '../../voting/gateway/gateway.js';
@@ -47,7 +47,7 @@ export const gatewayCommand: CommandModule<GlobalArgs, GatewayArgs> = {
     if (await superviseCopies({ processes: argv.processes, indexOption: 'gateway-index', logger: ctx.log.child({ role: 'gateway-supervisor' }) })) return;
     const logger = createLogger({ level: ctx.config.logLevel, name: 'votestream-gateway', bindings: argv.gatewayIndex !== undefined ? { gateway: argv.gatewayIndex } : {} });
     const registry = createMetricsRegistry({ role: 'gateway', instance: `${hostname()}-${argv.gatewayIndex ?? 0}` });
-    const driver = new PlatformaticKafkaDriver({ brokers: ctx.config.brokers, clientId: 'votestream-gateway' });
+    const driver = createKafkaDriver(ctx.config.driver, { brokers: ctx.config.brokers, clientId: 'votestream-gateway' });
     const gateway = await startGateway({
       driver,
       logger,

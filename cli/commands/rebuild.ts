@@ -2,7 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { dynamoClient } from '../../infra/dynamo-client.js';
 import { ConfigError } from '../../runtime/errors.js';
 import { createLogger } from '../../runtime/logger.js';
-import { PlatformaticKafkaDriver } from '../../runtime/kafka/platformatic-driver.js';
+import { createKafkaDriver } from '../../runtime/kafka/create-driver.js';
 import { rebuildStore, type PartitionRebuild } from '../../runtime/rebuild-store.js';
 import {
   assertGroupIdle,
@@ -54,7 +54,7 @@ const storeCommand: CommandModule<GlobalArgs, RebuildStoreArgs> = {
     const ctx = commandContext(argv);
     const logger = createLogger({ level: ctx.config.logLevel });
     const reports = await rebuildStore({
-      driver: new PlatformaticKafkaDriver({ brokers: ctx.config.brokers, clientId: 'votestream-rebuild' }),
+      driver: createKafkaDriver(ctx.config.driver, { brokers: ctx.config.brokers, clientId: 'votestream-rebuild' }),
       topology: votingTopology({ prefix: ctx.config.topicPrefix, roles: ['dedup'] }),
       applicationId: votingApplicationId(ctx.config.topicPrefix),
       stateDir: argv.stateDir,
@@ -140,7 +140,7 @@ const redisCommand: CommandModule<GlobalArgs, RebuildRedisArgs> = {
     // Every service the rebuild touches must answer first: a half-done rebuild helps nobody.
     await requireServices(ctx.config);
     const countGroup = votingGroupId(prefix, 'count');
-    const driver = new PlatformaticKafkaDriver({ brokers, clientId: 'votestream-rebuild' });
+    const driver = createKafkaDriver(ctx.config.driver, { brokers, clientId: 'votestream-rebuild' });
     const dynamodb = dynamoClient(dynamodbEndpoint);
     const redis = commandRedis(redisUrl, 'votestream-rebuild', ctx.log);
     try {
@@ -208,7 +208,7 @@ const dynamodbCommand: CommandModule<GlobalArgs, RebuildDynamoArgs> = {
     const election = electionChoice(argv);
     const { brokers, dynamodbEndpoint, topicPrefix: prefix } = ctx.config;
     await requireServices({ brokers, dynamodbEndpoint });
-    const driver = new PlatformaticKafkaDriver({ brokers, clientId: 'votestream-rebuild' });
+    const driver = createKafkaDriver(ctx.config.driver, { brokers, clientId: 'votestream-rebuild' });
     const dynamodb = dynamoClient(dynamodbEndpoint);
     const progress = createProgress(election === undefined ? 'rebuild dynamodb' : `rebuild dynamodb ${election}`, 0);
     try {

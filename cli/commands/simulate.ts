@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { ConfigError } from '../../runtime/errors.js';
-import { PlatformaticKafkaDriver } from '../../runtime/kafka/platformatic-driver.js';
+import { createKafkaDriver } from '../../runtime/kafka/create-driver.js';
 import { createProgress } from '../../runtime/progress.js';
 import { loadSigningKey } from '../../voting/gateway/token-issuer.js';
 import { TOKEN_ALGORITHMS, type TokenAlgorithm } from '../../voting/gateway/token-verifier.js';
@@ -46,7 +46,7 @@ export const simulateCommand: CommandModule<GlobalArgs, SimulateArgs> = {
         : undefined;
     const sent = await simulateVoters({
       ...(http === undefined ? {} : { sender: http }),
-      driver: new PlatformaticKafkaDriver({ brokers: ctx.config.brokers, clientId: 'votestream-simulate' }),
+      driver: createKafkaDriver(ctx.config.driver, { brokers: ctx.config.brokers, clientId: 'votestream-simulate' }),
       prefix: ctx.config.topicPrefix,
       rate: argv.rate,
       votes: argv.votes,

@@ -106,7 +106,7 @@ function loadAuditSigner(argv: WorkerArgs): { signer: NoteSigner; deployment: st
 
 /** Runs the voting StreamsApp (and role audit) in this process until a signal or a fatal error (exit 1). */
 export async function runWorker(argv: WorkerArgs, config: VotestreamConfig): Promise<void> {
-  const { brokers, topicPrefix: prefix, logLevel: level } = config;
+  const { brokers, driver, topicPrefix: prefix, logLevel: level } = config;
   const logger = createLogger({
     level,
     name: 'votestream-worker',
@@ -118,6 +118,7 @@ export async function runWorker(argv: WorkerArgs, config: VotestreamConfig): Pro
   if (argv.roles.includes('audit')) {
     audit = startFinalRecountService({
       brokers,
+      driver,
       redis: config.redis,
       dynamodbEndpoint: config.dynamodbEndpoint,
       prefix,
@@ -133,6 +134,7 @@ export async function runWorker(argv: WorkerArgs, config: VotestreamConfig): Pro
     {
       applicationId: votingApplicationId(prefix),
       brokers,
+      driver,
       processingGuarantee: argv.processingGuarantee,
       commitIntervalMs: argv.commitIntervalMs,
       maxBatchRecords: argv.maxBatchRecords,

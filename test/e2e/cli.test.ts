@@ -55,10 +55,14 @@ describe('votestream CLI', () => {
 });
 
 describe('votestream simulate', () => {
-  it('publishes the sample elections and sends exactly the votes asked for', async () => {
+  // No --driver is platformatic; --driver kafkajs must send the very same records.
+  it.each([
+    ['the default driver', []],
+    ['--driver kafkajs', ['--driver', 'kafkajs']],
+  ])('publishes the sample elections and sends exactly the votes asked for (%s)', async (_name, driverArgs) => {
     const prefix = uniquePrefix('sim');
     expect(cli(['init', '--topic-prefix', prefix, '--partitions', '2']).status).toBe(0);
-    const r = cli(['simulate', '--topic-prefix', prefix, '--votes', '300', '--rate', '2000', '--duplicates', '0.2']);
+    const r = cli([...driverArgs, 'simulate', '--topic-prefix', prefix, '--votes', '300', '--rate', '2000', '--duplicates', '0.2']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toBe('300 votes sent\n');
@@ -71,6 +75,15 @@ describe('votestream simulate', () => {
     const parsed = votes.map((v) => JSON.parse(v.value!.toString()) as { voterId: string; electionId: string });
     expect(parsed.every((v, i) => v.voterId === votes[i].key!.toString())).toBe(true);
     expect(new Set(parsed.map((v) => `${v.electionId}:${v.voterId}`)).size).toBe(240);
+  });
+
+  it('refuses a driver that is none of the choices with exit 2, naming them', () => {
+    const flag = cli(['--driver', 'nope', 'simulate', '--votes', '10']);
+    expect(flag.status).toBe(2);
+    expect(flag.stderr).toContain('votestream: Invalid values:\n  Argument: driver, Given: "nope", Choices: "platformatic", "kafkajs"\n');
+    const env = cli(['simulate', '--votes', '10'], { KAFKA_DRIVER: 'nope' });
+    expect(env.status).toBe(2);
+    expect(env.stderr).toBe('votestream: invalid configuration:\n  - KAFKA_DRIVER: Invalid option: expected one of "platformatic"|"kafkajs" (got "nope")\n');
   });
 
   it('refuses with exit 2 when the topics were never created', () => {

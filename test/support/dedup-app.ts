@@ -7,6 +7,7 @@ import { StreamsApp } from '../../runtime/streams-app.js';
 import { topicNames } from '../../voting/topics.js';
 import { votingTopology } from '../../voting/topology.js';
 import { DriverDouble } from './driver-double.js';
+import { TEST_DRIVER } from './kafka-io.js';
 import { waitUntil } from './poll.js';
 
 /**
@@ -25,7 +26,7 @@ export interface DedupApp {
 /** `driver` replaces the app's own (a test double around the real one). */
 export async function startDedupApp(brokers: string, prefix: string, applicationId: string, driver?: KafkaDriver): Promise<DedupApp> {
   const stateDir = mkdtempSync(join(tmpdir(), 'vs-dedup-'));
-  const app = new StreamsApp(votingTopology({ prefix, roles: ['dedup'] }), { applicationId, brokers, stateDir, commitIntervalMs: 100 }, { logger: createLogger({ level: 'warn' }), driver });
+  const app = new StreamsApp(votingTopology({ prefix, roles: ['dedup'] }), { applicationId, brokers, stateDir, commitIntervalMs: 100, driver: TEST_DRIVER }, { logger: createLogger({ level: 'warn' }), driver });
   await app.start();
   const votes = topicNames(prefix).votes;
   return {

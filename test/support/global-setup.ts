@@ -12,16 +12,42 @@ import type { TestServices } from './services.js';
  *    the end; services that were already running are reused and left running.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // Several projects (integration, integration-kafkajs) list this file, and vitest runs it once per
+  // project, each in its own module instance: share one set of services through the main process's
+  // globalThis, or Docker would start a second Kafka next to the first. The last teardown stops it.
+  const registry = globalThis as { [SHARED]?: SharedServices };
+  const shared = (registry[SHARED] ??= { found: findServices(), users: 0 });
+  shared.users++;
+  const { services, stop } = await shared.found;
+  project.provide('services', services);
+  return async () => {
+    shared.users--;
+    if (shared.users > 0) return;
+    delete registry[SHARED];
+    await stop();
+  };
+}
+
+const SHARED = Symbol.for('votestream.test.services');
+
+interface SharedServices {
+  readonly found: Promise<FoundServices>;
+  users: number;
+}
+
+interface FoundServices {
+  readonly services: TestServices;
+  readonly stop: () => Promise<void>;
+}
+
+async function findServices(): Promise<FoundServices> {
   const { KAFKA_BROKERS, REDIS_URL, DYNAMODB_ENDPOINT } = process.env;
   if (KAFKA_BROKERS && REDIS_URL && DYNAMODB_ENDPOINT) {
-    project.provide('services', { brokers: KAFKA_BROKERS, redis: REDIS_URL, dynamodbEndpoint: DYNAMODB_ENDPOINT, origin: 'env' });
-    return async () => undefined;
+    return { services: { brokers: KAFKA_BROKERS, redis: REDIS_URL, dynamodbEndpoint: DYNAMODB_ENDPOINT, origin: 'env' }, stop: async () => undefined };
   }
   if (process.env.VOTESTREAM_TEST_NO_DOCKER !== '1' && dockerAnswers()) {
     const { startContainers } = await import('./containers.js');
-    const { services, stop } = await startContainers();
-    project.provide('services', services);
-    return stop;
+    return startContainers();
   }
   const config = stackConfig({ dataDir: process.env.VOTESTREAM_TEST_STACK_DIR ?? '.stack' });
   const up = await stackUp(config, { log: (msg) => process.stderr.write(`[stack] ${msg}\n`) });
@@ -32,14 +58,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
     dynamodbEndpoint: up.dynamodb.address,
     origin: 'local-stack',
   };
-  project.provide('services', services);
   process.stderr.write(
     `[stack] integration tests use the local stack (${Object.entries(up)
       .map(([n, r]) => `${n} ${r.action}`)
       .join(', ')})\n`,
   );
-  return async () => {
-    await stopServices(config, started);
+  return {
+    services,
+    stop: async () => {
+      await stopServices(config, started);
+    },
   };
 }
 

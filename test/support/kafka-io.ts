@@ -1,10 +1,25 @@
-import { PlatformaticKafkaDriver } from '../../runtime/kafka/platformatic-driver.js';
+import { createKafkaDriver, KAFKA_DRIVERS, type KafkaDriverName } from '../../runtime/kafka/create-driver.js';
+import { ConfigError } from '../../runtime/errors.js';
 import type { ConsumedRecord, KafkaDriver, ProducerRecord } from '../../runtime/kafka/driver.js';
 import { topicSpecs } from '../../voting/topics.js';
 import { waitUntil } from './poll.js';
 
+/**
+ * The Kafka client the integration tests run on (env KAFKA_DRIVER; vitest's 'integration-kafkajs'
+ * project sets it). Workers spawned through the CLI inherit the same env, so both sides agree.
+ */
+export const TEST_DRIVER: KafkaDriverName = parseDriverName(process.env.KAFKA_DRIVER);
+
+function parseDriverName(value: string | undefined): KafkaDriverName {
+  if (value === undefined || value === '') return 'platformatic';
+  const known = KAFKA_DRIVERS.find((d) => d === value);
+  // A typo must not silently test the default client instead.
+  if (known === undefined) throw new ConfigError(`KAFKA_DRIVER=${value} is not one of ${KAFKA_DRIVERS.join(', ')}`);
+  return known;
+}
+
 export function testDriver(brokers: string): KafkaDriver {
-  return new PlatformaticKafkaDriver({ brokers, clientId: 'test' });
+  return createKafkaDriver(TEST_DRIVER, { brokers, clientId: 'test' });
 }
 
 /** Produces with an idempotent acks=all producer, in chunks. */

@@ -15,11 +15,12 @@ describe('resolveConfig', () => {
   it('uses the local stack defaults when nothing is given', () => {
     expect(resolveConfig({}, { env: {} })).toEqual({
       brokers: '127.0.0.1:19092',
+      driver: 'platformatic',
       redis: 'redis://127.0.0.1:16379',
       dynamodbEndpoint: 'http://127.0.0.1:18000',
       logLevel: 'info',
       topicPrefix: '',
-      sources: { brokers: 'default', redis: 'default', dynamodbEndpoint: 'default', logLevel: 'default', topicPrefix: 'default' },
+      sources: { brokers: 'default', driver: 'default', redis: 'default', dynamodbEndpoint: 'default', logLevel: 'default', topicPrefix: 'default' },
     });
   });
 
@@ -28,7 +29,29 @@ describe('resolveConfig', () => {
     const env = { KAFKA_BROKERS: 'env:1', REDIS_URL: 'redis://env:2' };
     const c = resolveConfig({ brokers: 'flag:1' }, { env, configFile });
     expect([c.brokers, c.redis, c.logLevel, c.dynamodbEndpoint]).toEqual(['flag:1', 'redis://env:2', 'debug', 'http://127.0.0.1:18000']);
-    expect(c.sources).toEqual({ brokers: 'flag', redis: 'env', dynamodbEndpoint: 'default', logLevel: 'file', topicPrefix: 'default' });
+    expect(c.sources).toEqual({ brokers: 'flag', driver: 'default', redis: 'env', dynamodbEndpoint: 'default', logLevel: 'file', topicPrefix: 'default' });
+  });
+
+  it('runs on platformatic unless --driver or KAFKA_DRIVER picks kafkajs; the flag beats the variable, which beats the file', () => {
+    const d = resolveConfig({}, { env: {} });
+    expect([d.driver, d.sources.driver]).toEqual(['platformatic', 'default']);
+    const e = resolveConfig({}, { env: { KAFKA_DRIVER: 'kafkajs' } });
+    expect([e.driver, e.sources.driver]).toEqual(['kafkajs', 'env']);
+    const f = resolveConfig({ driver: 'platformatic' }, { env: { KAFKA_DRIVER: 'kafkajs' } });
+    expect([f.driver, f.sources.driver]).toEqual(['platformatic', 'flag']);
+    const g = resolveConfig({}, { env: { KAFKA_DRIVER: 'platformatic' }, configFile: file({ driver: 'kafkajs' }) });
+    expect([g.driver, g.sources.driver]).toEqual(['platformatic', 'env']);
+    const h = resolveConfig({}, { env: { KAFKA_DRIVER: '' }, configFile: file({ driver: 'kafkajs' }) });
+    expect([h.driver, h.sources.driver]).toEqual(['kafkajs', 'file']);
+  });
+
+  it('names --driver or KAFKA_DRIVER, and the drivers there are, for a driver that is none of them', () => {
+    expect(() => resolveConfig({ driver: 'nope' }, { env: {} })).toThrow(
+      new ConfigError('invalid configuration:\n  - --driver: Invalid option: expected one of "platformatic"|"kafkajs" (got "nope")'),
+    );
+    expect(() => resolveConfig({}, { env: { KAFKA_DRIVER: 'librdkafka' } })).toThrow(
+      new ConfigError('invalid configuration:\n  - KAFKA_DRIVER: Invalid option: expected one of "platformatic"|"kafkajs" (got "librdkafka")'),
+    );
   });
 
   it('takes a Redis Cluster as redis+cluster:// seed nodes, and says what is wrong with a bad one', () => {
@@ -66,7 +89,7 @@ describe('resolveConfig', () => {
   it('rejects unknown keys and broken JSON in the config file', () => {
     const unknown = file({ broker: 'x:1' });
     expect(() => resolveConfig({}, { env: {}, configFile: unknown })).toThrow(
-      `config file ${unknown}: unknown key(s) broker; known: brokers, redis, dynamodbEndpoint, logLevel, topicPrefix`,
+      `config file ${unknown}: unknown key(s) broker; known: brokers, driver, redis, dynamodbEndpoint, logLevel, topicPrefix`,
     );
     const broken = file('{');
     expect(() => resolveConfig({}, { env: {}, configFile: broken })).toThrow(`config file ${broken} is not valid JSON`);

@@ -5,7 +5,7 @@
  */
 import type { Registry } from 'prom-client';
 import { dynamoClient } from '../../infra/dynamo-client.js';
-import { PlatformaticKafkaDriver } from '../../runtime/kafka/platformatic-driver.js';
+import { createKafkaDriver, type KafkaDriverName } from '../../runtime/kafka/create-driver.js';
 import { createRedisClient } from '../../sinks/redis-client.js';
 import type { Logger } from '../../runtime/logger.js';
 import { tableNames } from '../topics.js';
@@ -14,6 +14,8 @@ import type { NoteSigner } from './signed-note.js';
 
 export interface FinalRecountServiceOptions {
   readonly brokers: string;
+  /** The Kafka client; platformatic unless given. */
+  readonly driver?: KafkaDriverName;
   readonly redis: string;
   readonly dynamodbEndpoint: string;
   readonly prefix: string;
@@ -30,7 +32,7 @@ export interface FinalRecountService {
 }
 
 export function startFinalRecountService(o: FinalRecountServiceOptions): FinalRecountService {
-  const driver = new PlatformaticKafkaDriver({ brokers: o.brokers, clientId: 'votestream-audit' });
+  const driver = createKafkaDriver(o.driver ?? 'platformatic', { brokers: o.brokers, clientId: 'votestream-audit' });
   const dynamodb = dynamoClient(o.dynamodbEndpoint);
   const redis = createRedisClient(o.redis, { maxRetriesPerRequest: 3, retryStrategy: (times) => Math.min(200 * times, 5_000), connectionName: 'votestream-final-recount' });
   let lastRedisError = 0;

@@ -11,13 +11,15 @@ import { dynamodbHealthy, kafkaHealthy } from '../../infra/health.js';
 import { ConfigError, ServiceUnavailableError } from '../../runtime/errors.js';
 import { createRedisClient, redisAnswers, type RedisClient } from '../../sinks/redis-client.js';
 import type { KafkaDriver } from '../../runtime/kafka/driver.js';
-import { PlatformaticKafkaDriver } from '../../runtime/kafka/platformatic-driver.js';
+import { createKafkaDriver, type KafkaDriverName } from '../../runtime/kafka/create-driver.js';
 import type { Logger } from '../../runtime/logger.js';
 import { tableNames, topicNames } from '../topics.js';
 import type { AuditSources } from './verify-chains.js';
 
 export interface AuditServices {
   readonly brokers: string;
+  /** The Kafka client; platformatic unless given. */
+  readonly driver?: KafkaDriverName;
   readonly redis: string;
   readonly dynamodbEndpoint: string;
   readonly topicPrefix: string;
@@ -80,7 +82,7 @@ export async function votesAcceptedPartitions(driver: KafkaDriver, prefix: strin
 export async function openAuditSources(services: AuditServices, log: Logger, extra: Pick<AuditSources, 'concurrency' | 'progress'> = {}): Promise<OpenAuditSources> {
   await requireServices(services);
   const prefix = services.topicPrefix;
-  const driver = new PlatformaticKafkaDriver({ brokers: services.brokers, clientId: 'votestream-audit' });
+  const driver = createKafkaDriver(services.driver ?? 'platformatic', { brokers: services.brokers, clientId: 'votestream-audit' });
   const dynamodb = dynamoClient(services.dynamodbEndpoint);
   const redis = commandRedis(services.redis, 'votestream-audit', log);
   const close = async () => {

@@ -59,12 +59,12 @@ export class FakeAdmin extends FakeClient implements KafkaAdmin {
     return topics.flatMap((t) => cluster.partitions(t).map((tp) => ({ ...tp, offset: cluster.log(tp).logStart }))).sort(compareTp);
   }
 
-  /** require_stable, as the real admin: waits while a transaction holds offsets of the group. */
+  /** require_stable, as the real admin: waits while a transaction holds offsets of the group (not without KIP-447). */
   async committedOffsets(groupId: string, topics?: readonly string[]): Promise<TopicPartitionOffset[]> {
     await this.#enter();
     const cluster = this.cluster;
     const partitions = topics === undefined ? cluster.groupView(groupId).committed.map(({ topic, partition }) => ({ topic, partition })) : topics.flatMap((t) => cluster.partitions(t));
-    const found = await cluster.stableCommitted(groupId, partitions);
+    const found = await cluster.stableCommitted(groupId, partitions, this.kip447);
     return partitions.flatMap((tp) => {
       const offset = found.get(`${tp.topic}:${tp.partition}`);
       return offset === undefined ? [] : [{ ...tp, offset }];

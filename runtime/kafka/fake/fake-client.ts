@@ -15,11 +15,14 @@ export abstract class FakeClient {
   readonly clientId: string;
   readonly cluster: FakeCluster;
   protected readonly driver: string;
+  /** Whether this client plays one with KIP-447 (generation-fenced offsets, require_stable offset fetches). */
+  protected readonly kip447: boolean;
   #closed = false;
 
   constructor(ctx: FakeClientContext, clientId: string) {
     this.cluster = ctx.cluster;
     this.driver = ctx.driver;
+    this.kip447 = ctx.fencesOffsetsByGeneration !== false;
     this.clientId = clientId;
   }
 

@@ -17,6 +17,8 @@ export class FakeGroupConsumer implements GroupConsumer {
   readonly cluster: FakeCluster;
   readonly #driver: string;
   readonly #o: GroupConsumerOptions;
+  /** require_stable on offset fetches: KIP-447, absent from a client without it (FakeKafkaDriverOptions). */
+  readonly #requireStable: boolean;
   #member: FakeMember;
   /** The generation last delivered to the application; -1 before the first poll. */
   #seenGeneration = -1;
@@ -34,6 +36,7 @@ export class FakeGroupConsumer implements GroupConsumer {
     this.clientId = clientId;
     this.groupId = options.groupId;
     this.#o = options;
+    this.#requireStable = ctx.fencesOffsetsByGeneration !== false;
     this.#member = this.#join();
   }
 
@@ -95,7 +98,7 @@ export class FakeGroupConsumer implements GroupConsumer {
   async committed(partitions: readonly TopicPartition[] = this.#assigned): Promise<Array<TopicPartition & { readonly offset: bigint | null }>> {
     this.#check();
     await this.cluster.enter('committed', this.#driver, this.groupId);
-    const found = await this.cluster.stableCommitted(this.groupId, partitions);
+    const found = await this.cluster.stableCommitted(this.groupId, partitions, this.#requireStable);
     return partitions.map((tp) => ({ topic: tp.topic, partition: tp.partition, offset: found.get(tpKey(tp)) ?? null })).sort(compareTp);
   }
 
@@ -113,7 +116,7 @@ export class FakeGroupConsumer implements GroupConsumer {
 
   async #initPositions(partitions: readonly TopicPartition[]): Promise<void> {
     if (partitions.length === 0) return;
-    const committed = await this.cluster.stableCommitted(this.groupId, partitions);
+    const committed = await this.cluster.stableCommitted(this.groupId, partitions, this.#requireStable);
     const missing = partitions.filter((tp) => !committed.has(tpKey(tp)));
     if (missing.length > 0 && (this.#o.autoOffsetReset ?? 'earliest') === 'none') {
       throw new NoOffsetError(`group ${this.groupId} has no committed offset for ${missing.map(tpKey).join(', ')}`);

@@ -8,7 +8,7 @@ import { StreamsApp } from '../../../runtime/streams-app.js';
 import { Serdes } from '../../../topology/serdes/serdes.js';
 import { StreamsBuilder } from '../../../topology/streams-builder.js';
 import type { Topology } from '../../../topology/topology.js';
-import { produce, readAll, testDriver, waitForGroupAtEnd } from '../../support/kafka-io.js';
+import { produce, readAll, TEST_DRIVER, testDriver, waitForGroupAtEnd } from '../../support/kafka-io.js';
 import { services, uniquePrefix } from '../../support/services.js';
 
 const str = Serdes.string();
@@ -50,7 +50,7 @@ describe('DSL operators on the real broker: repartition(), to(extractor), stream
     await admin.close();
 
     const topology = clicksByCountry(p);
-    const app = new StreamsApp(topology, { applicationId, brokers, stateDir, commitIntervalMs: 100 }, { logger: createLogger({ level: 'warn' }) });
+    const app = new StreamsApp(topology, { applicationId, brokers, stateDir, commitIntervalMs: 100, driver: TEST_DRIVER }, { logger: createLogger({ level: 'warn' }) });
     // The table first, and fully processed, so that the join's result does not depend on poll order.
     await produce(driver, [
       { topic: `${p}users`, key: Buffer.from('ana'), value: Buffer.from('fr'), timestamp: 1_000 },
@@ -110,7 +110,7 @@ describe('DSL operators on the real broker: repartition(), to(extractor), stream
     const builder = new StreamsBuilder();
     const users = builder.table(`${p}users`, { key: str, value: str });
     builder.stream(`${p}clicks`, { key: str, value: str }).join(users, (page, country) => `${page}@${country}`).to(`${p}clicks`, { value: str });
-    const app = new StreamsApp(builder.build(), { applicationId: `${p}app`, brokers, stateDir }, { logger: createLogger({ level: 'silent' }) });
+    const app = new StreamsApp(builder.build(), { applicationId: `${p}app`, brokers, stateDir, driver: TEST_DRIVER }, { logger: createLogger({ level: 'silent' }) });
     await expect(app.start()).rejects.toThrow(
       `sub-topology 0 reads topics that are not co-partitioned: ${p}users (3), ${p}clicks (2); give them the same partition count`,
     );
@@ -130,7 +130,7 @@ describe('DSL operators on the real broker: repartition(), to(extractor), stream
       .repartition({ name: 'r', numberOfPartitions: 3 })
       .join(users, (page, country) => `${page}@${country}`)
       .to(`${p}clicks`, { value: str });
-    const app = new StreamsApp(builder.build(), { applicationId: `${p}app`, brokers, stateDir }, { logger: createLogger({ level: 'silent' }) });
+    const app = new StreamsApp(builder.build(), { applicationId: `${p}app`, brokers, stateDir, driver: TEST_DRIVER }, { logger: createLogger({ level: 'silent' }) });
     await expect(app.start()).rejects.toThrow(
       `sub-topology 0 reads topics that are not co-partitioned: ${p}users (2), ${p}app-r-repartition (3); give them the same partition count`,
     );

@@ -11,7 +11,7 @@ import type { StreamRecord } from '../../../topology/record.js';
 import { SerdeError, type Serde } from '../../../topology/serdes/serde.js';
 import { Serdes } from '../../../topology/serdes/serdes.js';
 import { StreamsBuilder } from '../../../topology/streams-builder.js';
-import { produce, readAll, testDriver } from '../../support/kafka-io.js';
+import { produce, readAll, TEST_DRIVER, testDriver } from '../../support/kafka-io.js';
 import { services, uniquePrefix } from '../../support/services.js';
 
 /** Reference values are digits; anything else does not decode. */
@@ -55,7 +55,7 @@ describe('global stores on the real broker', () => {
     builder.globalTable(ref, { key: Serdes.string(), value: digits, storeName: 'ref' });
     builder.stream(input, { key: Serdes.string(), value: Serdes.string() }).process(() => new LookUpWhenComplete(), { name: 'look-up' }, 'ref').to(output, { key: Serdes.string(), value: Serdes.string() });
     const stateDir = mkdtempSync(join(tmpdir(), 'vs-global-'));
-    const app = new StreamsApp(builder.build(), { applicationId: `${p}app`, brokers, stateDir, commitIntervalMs: 100 }, { logger: createLogger({ level: 'error' }) });
+    const app = new StreamsApp(builder.build(), { applicationId: `${p}app`, brokers, stateDir, commitIntervalMs: 100, driver: TEST_DRIVER }, { logger: createLogger({ level: 'error' }) });
     try {
       await app.start();
       const skipped = async () => (await app.registry.getSingleMetric('votestream_global_records_skipped_total')!.get()).values.map((v) => [v.labels.store, v.labels.reason, v.value]);

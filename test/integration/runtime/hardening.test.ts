@@ -12,7 +12,7 @@ import { Serdes } from '../../../topology/serdes/serdes.js';
 import { StreamsBuilder } from '../../../topology/streams-builder.js';
 import type { Topology } from '../../../topology/topology.js';
 import { DriverDouble } from '../../support/driver-double.js';
-import { produce, readAll, testDriver } from '../../support/kafka-io.js';
+import { produce, readAll, TEST_DRIVER, testDriver } from '../../support/kafka-io.js';
 import { waitUntil } from '../../support/poll.js';
 import { services, uniquePrefix } from '../../support/services.js';
 
@@ -177,7 +177,7 @@ describe('runtime under faults (real broker)', () => {
     const key = (i: number) => `voter-${String(i).padStart(6, '0')}-${'x'.repeat(31)}`;
     const records = Array.from({ length: 6000 }, (_, i) => ({ topic: input, key: Buffer.from(key(i)), value: Buffer.from(`v${i}-${'y'.repeat(190)}`) }));
     await produce(driver, records, 1000);
-    const app = new StreamsApp(dedupTopology(input, output, dupes), { applicationId: `${p}app`, brokers, stateDir, commitIntervalMs: 5_000, maxBatchRecords: 20_000 }, { logger });
+    const app = new StreamsApp(dedupTopology(input, output, dupes), { applicationId: `${p}app`, brokers, stateDir, commitIntervalMs: 5_000, maxBatchRecords: 20_000, driver: TEST_DRIVER }, { logger });
     await app.start();
     const accepted = await readAll(driver, output, 6000, 90_000);
     const aborts = await metricValue(app, 'votestream_aborts_total');
@@ -205,7 +205,7 @@ describe('runtime under faults (real broker)', () => {
       { topic: input, key: Buffer.from('b'), value: Buffer.from(big) },
       { topic: input, key: Buffer.from('c'), value: Buffer.from('2') },
     ]);
-    const app = new StreamsApp(builder.build(), { applicationId: `${p}app`, brokers, stateDir, processingExceptionHandler: 'dead-letter' }, { logger });
+    const app = new StreamsApp(builder.build(), { applicationId: `${p}app`, brokers, stateDir, processingExceptionHandler: 'dead-letter', driver: TEST_DRIVER }, { logger });
     await app.start();
     const out = await readAll(driver, output, 2, 60_000);
     const dlq = await readAll(driver, `${input}-dlq`, 1, 60_000);
@@ -232,7 +232,7 @@ describe('runtime under faults (real broker)', () => {
     builder.stream(input, { key: Serdes.string(), value: Serdes.json<{ n: number }>() }).mapValues((v) => String(v.n)).to({ name: 'recording', create: () => new RecordingSink() });
     const good = Array.from({ length: 1500 }, (_, i) => ({ topic: input, key: Buffer.from(`k${i}`), value: Buffer.from(JSON.stringify({ n: i })) }));
     await produce(driver, [...good.slice(0, 700), { topic: input, key: Buffer.from('k-bad'), value: Buffer.from('{not json') }, ...good.slice(700)]);
-    const app = new StreamsApp(builder.build(), { applicationId: `${p}app`, brokers, stateDir, processingExceptionHandler: 'dead-letter', maxRetryBackoffMs: 200 }, { logger });
+    const app = new StreamsApp(builder.build(), { applicationId: `${p}app`, brokers, stateDir, processingExceptionHandler: 'dead-letter', maxRetryBackoffMs: 200, driver: TEST_DRIVER }, { logger });
     await app.start();
     await waitUntil(() => RecordingSink.applied.size >= 1500, () => `1,500 records applied (have ${RecordingSink.applied.size})`);
     const dlq = await readAll(driver, `${input}-dlq`, 1, 30_000);
@@ -369,7 +369,7 @@ describe('runtime under faults (real broker)', () => {
     await createTopics(driver, [input, output, dupes], 1);
     const vote = (key: string, value: string) => ({ topic: input, key: Buffer.from(key), value: Buffer.from(value) });
     await produce(driver, Array.from({ length: 50 }, (_, i) => vote(`u${i}`, `a${i}`)));
-    const config = { applicationId: appId, brokers, stateDir };
+    const config = { applicationId: appId, brokers, stateDir, driver: TEST_DRIVER };
     const first = new StreamsApp(dedupTopology(input, output, dupes), config, { logger });
     await first.start();
     await readAll(driver, output, 50, 60_000);

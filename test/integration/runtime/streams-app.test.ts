@@ -6,7 +6,7 @@ import { StreamsApp } from '../../../runtime/streams-app.js';
 import { createLogger } from '../../../runtime/logger.js';
 import { StreamsBuilder } from '../../../topology/streams-builder.js';
 import { Serdes } from '../../../topology/serdes/serdes.js';
-import { produce, readAll, testDriver, waitForGroupAtEnd } from '../../support/kafka-io.js';
+import { produce, readAll, TEST_DRIVER, testDriver, waitForGroupAtEnd } from '../../support/kafka-io.js';
 import { services, uniquePrefix } from '../../support/services.js';
 
 function dedupTopology(input: string, output: string, dupes: string) {
@@ -38,7 +38,7 @@ describe('StreamsApp (exactly_once_v2) on the real broker', () => {
     await produce(driver, records);
 
     const logger = createLogger({ level: 'warn' });
-    const config = { applicationId: `${p}app`, brokers, stateDir, commitIntervalMs: 100 };
+    const config = { applicationId: `${p}app`, brokers, stateDir, commitIntervalMs: 100, driver: TEST_DRIVER };
     const topology = dedupTopology(input, output, dupes);
     // The group is named after the first source node (`<applicationId>-<source>`).
     const groupId = `${config.applicationId}-${topology.subTopologies[0].nodes.find((n) => n.kind === 'source')!.name}`;
@@ -90,7 +90,7 @@ describe('StreamsApp (exactly_once_v2) on the real broker', () => {
       .to(output, { value: Serdes.string() });
     await produce(driver, ['a', 'poison', 'b'].map((v, i) => ({ topic: input, partition: 0, key: Buffer.from(`k${i}`), value: Buffer.from(v) })));
     const topology = builder.build();
-    const app = new StreamsApp(topology, { applicationId: `${p}app`, brokers, stateDir, processingExceptionHandler: 'dead-letter' }, { logger: createLogger({ level: 'silent' }) });
+    const app = new StreamsApp(topology, { applicationId: `${p}app`, brokers, stateDir, processingExceptionHandler: 'dead-letter', driver: TEST_DRIVER }, { logger: createLogger({ level: 'silent' }) });
     await app.start();
     await waitForGroupAtEnd(driver, `${p}app-${topology.subTopologies[0].nodes.find((n) => n.kind === 'source')!.name}`, input);
     await app.close();
@@ -114,7 +114,7 @@ describe('StreamsApp (exactly_once_v2) on the real broker', () => {
     await admin.close();
     const builder = new StreamsBuilder();
     builder.stream([`${p}a`, `${p}b`], { key: Serdes.string(), value: Serdes.string() }).to(`${p}a`);
-    const app = new StreamsApp(builder.build(), { applicationId: `${p}app`, brokers, stateDir }, { logger: createLogger({ level: 'silent' }) });
+    const app = new StreamsApp(builder.build(), { applicationId: `${p}app`, brokers, stateDir, driver: TEST_DRIVER }, { logger: createLogger({ level: 'silent' }) });
     await expect(app.start()).rejects.toThrow(
       `sub-topology 0 reads topics that are not co-partitioned: ${p}a (2), ${p}b (3); give them the same partition count`,
     );
