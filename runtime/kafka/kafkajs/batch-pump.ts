@@ -12,12 +12,15 @@
  *   our position for the partitions we keep (`realign`), and a batch of a partition whose kafkajs position
  *   is unknown that starts past our position makes us seek it.
  * Control records and aborted transactions are filtered by kafkajs (read_committed); a batch's end is
- * `batch.lastOffset() + 1`, which counts them, as the Java consumer's position does.
+ * `batch.lastOffset() + 1`, which counts them, as the Java consumer's position does. A batch that held
+ * nothing else never reaches eachBatch (kafkajs 2.2.4, runner.js `isEmptyDueToFiltering`): kafkajs moves
+ * its own fetch position past it and tells only its START_BATCH_PROCESS event, which moves ours too.
+ * Without that, a partition whose tail is an aborted transaction never reaches its end.
  *
  * While a batch is parked, `eachBatch` heartbeats on its own (kafkajs 2.2.4 heartbeats only between
  * batches, so a batch the application holds longer than the session timeout would cost the membership).
  */
-import type { Batch, Consumer, EachBatchPayload } from 'kafkajs';
+import type { Batch, Consumer, ConsumerStartBatchProcessEvent, EachBatchPayload } from 'kafkajs';
 import type { ConsumedRecord, TopicPartition } from '../driver.js';
 import { tpKey } from '../platformatic/helpers.js';
 import { fromKafkajsMessage } from './records.js';
@@ -52,6 +55,23 @@ export class BatchPump {
   constructor(options: BatchPumpOptions) {
     this.#consumer = options.consumer;
     this.#heartbeatIntervalMs = options.heartbeatIntervalMs;
+    this.#consumer.on(this.#consumer.events.START_BATCH_PROCESS, (event: ConsumerStartBatchProcessEvent) => this.#skipFiltered(event.payload));
+  }
+
+  /** A fetched batch of only aborted records and markers, which kafkajs skipped without handing it over. */
+  #skipFiltered(batch: ConsumerStartBatchProcessEvent['payload']): void {
+    if (batch.batchSize > 0) return;
+    const key = tpKey(batch);
+    const position = this.#positions.get(key);
+    if (position === undefined || this.#parked.has(key)) return;
+    const last = BigInt(batch.lastOffset);
+    const first = batch.firstOffset === null ? last : BigInt(batch.firstOffset);
+    // Only a batch fetched from our position (or one that covers it): after a seek elsewhere the
+    // event may be of a fetch from before it.
+    if (position > last || (this.#kafkajsNext.get(key) !== position && position < first)) return;
+    this.#positions.set(key, last + 1n);
+    this.#kafkajsNext.set(key, last + 1n);
+    this.wakeUp();
   }
 
   /** Wakes a poll() waiting for data (a batch arrived, a rebalance is pending, the consumer closes). */

@@ -134,11 +134,12 @@ export class KafkajsGroupConsumer implements GroupConsumer {
    * answers ListOffsets. Leader moves later on (a broker restart) still cost a rebalance on this driver.
    */
   async #waitForLeaders(): Promise<void> {
-    const partitions: TopicPartition[] = [];
-    const metadata = await this.#admin.fetchTopicMetadata({ topics: [...this.#topics] });
-    for (const t of metadata.topics) for (const p of t.partitions) partitions.push({ topic: t.name, partition: p.partitionId });
     for (let attempt = 0; ; attempt++) {
       try {
+        // The metadata too: a broker that has not heard of the new topic yet answers UNKNOWN_TOPIC_OR_PARTITION.
+        const partitions: TopicPartition[] = [];
+        const metadata = await this.#admin.fetchTopicMetadata({ topics: [...this.#topics] });
+        for (const t of metadata.topics) for (const p of t.partitions) partitions.push({ topic: t.name, partition: p.partitionId });
         await this.#offsets.list(partitions, 'latest', 'read_uncommitted');
         return;
       } catch (error) {
