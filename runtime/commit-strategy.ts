@@ -3,6 +3,7 @@ import { chunkByTopicBytes } from './produce-limits.js';
 import { FencedError, TransactionError } from './kafka/errors.js';
 import type { GroupConsumer, GroupMetadata, KafkaDriver, Producer, ProducerRecord, TopicPartitionOffset, TransactionalProducer } from './kafka/driver.js';
 import type { Logger } from './logger.js';
+import type { RuntimeMetrics } from './runtime-metrics.js';
 
 /**
  * How a sub-topology commits:
@@ -69,6 +70,9 @@ export interface CommitStrategyOptions {
   readonly logger: Logger;
   /** Names the producers: `<applicationId>-<name>`, and the transactional id after the instance too. */
   readonly name: string;
+  readonly metrics: RuntimeMetrics;
+  /** The sub-topology's id, the metrics' label. */
+  readonly subtopology: string;
 }
 
 export function commitMode(config: StreamsConfig, writesKafka: boolean): CommitMode {
@@ -104,6 +108,7 @@ class TransactionalCommit implements CommitStrategy {
       transactionalId: `${config.applicationId}-${name}-${config.instanceId}`,
       clientId: `${config.applicationId}-${name}`,
     });
+    this.#o.metrics.transactionalProducers.set({ subtopology: this.#o.subtopology }, 1);
   }
 
   async commit(batch: PreparedCommit, consumer: GroupConsumer): Promise<Map<number, bigint>> {
@@ -115,6 +120,7 @@ class TransactionalCommit implements CommitStrategy {
       const changelogNext = nextChangelogOffsets(produced, batch.changelogTopics, batch.changelogCounts, 1n);
       if (batch.offsets.length > 0) await producer.sendOffsets(consumer, batch.offsets, batch.groupMetadata);
       await producer.commit();
+      this.#o.metrics.transactions.inc({ subtopology: this.#o.subtopology });
       return changelogNext;
     } catch (err) {
       throw err instanceof FencedError || err instanceof TransactionError ? err : new TransactionError(`commit failed: ${(err as Error).message}`, { cause: err });
@@ -138,6 +144,7 @@ class TransactionalCommit implements CommitStrategy {
   async close(): Promise<void> {
     await this.#producer?.close().catch((err: unknown) => this.#o.logger.warn({ err }, 'producer close failed'));
     this.#producer = undefined;
+    this.#o.metrics.transactionalProducers.set({ subtopology: this.#o.subtopology }, 0);
   }
 
   async openPartitions(): Promise<void> {}
@@ -183,6 +190,7 @@ class PerPartitionTransactionalCommit implements CommitStrategy {
       });
       this.#producers.set(partition, producer);
     }));
+    this.#o.metrics.transactionalProducers.set({ subtopology: this.#o.subtopology }, this.#producers.size);
     const failed = created.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
   }
@@ -193,6 +201,7 @@ class PerPartitionTransactionalCommit implements CommitStrategy {
       this.#producers.delete(partition);
       await producer?.close().catch((err: unknown) => this.#o.logger.warn({ err, partition }, 'producer close failed'));
     }));
+    this.#o.metrics.transactionalProducers.set({ subtopology: this.#o.subtopology }, this.#producers.size);
   }
 
   async commit(batch: PreparedCommit, consumer: GroupConsumer): Promise<Map<number, bigint>> {
@@ -212,6 +221,7 @@ class PerPartitionTransactionalCommit implements CommitStrategy {
       const produced = await sendInChunks(w.records, this.#o.config.maxMessageBytes, (chunk) => producer.send(chunk));
       if (w.offsets.length > 0) await producer.sendOffsets(consumer, w.offsets);
       await producer.commit();
+      this.#o.metrics.transactions.inc({ subtopology: this.#o.subtopology });
       const counts = w.changelog === undefined ? new Map<number, number>() : new Map([[partition, w.changelog]]);
       for (const [p, next] of nextChangelogOffsets(produced, batch.changelogTopics, counts, 1n)) changelogNext.set(p, next);
     }));

@@ -5,6 +5,8 @@ export class RuntimeMetrics {
   readonly recordsIn: Counter<'task'>;
   readonly recordsOut: Counter<'task'>;
   readonly commits: Counter<'subtopology'>;
+  readonly transactions: Counter<'subtopology'>;
+  readonly transactionalProducers: Gauge<'subtopology'>;
   readonly commitLatency: Histogram<'subtopology'>;
   readonly aborts: Counter<'subtopology' | 'reason'>;
   readonly rebalances: Counter<'subtopology'>;
@@ -21,6 +23,18 @@ export class RuntimeMetrics {
     this.recordsIn = new Counter({ name: 'votestream_task_records_in_total', help: 'records consumed per task', labelNames: ['task'], registers });
     this.recordsOut = new Counter({ name: 'votestream_task_records_out_total', help: 'records produced per task (outputs and dead letters)', labelNames: ['task'], registers });
     this.commits = new Counter({ name: 'votestream_commits_total', help: 'successful commits', labelNames: ['subtopology'], registers });
+    this.transactions = new Counter({
+      name: 'votestream_transactions_total',
+      help: 'Kafka transactions committed: one per commit with KIP-447, one per task partition with work without it (kafkajs)',
+      labelNames: ['subtopology'],
+      registers,
+    });
+    this.transactionalProducers = new Gauge({
+      name: 'votestream_transactional_producers',
+      help: 'transactional producers open: one per thread with KIP-447, one per assigned partition without it (kafkajs)',
+      labelNames: ['subtopology'],
+      registers,
+    });
     this.commitLatency = new Histogram({
       name: 'votestream_commit_latency_seconds',
       help: 'time to commit a batch (outputs, changelog, offsets, stores)',

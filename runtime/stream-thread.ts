@@ -92,7 +92,7 @@ export class StreamThread {
     this.#sourceTopics = sub.sourceTopics.map((t) => resolveTopic(config.applicationId, t, sub.internalTopics.includes(t)));
     const writesKafka = sub.nodes.some((n) => n.kind === 'topic-sink') || sub.stores.some((s) => s.logged);
     this.mode = commitMode(config, writesKafka);
-    this.#commits = createCommitStrategy(this.mode, { config, driver: options.driver, logger: this.#log, name: this.name });
+    this.#commits = createCommitStrategy(this.mode, { config, driver: options.driver, logger: this.#log, name: this.name, metrics: options.metrics, subtopology: String(sub.id) });
     // Only a transaction can be left running: its outputs stay invisible and its offsets carry the
     // generation of the sealed batch, so whatever happens meanwhile, it commits all or nothing.
     // The other modes flush sinks or acknowledge outputs before their offsets and stay blocking.
