@@ -16,7 +16,7 @@ import { PROCESSING_GUARANTEES, type ProcessingGuarantee } from '../../runtime/s
 import { DEFAULT_PARTITIONS } from '../../voting/topics.js';
 import { commandContext, passDriverToChildren, type GlobalArgs } from '../context.js';
 import { benchRunCommand } from './bench-run.js';
-import { CONTENDERS, peersTable, runPeersBenchmark, type Contender } from '../../benchmarks/peers/peers-benchmark.js';
+import { CONTENDERS, DEFAULT_CONTENDERS, peersTable, runPeersBenchmark, type Contender } from '../../benchmarks/peers/peers-benchmark.js';
 
 interface CommonArgs extends GlobalArgs {
   outDir: string;
@@ -358,18 +358,18 @@ interface PeersArgs extends CommonArgs {
 
 const peersCommand: CommandModule<GlobalArgs, PeersArgs> = {
   command: 'peers',
-  describe: 'our dedup beside Apache Kafka Streams 4.1 (exactly_once_v2, RocksDB), @kafkats/flow 0.12 and the broker\'s own ProducerPerformance/ConsumerPerformance: same broker, same input, interleaved rounds, outputs checked; votes/s, CPU µs/vote, p99 and our ratios',
+  describe: 'our dedup (on --driver, and on kafkajs as votestream-kafkajs) beside Apache Kafka Streams 4.1 (exactly_once_v2, RocksDB), @kafkats/flow 0.12 and the broker\'s own ProducerPerformance/ConsumerPerformance: same broker, same input, interleaved rounds, outputs checked; votes/s, CPU µs/vote, p99, our ratios, and our transactional producers, transactions per commit and broker connections',
   builder: (y: Argv<GlobalArgs>) =>
     common(y)
       .option('votes', { type: 'number', default: 1_000_000 })
-      .option('rounds', { type: 'number', default: 2, describe: 'rounds of (votestream, Kafka Streams, broker), interleaved' })
+      .option('rounds', { type: 'number', default: 2, describe: 'rounds of (votestream, votestream-kafkajs, Kafka Streams, broker), interleaved' })
       .option('duplicates', { type: 'number', default: 0.2, describe: 'share of votes that repeat an earlier voter, 0..1' })
       .option('partitions', { type: 'number', default: DEFAULT_PARTITIONS })
-      .option('threads', { type: 'number', default: 1, describe: "Kafka Streams' stream threads, and our worker processes (the same cores each)" })
+      .option('threads', { type: 'number', default: 1, describe: "Kafka Streams' stream threads, and our worker processes (the same cores each); the votestream contender's workers run on --driver" })
       .option('flow-votes', { type: 'number', default: 5_000, describe: "@kafkats/flow's smaller input (it runs at hundreds of votes/s)" })
       .option('probe-rate', { type: 'number', default: 2_000, describe: 'after each run: votes/s offered for the latency probe (0: none)' })
       .option('probe-seconds', { type: 'number', default: 5 })
-      .option('contenders', { type: 'string', default: CONTENDERS.join(','), describe: `comma-separated: ${CONTENDERS.join(', ')}` })
+      .option('contenders', { type: 'string', default: DEFAULT_CONTENDERS.join(','), describe: `comma-separated: ${CONTENDERS.join(', ')} (votestream-kafkajs: our dedup on kafkajs whatever --driver says)` })
       .option('json', { type: 'string', describe: 'also write the result JSON to this file' })
       .option('worker-args', { type: 'string', default: '', describe: 'extra arguments for our workers, space-separated (e.g. --no-overlap-commits): measure one lever' }) as unknown as Argv<PeersArgs>,
   handler: async (argv) => {
@@ -378,10 +378,13 @@ const peersCommand: CommandModule<GlobalArgs, PeersArgs> = {
       return c as Contender;
     });
     if (!(argv.duplicates >= 0 && argv.duplicates < 1)) throw new ConfigError(`--duplicates must be in [0, 1), got ${argv.duplicates}`);
+    // The driver `run` gives the harness is also the one the votestream contender's workers get.
+    const driverName = commandContext(argv).config.driver;
     let table = '';
     await run(argv, async (c) => {
       const result = await runPeersBenchmark({
         driver: c.driver,
+        driverName,
         brokers: c.brokers,
         logger: c.logger,
         command: c.command,
