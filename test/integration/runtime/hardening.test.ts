@@ -80,11 +80,16 @@ class RecordingSink implements Sink<string, string> {
   async close(): Promise<void> {}
 }
 
+/** Whether the driver under test has KIP-447 (generation-fenced offsets, require_stable); no connection is made. */
+const KIP_447 = testDriver('127.0.0.1:9').fencesOffsetsByGeneration;
+
 describe('runtime under faults (real broker)', () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'vs-hardening-'));
   afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
 
-  it('fault 4: a member whose generation changes waits for another member\'s pending transaction before it restores, so no voter is accepted twice', async () => {
+  // Needs KIP-447's require_stable offset fetch (B's producer has an id of its own, so nothing fences
+  // it): kafkajs 2.2.4 has none; its per-partition fencing is test/unit/runtime/fake-driver/zombie-without-kip447.test.ts.
+  it.skipIf(!KIP_447)('fault 4: a member whose generation changes waits for another member\'s pending transaction before it restores, so no voter is accepted twice', async () => {
     const { brokers } = services();
     const p = uniquePrefix('stable');
     const appId = `${p}app`;
