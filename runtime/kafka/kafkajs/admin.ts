@@ -4,8 +4,12 @@ import type { IsolationLevel, KafkaAdmin, TopicPartition, TopicPartitionOffset }
 import { KafkaDriverError } from '../errors.js';
 import { sortTps, tpKey } from '../platformatic/helpers.js';
 import { ensureTopics, type EnsureTopicsResult, type TopicRequirement } from '../topic-admin.js';
-import { describeKafkajs } from './error-mapping.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describeKafkajs, kafkajsErrorIds } from './error-mapping.js';
 import { OffsetLister, committedOffsetsOf } from './offsets.js';
+
+/** How long a topic created elsewhere may take to reach the broker kafkajs asks. */
+const METADATA_PROPAGATION_MS = 5_000;
 
 export class KafkajsAdmin implements KafkaAdmin {
   readonly #brokers: string;
@@ -56,13 +60,28 @@ export class KafkajsAdmin implements KafkaAdmin {
     }
   }
 
+  /**
+   * kafkajs asks one broker, which may not have heard yet of a topic another broker created a moment
+   * ago (the runtime asks right after creating its internal topics): UNKNOWN_TOPIC_OR_PARTITION is
+   * asked again for a few seconds before it means that the topic does not exist.
+   */
   async partitionCounts(topics: readonly string[]): Promise<Map<string, number>> {
     const admin = await this.#admin();
     let md: Awaited<ReturnType<Admin['fetchTopicMetadata']>>;
-    try {
-      md = await admin.fetchTopicMetadata({ topics: [...topics] });
-    } catch (error) {
-      throw new KafkaDriverError(`metadata for ${topics.join(', ')} failed: ${describeKafkajs(error)}`, { cause: error });
+    const deadline = Date.now() + METADATA_PROPAGATION_MS;
+    for (;;) {
+      try {
+        md = await admin.fetchTopicMetadata({ topics: [...topics] });
+        break;
+      } catch (error) {
+        const ids = kafkajsErrorIds(error);
+        const propagating = ids.has('UNKNOWN_TOPIC_OR_PARTITION') || ids.has('LEADER_NOT_AVAILABLE');
+        if (propagating && Date.now() < deadline) {
+          await sleep(100);
+          continue;
+        }
+        throw new KafkaDriverError(`metadata for ${topics.join(', ')} failed: ${describeKafkajs(error)}`, { cause: error });
+      }
     }
     const out = new Map<string, number>();
     for (const t of topics) {

@@ -12,15 +12,22 @@ export function fromKafkajsHeaders(headers: IHeaders | undefined): RecordHeaders
   if (!headers) return NO_HEADERS;
   const out: Array<readonly [string, Buffer]> = [];
   for (const [name, value] of Object.entries(headers)) {
-    const values = Array.isArray(value) ? value : [value];
-    for (const v of values) out.push([name, v === undefined ? Buffer.alloc(0) : Buffer.isBuffer(v) ? v : Buffer.from(v, 'utf8')]);
+    const values: unknown[] = Array.isArray(value) ? value : [value];
+    for (const v of values) {
+      // kafkajs' decoder finds `obj['__proto__']` already set (Object.prototype) on a plain object, so a
+      // header of that name arrives as [Object.prototype, value]: the prototype is skipped, not a Buffer.
+      if (v === undefined) out.push([name, Buffer.alloc(0)]);
+      else if (Buffer.isBuffer(v)) out.push([name, v]);
+      else if (typeof v === 'string') out.push([name, Buffer.from(v, 'utf8')]);
+    }
   }
   return out.length === 0 ? NO_HEADERS : out;
 }
 
 export function toKafkajsHeaders(headers: RecordHeaders | undefined): IHeaders | undefined {
   if (!headers || headers.length === 0) return undefined;
-  const out: Record<string, Buffer[]> = {};
+  // No prototype: a header named `__proto__` is a header like any other.
+  const out = Object.create(null) as Record<string, Buffer[]>;
   for (const [name, value] of headers) (out[name] ??= []).push(value);
   return out;
 }
