@@ -35,6 +35,8 @@ export default defineConfig({
           name: 'integration',
           ...integration,
           include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          // The default client, whatever the shell says: else a KAFKA_DRIVER=kafkajs would test kafkajs twice.
+          env: { KAFKA_DRIVER: 'platformatic' },
         },
       },
       {

@@ -87,9 +87,10 @@ describe('runtime under faults (real broker)', () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'vs-hardening-'));
   afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
 
-  // Needs KIP-447's require_stable offset fetch (B's producer has an id of its own, so nothing fences
-  // it): kafkajs 2.2.4 has none; its per-partition fencing is test/unit/runtime/fake-driver/zombie-without-kip447.test.ts.
-  it.skipIf(!KIP_447)('fault 4: a member whose generation changes waits for another member\'s pending transaction before it restores, so no voter is accepted twice', async () => {
+  // With KIP-447 the member waits for B's transaction (require_stable) and B's commit lands; without
+  // it (kafkajs), B's producer is the partition's (`<app>-src-0`), and the member's own producer for
+  // the partition, created before it reads anything, aborts B's transaction and fences B.
+  it('fault 4: a member whose generation changes waits for, or ends, another member\'s pending transaction before it restores, so no voter is accepted twice', async () => {
     const { brokers } = services();
     const p = uniquePrefix('stable');
     const appId = `${p}app`;
@@ -105,12 +106,23 @@ describe('runtime under faults (real broker)', () => {
     let waiting = false;
     let release = (): void => undefined;
     let previous: TransactionalProducer | undefined;
-    let committed: Promise<void> | undefined;
+    let committed: Promise<'committed' | 'fenced'> | undefined;
     // The other member's commit lands at the worst moment for a member that restores first: right
     // after its restore read the changelog, before it reads its positions. A member that waits for
     // stable offsets first asks while the transaction is still open; the commit then lands a little
     // later on a timer, so that the waiting itself is exercised.
-    const commitPrevious = (): Promise<void> => (committed ??= previous!.commit().then(() => previous!.close()));
+    const commitPrevious = (): Promise<'committed' | 'fenced'> =>
+      (committed ??= previous!.commit().then(
+        async () => {
+          await previous!.close();
+          return 'committed' as const;
+        },
+        async (err: unknown) => {
+          await previous!.close().catch(() => undefined);
+          if (!KIP_447 && err instanceof FencedError && err.kind === 'producer') return 'fenced' as const;
+          throw err;
+        },
+      ));
     const driver = new DriverDouble(real, {
       poll: (groupId) => {
         if (groupId !== group || stalled === undefined) return undefined;
@@ -120,7 +132,9 @@ describe('runtime under faults (real broker)', () => {
       committed: () => {
         if (previous !== undefined) setTimeout(() => void commitPrevious().catch(() => undefined), 1_000);
       },
-      afterReadToEnd: () => (previous !== undefined ? commitPrevious() : undefined),
+      afterReadToEnd: async () => {
+        if (previous !== undefined) await commitPrevious();
+      },
     });
     const app = new StreamsApp(dedupTopology(input, output, dupes), { applicationId: appId, brokers, stateDir }, { driver, logger });
     await app.start();
@@ -145,7 +159,7 @@ describe('runtime under faults (real broker)', () => {
       }
     }, 'B to join the group');
     // A long transaction timeout: the broker must not abort it while A comes back.
-    previous = await real.createTransactionalProducer({ transactionalId: `${p}b`, transactionTimeoutMs: 120_000 });
+    previous = await real.createTransactionalProducer({ transactionalId: KIP_447 ? `${p}b` : `${group}-0`, transactionTimeoutMs: 120_000 });
     await previous.begin();
     await previous.send([
       { topic: output, key: Buffer.from('u1'), value: Buffer.from('v1') },
@@ -158,14 +172,15 @@ describe('runtime under faults (real broker)', () => {
     // generation and reads its positions with require_stable inside poll: a path the double's
     // hooks do not see, so without this the transaction would stay open until its 120 s timeout.
     // The commit then lands while A waits there, which is the waiting this test is about.
-    const fallback = setTimeout(() => void commitPrevious().catch(() => undefined), 5_000);
+    // Without KIP-447 there is no such wait, and B's commit must come only after the member's producer exists.
+    const fallback = KIP_447 ? setTimeout(() => void commitPrevious().catch(() => undefined), 5_000) : undefined;
 
     // A resumes in a new generation, still (or again) owning the partition, and reopens its task.
     const rejected = await readAll(real, dupes, 1, 60_000);
     await waitUntil(async () => (await committedOffset(real, group, input)) === 3n, 'A to commit past offset 2');
     await app.close();
     clearTimeout(fallback);
-    await committed;
+    expect(await committed).toBe(KIP_447 ? 'committed' : 'fenced');
     expect(pairs(rejected)).toEqual(['u1=v2']);
     expect(pairs(await readAll(real, output, 2, 10_000))).toEqual(['u0=v0', 'u1=v1']);
     // Two joins, a held transaction and its stable-offset wait: slow on a loaded 2-core machine.
