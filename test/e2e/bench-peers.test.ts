@@ -44,17 +44,18 @@ function expectCost(run: ContenderRun, driver: 'platformatic' | 'kafkajs'): void
   }
 }
 
+/** A small peers run (3,000 votes, one round) with the harness on platformatic whatever the shell says; its JSON result. */
+async function runPeers(jsonName: string, args: readonly string[]): Promise<{ r: Awaited<ReturnType<typeof runCliAsync>>; result: PeersBenchmarkResult }> {
+  const json = join(dir, jsonName);
+  const r = await runCliAsync([...args, '--votes', '3000', '--rounds', '1', '--duplicates', '0.2', '--out-dir', dir, '--json', json], cliEnv(services(), { KAFKA_DRIVER: 'platformatic' }), 900_000);
+  expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+  console.log(table(r.stdout));
+  return { r, result: JSON.parse(readFileSync(json, 'utf8')) as PeersBenchmarkResult };
+}
+
 describe('votestream bench peers', () => {
   it('votestream on both drivers, Kafka Streams and the broker: exact outputs, votes/s, CPU µs/vote, p99, ratios and the exactly-once cost', async () => {
-    const json = join(dir, 'peers.json');
-    const r = await runCliAsync(
-      ['bench', 'peers', '--votes', '3000', '--rounds', '1', '--duplicates', '0.2', '--contenders', 'votestream,votestream-kafkajs,kafka-streams,broker', '--probe-rate', '200', '--probe-seconds', '2', '--out-dir', dir, '--json', json],
-      cliEnv(services(), { KAFKA_DRIVER: 'platformatic' }),
-      900_000,
-    );
-    expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
-    console.log(table(r.stdout));
-    const result = JSON.parse(readFileSync(json, 'utf8')) as PeersBenchmarkResult;
+    const { r, result } = await runPeers('peers.json', ['bench', 'peers', '--contenders', 'votestream,votestream-kafkajs,kafka-streams,broker', '--probe-rate', '200', '--probe-seconds', '2']);
     expect(result.parameters.driver).toBe('platformatic');
     expect(result.runs.map((x) => x.contender)).toStrictEqual(['votestream', 'votestream-kafkajs', 'kafka-streams', 'broker', 'broker']);
     for (const run of result.runs.filter((x) => x.contender !== 'broker')) {
@@ -97,15 +98,7 @@ describe('votestream bench peers', () => {
   });
 
   it('--driver kafkajs: the votestream contender\'s workers run on kafkajs', async () => {
-    const json = join(dir, 'peers-kafkajs.json');
-    const r = await runCliAsync(
-      ['--driver', 'kafkajs', 'bench', 'peers', '--votes', '3000', '--rounds', '1', '--duplicates', '0.2', '--contenders', 'votestream', '--probe-rate', '0', '--out-dir', dir, '--json', json],
-      cliEnv(services(), { KAFKA_DRIVER: 'platformatic' }),
-      900_000,
-    );
-    expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
-    console.log(table(r.stdout));
-    const result = JSON.parse(readFileSync(json, 'utf8')) as PeersBenchmarkResult;
+    const { result } = await runPeers('peers-kafkajs.json', ['--driver', 'kafkajs', 'bench', 'peers', '--contenders', 'votestream', '--probe-rate', '0']);
     expect(result.parameters.driver).toBe('kafkajs');
     expect(result.runs.map((x) => x.contender)).toStrictEqual(['votestream']);
     const [run] = result.runs;

@@ -190,3 +190,35 @@ export function recordEvents(cluster: FakeCluster): ClusterEvent[] {
   cluster.onEvent((e) => out.push(e));
   return out;
 }
+
+/**
+ * Two stream threads, A and B, over one partition: A processed a0..a2 and is held at `stopAt` in its
+ * commit, then frozen as a whole (a GC pause, SIGSTOP: with its commit in flight it would otherwise
+ * poll on, rejoin and take the partition back); its session expires and B starts, to get the
+ * partition. `fencesOffsetsByGeneration: false` plays a client without KIP-447 (kafkajs).
+ */
+export async function zombieScenario(stopAt: 'sendOffsets' | 'commit', options: { readonly fencesOffsetsByGeneration?: boolean } = {}) {
+  const { cluster: c, clock } = createWorld();
+  const events = recordEvents(c);
+  const da = new FakeKafkaDriver({ cluster: c, name: 'A', ...options });
+  const db = new FakeKafkaDriver({ cluster: c, name: 'B', ...options });
+  const seenA: Seen = [];
+  const seenB: Seen = [];
+  const a = createThread({ driver: da, clock, topology: itemTopology(seenA) });
+  const b = createThread({ driver: db, clock, topology: itemTopology(seenB) });
+  await produceItems(da, 0, ['a0', 'a1', 'a2']);
+  void a.start();
+  await c.until(() => seenA.length === 3, { description: 'A to process' });
+
+  const held = c.faults.pauseNext(stopAt, { driver: 'A' });
+  clock.advance(1_000);
+  await held.reached;
+  const frozen = c.faults.pauseNext('poll', { driver: 'A' });
+  c.removeMember(a.groupId, c.groupView(a.groupId).members[0].memberId);
+  void b.start();
+  return { c, a, b, held, frozen, events, seenA, seenB, db, clock };
+}
+
+/** The transactions committed and aborted, in order: `<event> <transactionalId>`. */
+export const txnEvents = (events: readonly ClusterEvent[]): string[] =>
+  events.flatMap((e) => (e.type === 'transaction-committed' || e.type === 'transaction-aborted' ? [`${e.type} ${e.transactionalId}`] : []));

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeKafkaDriver, type ClusterEvent } from '../../../../runtime/kafka/fake/index.js';
-import { createThread, createWorld, itemTopology, produceItems, recordEvents, stopThreads, valuesOf, type Seen } from './thread-harness.js';
+import { produceItems, stopThreads, txnEvents, valuesOf, zombieScenario } from './thread-harness.js';
 
 /**
  * The zombie of zombie.test.ts on a client without KIP-447 (kafkajs 2.2.4): its offsets carry no
@@ -14,31 +13,7 @@ import { createThread, createWorld, itemTopology, produceItems, recordEvents, st
 afterEach(stopThreads);
 
 const tp0 = { topic: 'in', partition: 0 } as const;
-
-async function scenario(stopAt: 'sendOffsets' | 'commit') {
-  const { cluster: c, clock } = createWorld();
-  const events = recordEvents(c);
-  const da = new FakeKafkaDriver({ cluster: c, name: 'A', fencesOffsetsByGeneration: false });
-  const db = new FakeKafkaDriver({ cluster: c, name: 'B', fencesOffsetsByGeneration: false });
-  const seenA: Seen = [];
-  const seenB: Seen = [];
-  const a = createThread({ driver: da, clock, topology: itemTopology(seenA) });
-  const b = createThread({ driver: db, clock, topology: itemTopology(seenB) });
-  await produceItems(da, 0, ['a0', 'a1', 'a2']);
-  void a.start();
-  await c.until(() => seenA.length === 3, { description: 'A to process' });
-
-  const held = c.faults.pauseNext(stopAt, { driver: 'A' });
-  clock.advance(1_000);
-  await held.reached;
-  const frozen = c.faults.pauseNext('poll', { driver: 'A' });
-  c.removeMember(a.groupId, c.groupView(a.groupId).members[0].memberId);
-  void b.start();
-  return { c, a, b, held, frozen, events, seenA, seenB, db, clock };
-}
-
-const txnEvents = (events: readonly ClusterEvent[]) =>
-  events.flatMap((e) => (e.type === 'transaction-committed' || e.type === 'transaction-aborted' ? [`${e.type} ${e.transactionalId}`] : []));
+const scenario = (stopAt: 'sendOffsets' | 'commit') => zombieScenario(stopAt, { fencesOffsetsByGeneration: false });
 
 describe('a zombie commit and the new owner, without KIP-447 (a transactional producer per partition)', () => {
   for (const stopAt of ['sendOffsets', 'commit'] as const) {

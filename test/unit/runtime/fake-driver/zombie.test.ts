@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ClusterEvent } from '../../../../runtime/kafka/fake/index.js';
-import { atNextPoll, createThread, createWorld, itemTopology, produceItems, recordEvents, stopThreads, valuesOf, type Seen } from './thread-harness.js';
+import { atNextPoll, produceItems, stopThreads, txnEvents, valuesOf, zombieScenario } from './thread-harness.js';
 
 /**
  * KIP-447 with two stream threads: a member whose session expired in the middle of a commit (a
@@ -11,34 +10,7 @@ import { atNextPoll, createThread, createWorld, itemTopology, produceItems, reco
 afterEach(stopThreads);
 
 const tp0 = { topic: 'in', partition: 0 } as const;
-
-async function scenario(stopAt: 'sendOffsets' | 'commit') {
-  const { cluster: c, clock, driver } = createWorld();
-  const events = recordEvents(c);
-  const da = driver('A');
-  const db = driver('B');
-  const seenA: Seen = [];
-  const seenB: Seen = [];
-  const a = createThread({ driver: da, clock, topology: itemTopology(seenA) });
-  const b = createThread({ driver: db, clock, topology: itemTopology(seenB) });
-  await produceItems(da, 0, ['a0', 'a1', 'a2']);
-  void a.start();
-  await c.until(() => seenA.length === 3, { description: 'A to process' });
-
-  const held = c.faults.pauseNext(stopAt, { driver: 'A' });
-  clock.advance(1_000);
-  await held.reached;
-  // A zombie is frozen as a whole (a GC pause, SIGSTOP, a partition): with its commit in flight
-  // the thread would otherwise poll on, rejoin and take the partition back at once.
-  const frozen = c.faults.pauseNext('poll', { driver: 'A' });
-  // A's session expires while it is held in its commit; B joins and gets the partition.
-  c.removeMember(a.groupId, c.groupView(a.groupId).members[0].memberId);
-  void b.start();
-  return { c, a, b, held, frozen, events, seenA, seenB, db, clock };
-}
-
-const txnEvents = (events: readonly ClusterEvent[]) =>
-  events.flatMap((e) => (e.type === 'transaction-committed' || e.type === 'transaction-aborted' ? [`${e.type} ${e.transactionalId}`] : []));
+const scenario = (stopAt: 'sendOffsets' | 'commit') => zombieScenario(stopAt);
 
 describe('a zombie commit and the new owner', () => {
   it('held before sendOffsets: the zombie is fenced by generation, the new owner redoes the work', async () => {
